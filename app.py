@@ -1,0 +1,183 @@
+"""Routes only: parse the request, call one function of chalicelib, shape the answer."""
+from chalice import AuthResponse, Chalice, Response
+
+from chalicelib import auth, chat, links, model, quotes, storage, web
+from chalicelib.errors import AppError, handled
+from chalicelib.pagination import collection, page_request
+
+app = Chalice(app_name='stove-league')
+
+FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']
+
+
+@app.authorizer(ttl_seconds=0)  # no cache: a logged-out token must fail at once
+def jwt_auth(auth_request):
+    try:
+        principal = auth.authenticate(auth_request.token)
+    except AppError:
+        # An empty grant, not an exception: raising drops the connection under `chalice local`.
+        # The gateway's deny becomes a JSON 401 (GatewayResponses deployed, tools/local_api.py locally).
+        return AuthResponse(routes=[], principal_id='anonymous')
+    return AuthResponse(routes=['*'], principal_id=principal.user_id, context={'sid': principal.session_id})
+
+
+@app.middleware('http')
+def cors(event, get_response):
+    response = get_response(event)
+    response.headers.update(web.cors_headers(event.headers.get('origin')))
+    return response
+
+
+def route(path, methods, public=False, **kwargs):
+    def register(view):
+        app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(view))
+        return view
+    return register
+
+
+def req():
+    return app.current_request
+
+
+def principal():
+    ctx = req().context['authorizer']
+    return auth.Principal(ctx['principalId'], ctx['sid'])
+
+
+# -- service ----------------------------------------------------------------------------------
+@route('/health', ['GET'], public=True)
+def health():
+    try:
+        store = 'ok' if storage.store().ping() else 'down'
+    except Exception:
+        store = 'down'
+    body = {'status': 'ok' if store == 'ok' else 'degraded', 'store': {'dynamodb': store}, 'model': model.describe()}
+    return Response(body=body, status_code=200 if store == 'ok' else 503)
+
+
+# -- accounts ---------------------------------------------------------------------------------
+def join():
+    result = auth.join(web.json_body(req()))
+    return Response(body=dict(result, _links=links.account(req())), status_code=201)
+
+
+route('/rest-auth/join', ['POST'], public=True)(join)
+route('/rest-auth/registration', ['POST'], public=True)(join)  # dj-rest-auth's name, kept for old clients
+
+
+@route('/rest-auth/login', ['POST'], public=True)
+def login():
+    result = auth.login(web.json_body(req()), web.client_ip(req()))
+    return dict(result, _links=links.account(req()))
+
+
+@route('/rest-auth/token/refresh', ['POST'], public=True)
+def refresh():
+    return auth.refresh(web.json_body(req()))
+
+
+@route('/rest-auth/logout', ['POST', 'GET'])
+def logout():
+    auth.logout(principal())
+    return {'detail': '로그아웃되었습니다.'}
+
+
+def _profile_body(user):
+    body = auth.public_user(user)
+    del body['pk']
+    return dict(body, _links=links.account(req()))
+
+
+@route('/rest-auth/profile', ['GET', 'PUT', 'DELETE'])
+def profile():
+    method = req().method
+    if method == 'GET':
+        return _profile_body(auth.profile(principal()))
+    if method == 'PUT':
+        return _profile_body(auth.update_profile(principal(), web.json_body(req())))
+    auth.delete_account(principal(), web.json_body(req()))
+    return Response(body='', status_code=204)
+
+
+# -- chatbot ----------------------------------------------------------------------------------
+def _chat_body(saved):
+    return dict(chat.shape(saved), _links=links.chat(req(), saved['chat_id']))
+
+
+@route('/chat/api', ['POST'], content_types=FORM_TYPES)
+def chat_api():
+    answer, saved = chat.ask(principal(), web.form_or_json(req()))
+    return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
+            'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
+            'chat': _chat_body(saved), '_links': links.chat(req(), saved['chat_id'])}
+
+
+@route('/chat/model', ['GET', 'POST', 'DELETE'])
+def chat_model():
+    method = req().method
+    if method == 'POST':
+        return Response(body=_chat_body(chat.record(principal(), web.json_body(req()))), status_code=201)
+    if method == 'DELETE':
+        chat.delete_all(principal())
+        return Response(body='', status_code=204)
+    page = page_request(req())
+    results, next_after, count = chat.history(principal(), page)
+    results = [dict(c, _links=links.chat(req(), c['id'])) for c in results]
+    return collection(req(), '/chat/model', page, results, next_after, count, links.history(req()))
+
+
+@route('/chat/delete', ['POST'])
+def chat_delete_all():
+    chat.delete_all(principal())
+    return Response(body='', status_code=204)
+
+
+@route('/chat/model/{chat_id}', ['GET', 'DELETE'])
+def chat_one(chat_id):
+    if req().method == 'DELETE':
+        chat.delete(principal(), chat_id)
+        return Response(body='', status_code=204)
+    return _chat_body(chat.get(principal(), chat_id))
+
+
+# -- quote request board ----------------------------------------------------------------------
+def _quote_body(q, authors, caller):
+    return dict(quotes.shape(q, authors, caller), _links=links.quote(req(), q, caller))
+
+
+@route('/quote', ['GET', 'POST'])
+def quote_board():
+    if req().method == 'POST':
+        q, caller = quotes.create(principal(), web.json_body(req()))
+        return Response(body=_quote_body(q, {caller['id']: caller}, caller), status_code=201)
+    page = page_request(req())
+    items, authors, caller, next_after, count = quotes.board(principal(), page)
+    results = [_quote_body(q, authors, caller) for q in items]
+    return collection(req(), '/quote', page, results, next_after, count, links.board(req()))
+
+
+@route('/quote/{quote_id}', ['GET', 'PUT', 'DELETE'])
+def quote_one(quote_id):
+    method = req().method
+    if method == 'DELETE':
+        quotes.delete(principal(), quote_id)
+        return Response(body='', status_code=204)
+    if method == 'PUT':
+        return _quote_body(*quotes.update(principal(), quote_id, web.json_body(req())))
+    return _quote_body(*quotes.read(principal(), quote_id))
+
+
+@route('/quote/{quote_id}/apply', ['POST', 'DELETE'])
+def quote_apply(quote_id):
+    return _quote_body(*quotes.set_applied(principal(), quote_id, req().method == 'POST'))
+
+
+# -- CORS preflight for every path (API Gateway's own OPTIONS mock would answer `*`) -----------
+def preflight(**_):
+    return Response(body='', status_code=204,
+                    headers=web.PREFLIGHT_HEADERS if 'Access-Control-Allow-Origin' in web.cors_headers(
+                        req().headers.get('origin')) else {})
+
+
+for _path in list(app.routes):
+    app.route(_path, methods=['OPTIONS'])(preflight)

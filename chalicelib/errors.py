@@ -1,0 +1,112 @@
+"""The app's error family and the one place that turns it into HTTP answers.
+
+Each class carries the status and the `Code` of Chalice's own error of that status, so
+clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validation.
+"""
+import functools
+import logging
+from typing import Callable, Dict, Optional
+
+from chalice import Response
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status = 500
+    code = 'InternalServerError'
+
+    def __init__(self, message: str, fields: Optional[Dict[str, str]] = None,
+                 headers: Optional[Dict[str, str]] = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+        self.headers = headers or {}
+
+    def to_response(self) -> Response:
+        body = {'Code': self.code, 'Message': self.message}
+        if self.fields:
+            body['Fields'] = self.fields
+        return Response(body=body, status_code=self.status, headers=self.headers)
+
+
+class BadRequest(AppError):
+    status, code = 400, 'BadRequestError'
+
+
+class ValidationError(BadRequest):
+    def __init__(self, fields: Dict[str, str], message: Optional[str] = None):
+        super().__init__(message or '입력값을 확인해 주세요: ' + ', '.join(sorted(fields)), fields)
+
+
+class Unauthorized(AppError):
+    status, code = 401, 'UnauthorizedError'
+
+
+class Forbidden(AppError):
+    status, code = 403, 'ForbiddenError'
+
+
+class NotFound(AppError):
+    status, code = 404, 'NotFoundError'
+
+
+class Conflict(AppError):
+    status, code = 409, 'ConflictError'
+
+
+class TooManyRequests(AppError):
+    status, code = 429, 'TooManyRequestsError'
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, headers={'Retry-After': str(max(1, int(retry_after)))})
+
+
+class BadGateway(AppError):
+    status, code = 502, 'BadGatewayError'
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, 'ServiceUnavailableError'
+
+    def __init__(self, message: str, retry_after: Optional[int] = None):
+        headers = {'Retry-After': str(retry_after)} if retry_after else None
+        super().__init__(message, headers=headers)
+
+
+class GatewayTimeout(AppError):
+    status, code = 504, 'GatewayTimeoutError'
+
+
+_THROTTLE_CODES = {'ProvisionedThroughputExceededException', 'ThrottlingException',
+                   'RequestLimitExceeded', 'LimitExceededException'}
+
+
+def from_dependency(exc: Exception) -> Optional[AppError]:
+    """Map a failing AWS dependency (throttled or unreachable table) to a clear 503."""
+    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
+    if isinstance(exc, ClientError):
+        code = exc.response.get('Error', {}).get('Code', '')
+        if code in _THROTTLE_CODES or code.endswith('ThrottledException'):
+            return ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.', retry_after=2)
+        return None
+    if isinstance(exc, BotoConnectionError):
+        return ServiceUnavailable('저장소에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.', retry_after=5)
+    return None
+
+
+def handled(view: Callable) -> Callable:
+    """Route decorator: every AppError (and a failing table) becomes its JSON answer."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except AppError as exc:
+            return exc.to_response()
+        except Exception as exc:
+            mapped = from_dependency(exc)
+            if mapped is None:
+                raise
+            log.warning('dependency failure: %s', exc)
+            return mapped.to_response()
+    return wrapper

@@ -1,0 +1,45 @@
+"""HATEOAS `_links` for each resource: what the caller may do next, and nothing it may not."""
+from typing import Any, Dict, List
+
+from . import quotes
+from .web import link
+
+Links = List[Dict[str, str]]
+
+
+def account(request) -> Links:
+    return [link(request, 'profile', '/rest-auth/profile'),
+            link(request, 'update profile', '/rest-auth/profile', 'PUT'),
+            link(request, 'delete account', '/rest-auth/profile', 'DELETE'),
+            link(request, 'refresh token', '/rest-auth/token/refresh', 'POST'),
+            link(request, 'logout', '/rest-auth/logout', 'POST'),
+            link(request, 'chat', '/chat/api', 'POST')]
+
+
+def chat(request, chat_id: str) -> Links:
+    path = '/chat/model/' + chat_id
+    return [link(request, 'self', path), link(request, 'delete', path, 'DELETE'),
+            link(request, 'history', '/chat/model')]
+
+
+def history(request) -> Links:
+    return [link(request, 'ask', '/chat/api', 'POST'), link(request, 'save exchange', '/chat/model', 'POST'),
+            link(request, 'delete all', '/chat/model', 'DELETE')]
+
+
+def quote(request, q: Dict[str, Any], caller: Dict[str, Any]) -> Links:
+    path = '/quote/' + q['id']
+    out = [link(request, 'self', path)]
+    if quotes.can_edit(q, caller):
+        out.append(link(request, 'update', path, 'PUT'))
+    if quotes.can_delete(q, caller):
+        out.append(link(request, 'delete', path, 'DELETE'))
+    if caller.get('is_admin'):
+        out.append(link(request, 'withdraw' if q.get('is_apply') else 'apply', path + '/apply',
+                        'DELETE' if q.get('is_apply') else 'POST'))
+    out.append(link(request, 'board', '/quote'))
+    return out
+
+
+def board(request) -> Links:
+    return [link(request, 'propose', '/quote', 'POST')]

@@ -1,0 +1,156 @@
+"""The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import corpus, storage
+from .auth import Principal
+from .errors import Conflict, Forbidden, NotFound
+from .ids import is_id, now_iso
+from .pagination import PageRequest, fetch_page
+from .validation import Validator
+
+TITLE_MAX = 100
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition('@')
+    return '%s***@%s' % (local[:2], domain)
+
+
+def _caller(principal: Principal) -> Dict[str, Any]:
+    user = storage.store().get_user(principal.user_id)
+    if user is None:
+        raise NotFound('계정을 찾을 수 없습니다.')
+    return user
+
+
+def shape(q: Dict[str, Any], authors: Dict[str, Dict[str, Any]], caller: Dict[str, Any]) -> Dict[str, Any]:
+    author = authors.get(q.get('user_id') or '')
+    user = None
+    if author:
+        own = author['id'] == caller['id']
+        user = {'pk': author['id'], 'nickname': author['nickname'],
+                'email': author['email'] if own else mask_email(author['email'])}
+    return {'id': q['id'], 'user': user, 'title': q['title'], 'content': q['content'],
+            'description': q['description'], 'scene': q.get('scene'), 'speaker': q.get('speaker'),
+            'is_apply': bool(q.get('is_apply')), 'created_at': q['created_at'], 'updated_at': q['updated_at'],
+            'applied_at': q.get('applied_at')}
+
+
+def can_edit(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
+    return q.get('user_id') == caller['id'] and not q.get('is_apply')
+
+
+def can_delete(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
+    return q.get('user_id') == caller['id'] or bool(caller.get('is_admin'))
+
+
+def _validate(data: Dict[str, Any], partial: bool) -> Dict[str, Any]:
+    v = Validator(data)
+    fields = {
+        'title': v.text('title', max_len=TITLE_MAX, required=not partial),
+        'content': v.text('content', max_len=corpus.LIMITS['quote'], required=not partial),
+        'description': v.text('description', max_len=corpus.LIMITS['description'], required=not partial),
+        'scene': v.integer('scene', 1, corpus.EPISODES, required=False),
+        'speaker': v.text('speaker', max_len=corpus.LIMITS['speaker'], required=False),
+    }
+    if partial and all(name not in data for name in fields):
+        v.fail('title', '바꿀 항목이 하나는 있어야 합니다.')
+    v.done()
+    return {k: val for k, val in fields.items() if k in data}
+
+
+def _get(quote_id: str) -> Dict[str, Any]:
+    q = storage.store().get_proposal(quote_id) if is_id(quote_id) else None
+    if q is None:
+        raise NotFound('제안을 찾을 수 없습니다.')
+    return q
+
+
+def create(principal: Principal, data: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    from .ids import new_id
+    caller = _caller(principal)
+    fields = _validate(data, partial=False)
+    at = now_iso()
+    q = dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'], is_apply=False,
+             created_at=at, updated_at=at, applied_at=None)
+    storage.store().put_proposal(q)
+    return q, caller
+
+
+def board(principal: Principal, req: PageRequest):
+    st = storage.store()
+    caller = _caller(principal)
+    items, next_after = fetch_page(req, st.list_proposals, st.skip_proposals)
+    authors = st.get_users(q['user_id'] for q in items if q.get('user_id'))
+    authors[caller['id']] = caller
+    return items, authors, caller, next_after, st.proposal_count()
+
+
+def read(principal: Principal, quote_id: str):
+    caller = _caller(principal)
+    q = _get(quote_id)
+    return q, _authors_of(q, caller), caller
+
+
+def _authors_of(q: Dict[str, Any], caller: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    if q.get('user_id') == caller['id']:
+        return {caller['id']: caller}
+    return storage.store().get_users([q['user_id']]) if q.get('user_id') else {}
+
+
+def update(principal: Principal, quote_id: str, data: Dict[str, Any]):
+    caller = _caller(principal)
+    q = _get(quote_id)
+    if q.get('user_id') != caller['id']:
+        raise Forbidden('작성자만 수정할 수 있습니다.')
+    fields = _validate(data, partial=True)
+    try:
+        q = storage.store().update_proposal(quote_id, dict(fields, updated_at=now_iso()), unapplied_only=True)
+    except storage.ConditionFailed:
+        raise Conflict('이미 반영된 제안은 수정할 수 없습니다. 관리자에게 반영 취소를 요청해 주세요.')
+    return q, {caller['id']: caller}, caller
+
+
+def delete(principal: Principal, quote_id: str) -> None:
+    caller = _caller(principal)
+    q = _get(quote_id)
+    if not can_delete(q, caller):
+        raise Forbidden('작성자나 관리자만 삭제할 수 있습니다.')
+    try:
+        storage.store().delete_proposal(quote_id)
+    except storage.ConditionFailed:
+        raise NotFound('제안을 찾을 수 없습니다.')
+
+
+def corpus_line(q: Dict[str, Any]) -> Dict[str, Any]:
+    return {'id': 'board-' + q['id'], 'origin': 'board', 'quote': q['content'], 'description': q['description'],
+            'scene': q.get('scene'), 'speaker': q.get('speaker') or '미상', 'tags': [q['title']]}
+
+
+def set_applied(principal: Principal, quote_id: str, applied: bool):
+    caller = _caller(principal)
+    if not caller.get('is_admin'):
+        raise Forbidden('관리자만 반영하거나 취소할 수 있습니다.')
+    q = _get(quote_id)
+    if bool(q.get('is_apply')) != applied:
+        try:
+            storage.store().set_applied(quote_id, applied, corpus_line(q) if applied else None,
+                                        now_iso() if applied else None)
+        except storage.ConditionFailed:
+            raise NotFound('제안을 찾을 수 없습니다.')
+        q = _get(quote_id)
+    return q, _authors_of(q, caller), caller
+
+
+def forget_author(user_id: str) -> None:
+    """On account deletion: unapplied proposals go; applied ones stay, without their author."""
+    st = storage.store()
+    for quote_id in st.proposal_ids_of(user_id):
+        q = st.get_proposal(quote_id)
+        if q and q.get('is_apply'):
+            st.anonymize_proposal(quote_id)
+        elif q:
+            try:
+                st.delete_proposal(quote_id)
+            except storage.ConditionFailed:
+                pass  # deleted meanwhile

@@ -1,0 +1,79 @@
+"""Configuration, read once from the environment (or, deployed, a secret store)."""
+import functools
+import os
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    users_table: str
+    chats_table: str
+    quotes_table: str
+    auth_table: str
+    jwt_secret: str
+    access_ttl: int
+    refresh_ttl: int
+    bcrypt_rounds: int
+    cors_origins: Tuple[str, ...]
+    openai_api_key: Optional[str]
+    openai_base_url: Optional[str]
+    openai_model: str
+    openai_timeout: float
+    openai_max_retries: int
+    login_max_failures: int
+    login_window_seconds: int
+
+
+def _secret(name: str) -> Optional[str]:
+    """A secret from the environment, or from SSM Parameter Store when NAME_PARAM names one.
+
+    Deployed, the template passes the parameter's name; the value is read once per container.
+    """
+    value = os.environ.get(name)
+    if value:
+        return value
+    param = os.environ.get(name + '_PARAM')
+    if not param:
+        return None
+    import boto3  # only deployed stages pay for this client
+    resp = boto3.client('ssm').get_parameter(Name=param, WithDecryption=True)
+    value = resp['Parameter']['Value']
+    return None if value in ('', '-', 'none') else value
+
+
+@functools.lru_cache(maxsize=1)
+def get() -> Settings:
+    env = os.environ.get
+    prefix = env('TABLE_PREFIX', 'stove-' + env('STAGE', 'local'))
+    secret = _secret('JWT_SECRET')
+    if not secret or len(secret) < 32:
+        raise RuntimeError('JWT_SECRET must be set to at least 32 characters')
+    origins = tuple(o.strip().rstrip('/') for o in env('CORS_ORIGINS', 'http://localhost:8080').split(',')
+                    if o.strip())
+    return Settings(
+        stage=env('STAGE', 'local'),
+        users_table=env('USERS_TABLE', prefix + '-users'),
+        chats_table=env('CHATS_TABLE', prefix + '-chats'),
+        quotes_table=env('QUOTES_TABLE', prefix + '-quotes'),
+        auth_table=env('AUTH_TABLE', prefix + '-auth'),
+        jwt_secret=secret,
+        access_ttl=int(env('ACCESS_TOKEN_TTL', '900')),
+        refresh_ttl=int(env('REFRESH_TOKEN_TTL', str(14 * 24 * 3600))),
+        bcrypt_rounds=int(env('BCRYPT_ROUNDS', '12')),
+        cors_origins=origins,
+        openai_api_key=_secret('OPENAI_API_KEY'),
+        openai_base_url=env('OPENAI_BASE_URL') or None,
+        openai_model=env('OPENAI_MODEL', 'gpt-4o-mini'),
+        openai_timeout=float(env('OPENAI_TIMEOUT', '20')),
+        openai_max_retries=int(env('OPENAI_MAX_RETRIES', '1')),
+        login_max_failures=int(env('LOGIN_MAX_FAILURES', '5')),
+        login_window_seconds=int(env('LOGIN_WINDOW_SECONDS', '900')),
+    )
+
+
+def reload() -> Settings:
+    """Forget the cached settings (tests change the environment between sessions)."""
+    get.cache_clear()
+    return get()

@@ -1,0 +1,421 @@
+"""DynamoDB: the only module that knows the tables' layout.
+
+Tables (names from settings):
+- users:  pk = "USER#<id>" (the account, with a chat counter) | "EMAIL#<email>" (uniqueness guard)
+- chats:  user_id, chat_id (time-ordered, so a Query lists newest first)
+- quotes: pk, sk — "BOARD"/<quote id> proposals (GSI by_owner on owner, sk),
+          "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version
+- auth:   pk, sk, TTL on expires_at — "USER#<id>"/"SESSION#<sid>" login sessions,
+          "THROTTLE#<scope>#<value>"/<window start> failed-login counters
+Every request-path access is a GetItem or a Query by key; nothing scans.
+"""
+import functools
+import time
+from decimal import Decimal
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+import boto3
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from . import settings
+
+BOARD, CORPUS, META = 'BOARD', 'CORPUS', 'META'
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item not in the state it required."""
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB's Decimals back to ints, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _cancel_reasons(exc: ClientError) -> List[str]:
+    return [r.get('Code', 'None') for r in exc.response.get('CancellationReasons', [])]
+
+
+class Store:
+    def __init__(self, cfg: settings.Settings):
+        self.cfg = cfg
+        self.db = boto3.resource('dynamodb', config=Config(
+            retries={'max_attempts': 3, 'mode': 'standard'}, connect_timeout=3, read_timeout=10))
+        self.client = self.db.meta.client
+        self.users = self.db.Table(cfg.users_table)
+        self.chats = self.db.Table(cfg.chats_table)
+        self.quotes = self.db.Table(cfg.quotes_table)
+        self.auth = self.db.Table(cfg.auth_table)
+
+    # -- schema -----------------------------------------------------------------------------
+    def table_specs(self) -> List[Dict[str, Any]]:
+        def spec(name, keys, extra=None):
+            attrs = {k for k, _ in keys}
+            s = {'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
+                 'KeySchema': [{'AttributeName': k, 'KeyType': t} for k, t in keys]}
+            s.update(extra or {})
+            for gsi in s.get('GlobalSecondaryIndexes', []):
+                attrs.update(k['AttributeName'] for k in gsi['KeySchema'])
+            s['AttributeDefinitions'] = [{'AttributeName': a, 'AttributeType': 'S'} for a in sorted(attrs)]
+            return s
+        return [
+            spec(self.cfg.users_table, [('pk', 'HASH')]),
+            spec(self.cfg.chats_table, [('user_id', 'HASH'), ('chat_id', 'RANGE')]),
+            spec(self.cfg.quotes_table, [('pk', 'HASH'), ('sk', 'RANGE')], {'GlobalSecondaryIndexes': [{
+                'IndexName': 'by_owner', 'Projection': {'ProjectionType': 'KEYS_ONLY'},
+                'KeySchema': [{'AttributeName': 'owner', 'KeyType': 'HASH'},
+                              {'AttributeName': 'sk', 'KeyType': 'RANGE'}]}]}),
+            spec(self.cfg.auth_table, [('pk', 'HASH'), ('sk', 'RANGE')]),
+        ]
+
+    def create_tables(self) -> List[str]:
+        """Create missing tables (idempotent); returns the names it created."""
+        existing = set(self.client.list_tables()['TableNames'])
+        created = []
+        for s in self.table_specs():
+            if s['TableName'] in existing:
+                continue
+            self.client.create_table(**s)
+            created.append(s['TableName'])
+        for name in created:
+            self.client.get_waiter('table_exists').wait(TableName=name, WaiterConfig={'Delay': 1})
+            if name == self.cfg.auth_table:
+                self.client.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                    'Enabled': True, 'AttributeName': 'expires_at'})
+        return created
+
+    def drop_tables(self) -> None:
+        existing = set(self.client.list_tables()['TableNames'])
+        for s in self.table_specs():
+            if s['TableName'] in existing:
+                self.client.delete_table(TableName=s['TableName'])
+
+    def ping(self) -> bool:
+        self.users.get_item(Key={'pk': 'PING'})
+        return True
+
+    def _transact(self, items: List[Dict[str, Any]], retries: int = 5) -> None:
+        """A transaction; ConditionFailed if a condition failed, retried on mere conflicts."""
+        for attempt in range(retries):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if exc.response['Error']['Code'] != 'TransactionCanceledException':
+                    raise
+                reasons = _cancel_reasons(exc)
+                if 'ConditionalCheckFailed' in reasons:
+                    raise ConditionFailed(reasons)
+                if 'TransactionConflict' not in reasons or attempt == retries - 1:
+                    raise
+                time.sleep(0.02 * (2 ** attempt))
+
+    def _query_page(self, table, key_name: str, key_value: str, sort_name: str, limit: int,
+                    after: Optional[str]) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+        """Newest-first page of `limit` items after `after`; second value continues, or None."""
+        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value), 'ScanIndexForward': False,
+                  'Limit': limit + 1}
+        if after:
+            kwargs['ExclusiveStartKey'] = {key_name: key_value, sort_name: after}
+        items: List[Dict[str, Any]] = []
+        while len(items) <= limit:
+            resp = table.query(**kwargs)
+            items.extend(resp['Items'])
+            if 'LastEvaluatedKey' not in resp:
+                break
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+            kwargs['Limit'] = limit + 1 - len(items)
+        more = len(items) > limit
+        items = items[:limit]
+        return [_plain(i) for i in items], (items[-1][sort_name] if more else None)
+
+    def _skip(self, table, key_name: str, key_value: str, sort_name: str, n: int) -> Optional[str]:
+        """Sort key of the n-th newest item (keys only), or None if there are fewer."""
+        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value), 'ScanIndexForward': False,
+                  'ProjectionExpression': '#s', 'ExpressionAttributeNames': {'#s': sort_name}, 'Limit': n}
+        seen, last = 0, None
+        while seen < n:
+            resp = table.query(**kwargs)
+            seen += len(resp['Items'])
+            if resp['Items']:
+                last = resp['Items'][-1][sort_name]
+            if 'LastEvaluatedKey' not in resp:
+                break
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+            kwargs['Limit'] = n - seen
+        return last if seen >= n else None
+
+    # -- users ------------------------------------------------------------------------------
+    def create_user(self, user: Dict[str, Any]) -> None:
+        t = self.cfg.users_table
+        try:
+            self._transact([
+                {'Put': {'TableName': t, 'Item': {'pk': 'EMAIL#' + user['email'], 'user_id': user['id']},
+                         'ConditionExpression': 'attribute_not_exists(pk)'}},
+                {'Put': {'TableName': t, 'Item': dict(user, pk='USER#' + user['id'], chat_count=0),
+                         'ConditionExpression': 'attribute_not_exists(pk)'}},
+            ])
+        except ConditionFailed:
+            raise EmailTaken(user['email'])
+
+    def get_user(self, user_id: str) -> Optional[Dict[str, Any]]:
+        item = self.users.get_item(Key={'pk': 'USER#' + user_id}, ConsistentRead=True).get('Item')
+        return _plain(item) if item else None
+
+    def get_users(self, user_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+        ids = sorted(set(user_ids))
+        found: Dict[str, Dict[str, Any]] = {}
+        for start in range(0, len(ids), 100):
+            keys = [{'pk': 'USER#' + i} for i in ids[start:start + 100]]
+            request = {self.cfg.users_table: {'Keys': keys}}
+            while request:
+                resp = self.db.batch_get_item(RequestItems=request)
+                for item in resp['Responses'].get(self.cfg.users_table, []):
+                    found[item['id']] = _plain(item)
+                request = resp.get('UnprocessedKeys') or None
+        return found
+
+    def user_id_for_email(self, email: str) -> Optional[str]:
+        item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
+        return item['user_id'] if item else None
+
+    def update_user(self, user_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+        names = {'#%d' % i: k for i, k in enumerate(fields)}
+        values = {':%d' % i: v for i, v in enumerate(fields.values())}
+        try:
+            resp = self.users.update_item(
+                Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
+                UpdateExpression='SET ' + ', '.join('#%d = :%d' % (i, i) for i in range(len(fields))),
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues='ALL_NEW')
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise ConditionFailed(user_id)
+        return _plain(resp['Attributes'])
+
+    def delete_user(self, user_id: str, email: str) -> None:
+        t = self.cfg.users_table
+        self._transact([
+            {'Delete': {'TableName': t, 'Key': {'pk': 'USER#' + user_id},
+                        'ConditionExpression': 'attribute_exists(pk)'}},
+            {'Delete': {'TableName': t, 'Key': {'pk': 'EMAIL#' + email}}},
+        ])
+
+    # -- sessions ---------------------------------------------------------------------------
+    def put_session(self, user_id: str, sid: str, refresh_jti: str, expires_at: int) -> None:
+        self.auth.put_item(Item={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid,
+                                 'refresh_jti': refresh_jti, 'expires_at': expires_at})
+
+    def get_session(self, user_id: str, sid: str) -> Optional[Dict[str, Any]]:
+        item = self.auth.get_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid},
+                                  ConsistentRead=True).get('Item')
+        if not item or int(item['expires_at']) < time.time():
+            return None
+        return _plain(item)
+
+    def rotate_session(self, user_id: str, sid: str, old_jti: str, new_jti: str, expires_at: int) -> None:
+        """Swap the session's refresh token; ConditionFailed if `old_jti` is no longer current."""
+        try:
+            self.auth.update_item(
+                Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid},
+                ConditionExpression='refresh_jti = :old', UpdateExpression='SET refresh_jti = :new, expires_at = :e',
+                ExpressionAttributeValues={':old': old_jti, ':new': new_jti, ':e': expires_at})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise ConditionFailed(sid)
+
+    def delete_session(self, user_id: str, sid: str) -> None:
+        self.auth.delete_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid})
+
+    def delete_sessions(self, user_id: str) -> None:
+        self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk')
+
+    def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str) -> int:
+        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value),
+                  'ProjectionExpression': '#k, #s', 'ExpressionAttributeNames': {'#k': key_name, '#s': sort_name}}
+        deleted = 0
+        while True:
+            resp = table.query(**kwargs)
+            with table.batch_writer() as batch:
+                for item in resp['Items']:
+                    batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})
+            deleted += len(resp['Items'])
+            if 'LastEvaluatedKey' not in resp:
+                return deleted
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+
+    # -- failed-login throttling ------------------------------------------------------------
+    def failures(self, key: str, window: int) -> int:
+        item = self.auth.get_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)}, ConsistentRead=True).get('Item')
+        return int(item['fails']) if item else 0
+
+    def add_failure(self, key: str, window: int, expires_at: int) -> int:
+        resp = self.auth.update_item(
+            Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
+            UpdateExpression='ADD fails :one SET expires_at = :e',
+            ExpressionAttributeValues={':one': 1, ':e': expires_at}, ReturnValues='UPDATED_NEW')
+        return int(resp['Attributes']['fails'])
+
+    def clear_failures(self, key: str, window: int) -> None:
+        self.auth.delete_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)})
+
+    # -- chats ------------------------------------------------------------------------------
+    def put_chat(self, user_id: str, chat: Dict[str, Any]) -> None:
+        """Save a chat and count it, atomically; ConditionFailed if the account is gone."""
+        self._transact([
+            {'Put': {'TableName': self.cfg.chats_table, 'Item': dict(chat, user_id=user_id),
+                     'ConditionExpression': 'attribute_not_exists(chat_id)'}},
+            {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                        'ConditionExpression': 'attribute_exists(pk)',
+                        'UpdateExpression': 'ADD chat_count :one', 'ExpressionAttributeValues': {':one': 1}}},
+        ])
+
+    def get_chat(self, user_id: str, chat_id: str) -> Optional[Dict[str, Any]]:
+        item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}).get('Item')
+        return _plain(item) if item else None
+
+    def list_chats(self, user_id: str, limit: int, after: Optional[str]):
+        return self._query_page(self.chats, 'user_id', user_id, 'chat_id', limit, after)
+
+    def skip_chats(self, user_id: str, n: int) -> Optional[str]:
+        return self._skip(self.chats, 'user_id', user_id, 'chat_id', n)
+
+    def chat_count(self, user_id: str) -> int:
+        user = self.get_user(user_id)
+        return max(0, int(user.get('chat_count', 0))) if user else 0
+
+    def delete_chat(self, user_id: str, chat_id: str) -> None:
+        self._transact([
+            {'Delete': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': chat_id},
+                        'ConditionExpression': 'attribute_exists(chat_id)'}},
+            {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                        'UpdateExpression': 'ADD chat_count :minus', 'ExpressionAttributeValues': {':minus': -1}}},
+        ])
+
+    def delete_chats(self, user_id: str) -> int:
+        deleted = self._delete_keys(self.chats, 'user_id', user_id, 'chat_id')
+        if deleted:
+            try:
+                self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
+                                       UpdateExpression='ADD chat_count :minus',
+                                       ExpressionAttributeValues={':minus': -deleted})
+            except self.client.exceptions.ConditionalCheckFailedException:
+                pass  # the account itself is being deleted
+        return deleted
+
+    # -- quote board ------------------------------------------------------------------------
+    def _counter_update(self, name: str, delta: int) -> Dict[str, Any]:
+        return {'Update': {'TableName': self.cfg.quotes_table, 'Key': {'pk': META, 'sk': name},
+                           'UpdateExpression': 'ADD #n :d', 'ExpressionAttributeNames': {'#n': 'value'},
+                           'ExpressionAttributeValues': {':d': delta}}}
+
+    def _counter(self, name: str) -> int:
+        item = self.quotes.get_item(Key={'pk': META, 'sk': name}, ConsistentRead=True).get('Item')
+        return max(0, int(item['value'])) if item else 0
+
+    def put_proposal(self, proposal: Dict[str, Any]) -> None:
+        self._transact([
+            {'Put': {'TableName': self.cfg.quotes_table,
+                     'Item': dict(proposal, pk=BOARD, sk=proposal['id'], owner=proposal['user_id']),
+                     'ConditionExpression': 'attribute_not_exists(sk)'}},
+            self._counter_update('board', 1),
+        ])
+
+    def get_proposal(self, quote_id: str) -> Optional[Dict[str, Any]]:
+        item = self.quotes.get_item(Key={'pk': BOARD, 'sk': quote_id}, ConsistentRead=True).get('Item')
+        return _plain(item) if item else None
+
+    def list_proposals(self, limit: int, after: Optional[str]):
+        return self._query_page(self.quotes, 'pk', BOARD, 'sk', limit, after)
+
+    def skip_proposals(self, n: int) -> Optional[str]:
+        return self._skip(self.quotes, 'pk', BOARD, 'sk', n)
+
+    def proposal_count(self) -> int:
+        return self._counter('board')
+
+    def proposal_ids_of(self, user_id: str) -> List[str]:
+        ids, kwargs = [], {'IndexName': 'by_owner', 'KeyConditionExpression': Key('owner').eq(user_id)}
+        while True:
+            resp = self.quotes.query(**kwargs)
+            ids.extend(i['sk'] for i in resp['Items'])
+            if 'LastEvaluatedKey' not in resp:
+                return ids
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+
+    def update_proposal(self, quote_id: str, fields: Dict[str, Any], unapplied_only: bool = False) -> Dict[str, Any]:
+        names = {'#%d' % i: k for i, k in enumerate(fields)}
+        values = {':%d' % i: v for i, v in enumerate(fields.values())}
+        cond = Attr('sk').exists()
+        if unapplied_only:
+            cond = cond & Attr('is_apply').eq(False)
+        try:
+            resp = self.quotes.update_item(
+                Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression=cond,
+                UpdateExpression='SET ' + ', '.join('#%d = :%d' % (i, i) for i in range(len(fields))),
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues='ALL_NEW')
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise ConditionFailed(quote_id)
+        return _plain(resp['Attributes'])
+
+    def anonymize_proposal(self, quote_id: str) -> None:
+        self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, UpdateExpression='REMOVE #o, user_id',
+                                ExpressionAttributeNames={'#o': 'owner'})
+
+    def delete_proposal(self, quote_id: str) -> None:
+        """Delete a proposal, and its corpus line if it was applied."""
+        key = {'pk': BOARD, 'sk': quote_id}
+        self._transact([
+            {'Delete': {'TableName': self.cfg.quotes_table, 'Key': key, 'ConditionExpression': 'attribute_exists(sk)'}},
+            {'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': 'board-' + quote_id}}},
+            self._counter_update('board', -1),
+            self._counter_update('corpus', 1),
+        ])
+
+    def set_applied(self, quote_id: str, applied: bool, line: Optional[Dict[str, Any]], at: Optional[str]) -> None:
+        """Apply (the proposal's line joins the corpus) or withdraw (it leaves), atomically."""
+        line_key = {'pk': CORPUS, 'sk': 'board-' + quote_id}
+        corpus_op = ({'Put': {'TableName': self.cfg.quotes_table, 'Item': dict(line, **line_key)}} if applied
+                     else {'Delete': {'TableName': self.cfg.quotes_table, 'Key': line_key}})
+        update = {'TableName': self.cfg.quotes_table, 'Key': {'pk': BOARD, 'sk': quote_id},
+                  'ConditionExpression': 'attribute_exists(sk)',
+                  'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
+                  'ExpressionAttributeValues': {':a': applied, ':t': at}}
+        self._transact([{'Update': update}, corpus_op, self._counter_update('corpus', 1)])
+
+    # -- corpus -----------------------------------------------------------------------------
+    def corpus_version(self) -> int:
+        return self._counter('corpus')
+
+    def corpus_lines(self) -> List[Dict[str, Any]]:
+        lines, kwargs = [], {'KeyConditionExpression': Key('pk').eq(CORPUS)}
+        while True:
+            resp = self.quotes.query(**kwargs)
+            lines.extend(_plain(i) for i in resp['Items'])
+            if 'LastEvaluatedKey' not in resp:
+                return lines
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+
+    def put_corpus_lines(self, lines: List[Dict[str, Any]]) -> None:
+        """Write lines keyed by their own id (rewriting one is harmless), then bump the version."""
+        with self.quotes.batch_writer() as batch:
+            for line in lines:
+                batch.put_item(Item=dict(line, pk=CORPUS, sk=line['id']))
+        self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
+
+
+@functools.lru_cache(maxsize=1)
+def _store_for(cfg: settings.Settings) -> Store:
+    return Store(cfg)
+
+
+def store() -> Store:
+    return _store_for(settings.get())

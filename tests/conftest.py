@@ -1,0 +1,66 @@
+"""Shared fixtures: one real DynamoDB Local (in memory) and one real API server per session;
+every test gets clean tables."""
+import os
+import secrets
+import sys
+import threading
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tools import dynamodb_local  # noqa: E402
+from tests.http import Api  # noqa: E402
+
+FRONTEND_ORIGIN = 'http://localhost:8080'
+
+
+@pytest.fixture(scope='session')
+def dynamodb():
+    port = dynamodb_local.free_port()
+    proc = dynamodb_local.start(port)
+    os.environ.update(dynamodb_local.local_aws_env(port))
+    os.environ.update({'JWT_SECRET': secrets.token_urlsafe(48), 'BCRYPT_ROUNDS': '4', 'STAGE': 'local',
+                       'CORS_ORIGINS': FRONTEND_ORIGIN + ',http://127.0.0.1:8080'})
+    for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM'):
+        os.environ.pop(name, None)
+    from chalicelib import settings
+    settings.reload()
+    yield port
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def store(dynamodb):
+    from chalicelib import corpus, settings, storage
+    settings.reload()
+    st = storage.store()
+    st.drop_tables()
+    st.create_tables()
+    corpus.forget_cache()
+    return st
+
+
+@pytest.fixture(scope='session')
+def server(dynamodb):
+    from tools.local_api import make_server
+    port = dynamodb_local.free_port()
+    srv = make_server('127.0.0.1', port)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield 'http://127.0.0.1:%d' % port
+    srv.shutdown()
+
+
+@pytest.fixture
+def api(server, store):
+    return Api(server)
+
+
+@pytest.fixture
+def demo(store):
+    from chalicelib import corpus
+    corpus.load_demo()
+    return corpus.current()

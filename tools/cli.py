@@ -1,0 +1,51 @@
+"""Operator commands. Locally they act on `make run`'s DynamoDB Local; with AWS credentials and
+the stage's table names in the environment (STAGE=prod …) they act on the deployed tables.
+
+  python tools/cli.py admin EMAIL [--revoke]     make (or unmake) an admin
+  python tools/cli.py import-quotes FILE.jsonl   add lines to the chatbot's corpus
+  python tools/cli.py init                       create missing tables, load the demo corpus
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog='cli')
+    sub = parser.add_subparsers(dest='command', required=True)
+    admin = sub.add_parser('admin')
+    admin.add_argument('email')
+    admin.add_argument('--revoke', action='store_true')
+    imp = sub.add_parser('import-quotes')
+    imp.add_argument('file')
+    sub.add_parser('init')
+    args = parser.parse_args(argv)
+
+    if os.environ.get('STAGE', 'local') == 'local':
+        from tools import localenv
+        localenv.apply()
+    from chalicelib import auth, corpus, storage
+    from chalicelib.errors import AppError
+
+    try:
+        if args.command == 'admin':
+            user = auth.set_admin(args.email, not args.revoke)
+            print('%s is_admin=%s' % (user['email'], user['is_admin']))
+        elif args.command == 'import-quotes':
+            with open(args.file, encoding='utf-8') as f:
+                count = corpus.import_text(f.read())
+            print('imported %d lines from %s' % (count, args.file))
+        else:
+            created = storage.store().create_tables()
+            print('tables created: %s' % (', '.join(created) or 'none (all present)'))
+            print('demo corpus: %d lines' % corpus.load_demo())
+    except (AppError, corpus.CorpusError) as exc:
+        print('error: %s' % exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

