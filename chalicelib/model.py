@@ -106,7 +106,7 @@ def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[st
         raise ServiceUnavailable('모델 서버에 연결할 수 없습니다.', retry_after=5)
     except openai.APIStatusError as exc:
         raise BadGateway('모델 서버가 오류로 답했습니다 (HTTP %d).' % exc.status_code)
-    except openai.APIError as exc:  # e.g. a body that is not JSON at all
+    except (openai.APIError, ValueError) as exc:  # e.g. a body that is not JSON at all
         raise BadGateway('모델의 응답을 읽을 수 없습니다: %s' % type(exc).__name__)
     try:
         content = resp.choices[0].message.content

@@ -60,9 +60,7 @@ def form_or_json(request) -> Dict[str, Any]:
 
 
 def client_ip(request) -> str:
-    forwarded = request.headers.get('x-forwarded-for')
-    if forwarded:
-        return forwarded.split(',')[0].strip()
+    """The caller's address as API Gateway saw it (X-Forwarded-For is the client's to forge)."""
     identity = (request.context or {}).get('identity') or {}
     return identity.get('sourceIp') or 'unknown'
 

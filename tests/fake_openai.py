@@ -1,0 +1,70 @@
+"""A small OpenAI-compatible server on loopback: real HTTP for the real `openai` client.
+
+Each test sets `behaviour`, a function from the request's JSON to (status, body, delay);
+requests are recorded for assertions.
+"""
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def completion(content: str) -> dict:
+    return {'id': 'chatcmpl-test', 'object': 'chat.completion', 'created': int(time.time()), 'model': 'fake-model',
+            'choices': [{'index': 0, 'finish_reason': 'stop', 'logprobs': None,
+                         'message': {'role': 'assistant', 'content': content, 'refusal': None}}],
+            'usage': {'prompt_tokens': 10, 'completion_tokens': 10, 'total_tokens': 20}}
+
+
+def candidates_of(request: dict) -> list:
+    """The candidate list the app put in its user message."""
+    text = request['messages'][-1]['content']
+    return json.loads(re.search(r'후보:\n(.*)\n\n사용자:', text, re.S).group(1))
+
+
+def choose(pick, description='이 대사가 지금 상황에 잘 맞습니다.'):
+    """Behaviour: answer with the candidate `pick(candidates)` chooses, echoing its quote."""
+    def behaviour(request):
+        c = pick(candidates_of(request))
+        return 200, completion(json.dumps({'candidate_id': c['candidate_id'], 'quote': c['quote'],
+                                           'description': description}, ensure_ascii=False)), 0
+    return behaviour
+
+
+class FakeOpenAI:
+    def __init__(self):
+        self.requests = []
+        self.behaviour = choose(lambda cands: cands[0])
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get('content-length', 0))))
+                fake.requests.append({'path': self.path, 'headers': {k.lower(): v for k, v in self.headers.items()}, 'json': body})
+                status, payload, delay = fake.behaviour(body)
+                if delay:
+                    time.sleep(delay)
+                raw = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header('Content-Type', 'application/json')
+                    self.send_header('Content-Length', str(len(raw)))
+                    if status == 429:
+                        self.send_header('Retry-After', '7')
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test)
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.server.daemon_threads = True
+        self.url = 'http://127.0.0.1:%d/v1' % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,294 @@
+"""Accounts through the real HTTP server: join, login, refresh, logout, profile, tokens."""
+import base64
+import json
+import threading
+import time
+
+import jwt
+import pytest
+
+from tests.http import Api
+
+PASSWORD = 'correct horse 1'
+
+
+def claims(token):
+    payload = token.split('.')[1]
+    return json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)))
+
+
+def login(api, email='user@example.com', password=PASSWORD):
+    return api.post('/rest-auth/login', {'email': email, 'password': password})
+
+
+# -- join -------------------------------------------------------------------------------------
+def test_join_returns_user_tokens_and_links(api):
+    r = api.post('/rest-auth/join', {'email': 'Seung@Example.com', 'nickname': '백승수', 'password': PASSWORD})
+    assert r.status == 201, r
+    body = r.json
+    assert body['user']['email'] == 'seung@example.com'
+    assert body['user']['pk'] == body['user']['id']
+    assert body['user']['nickname'] == '백승수'
+    assert body['user']['is_admin'] is False
+    assert 'password' not in json.dumps(body)
+    access = claims(body['access'])
+    assert access['exp'] > time.time() and access['sub'] == body['user']['id'] and access['jti']
+    assert claims(body['refresh'])['type'] == 'refresh'
+    assert {l['desc'] for l in body['_links']} >= {'profile', 'logout'}
+    assert all(l['href'].startswith('http://127.0.0.1') for l in body['_links'])
+
+
+def test_registration_alias_with_two_passwords(api):
+    r = api.post('/rest-auth/registration/', {'email': 'old@client.kr', 'nickname': '드림즈',
+                                              'password1': PASSWORD, 'password2': PASSWORD})
+    assert r.status == 201, r
+    assert login(api, 'old@client.kr').status == 200
+
+
+def test_registration_passwords_that_differ_name_the_field(api):
+    r = api.post('/rest-auth/registration/', {'email': 'old@client.kr', 'nickname': '드림즈',
+                                              'password1': PASSWORD, 'password2': PASSWORD + 'x'})
+    assert r.status == 400, r
+    assert r.json['Code'] == 'BadRequestError' and 'password2' in r.json['Fields']
+    assert login(api, 'old@client.kr').status == 401
+
+
+@pytest.mark.parametrize('body, field', [
+    ({'nickname': 'n', 'password': PASSWORD}, 'email'),
+    ({'email': 'not-an-email', 'nickname': 'n', 'password': PASSWORD}, 'email'),
+    ({'email': 'a@b.co', 'nickname': '', 'password': PASSWORD}, 'nickname'),
+    ({'email': 'a@b.co', 'nickname': 'n' * 31, 'password': PASSWORD}, 'nickname'),
+    ({'email': 'a@b.co', 'nickname': 123, 'password': PASSWORD}, 'nickname'),
+    ({'email': 'a@b.co', 'nickname': 'n', 'password': 'short'}, 'password'),
+    ({'email': 'a@b.co', 'nickname': 'n', 'password': '가' * 25}, 'password'),  # 75 bytes: over bcrypt's 72
+    ({'email': 'a@b.co', 'nickname': 'n', 'password': ['x'] * 9}, 'password'),
+    ({'email': ['a@b.co'], 'nickname': 'n', 'password': PASSWORD}, 'email'),
+])
+def test_join_rejects_bad_fields_and_saves_nothing(api, body, field):
+    r = api.post('/rest-auth/join', body)
+    assert r.status == 400, r
+    assert field in r.json['Fields'], r.json
+    assert login(api, 'a@b.co').status == 401
+
+
+def test_password_of_exactly_72_bytes_is_accepted(api):
+    password = '가' * 24  # 72 bytes in UTF-8
+    api.join(email='k@b.co', password=password)
+    assert login(api, 'k@b.co', password).status == 200
+
+
+@pytest.mark.parametrize('raw, ctype', [
+    (b'{"email": ', 'application/json'),
+    (b'[1, 2]', 'application/json'),
+    (b'\xff\xfe', 'application/json'),
+    (b'', 'application/json'),
+])
+def test_malformed_bodies_are_400(api, raw, ctype):
+    r = api.request('POST', '/rest-auth/join', raw=raw, headers={'Content-Type': ctype})
+    assert r.status == 400, r
+    assert r.json['Code'] == 'BadRequestError'
+
+
+def test_duplicate_email_is_409_case_insensitively(api):
+    api.join(email='dup@example.com')
+    r = api.post('/rest-auth/join', {'email': 'DUP@example.com', 'nickname': 'x', 'password': PASSWORD})
+    assert r.status == 409, r
+    assert 'email' in r.json['Fields']
+
+
+def test_concurrent_signups_with_one_email_exactly_one_wins(api):
+    statuses, barrier = [], threading.Barrier(6)
+
+    def sign_up(i):
+        barrier.wait()
+        r = Api(api.base).post('/rest-auth/join', {'email': 'race@example.com', 'nickname': 'n%d' % i,
+                                                   'password': PASSWORD})
+        statuses.append(r.status)
+
+    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201] + [409] * 5
+
+
+# -- login ------------------------------------------------------------------------------------
+def test_login_returns_tokens_and_records_login(api, store):
+    user = api.join()['user']
+    r = login(api, 'USER@example.com ')
+    assert r.status == 200, r
+    assert r.json['token_type'] == 'Bearer' and r.json['expires_in'] == 900
+    assert r.json['user']['pk'] == user['id'] and r.json['user']['last_login']
+    saved = store.get_user(user['id'])
+    assert saved['ip_address'] == '127.0.0.1' and saved['last_login'] == r.json['user']['last_login']
+
+
+def test_unknown_email_and_wrong_password_look_the_same_and_cost_the_same(api, monkeypatch):
+    from chalicelib import auth
+    api.join()
+    checks = []
+    real = auth.check_password
+    monkeypatch.setattr(auth, 'check_password', lambda pw, hashed: checks.append(hashed) or real(pw, hashed))
+    wrong = login(api, password='wrong password')
+    unknown = login(api, email='nobody@example.com')
+    assert wrong.status == unknown.status == 401
+    assert wrong.json == unknown.json
+    # Both paths ran one bcrypt check, against hashes of the same cost.
+    assert len(checks) == 2 and checks[0][:7] == checks[1][:7]
+
+
+def test_failed_logins_are_throttled_per_account(api):
+    api.join()
+    for _ in range(5):
+        assert login(api, password='wrong password').status == 401
+    r = login(api)  # even the right password waits now
+    assert r.status == 429, r
+    assert int(r.headers['retry-after']) > 0
+    assert r.json['Code'] == 'TooManyRequestsError'
+
+
+def test_failed_logins_are_throttled_per_address(api):
+    for i in range(5):
+        assert login(api, email='nobody%d@example.com' % i).status == 401
+    assert login(api, email='someone-else@example.com').status == 429
+
+
+# -- tokens -----------------------------------------------------------------------------------
+def test_bearer_scheme_is_case_insensitive(api):
+    token = api.join()['access']
+    r = api.get('/rest-auth/profile', headers={'Authorization': 'bearer ' + token})
+    assert r.status == 200, r
+
+
+def _forge(payload, secret, alg='HS256'):
+    return jwt.encode(payload, secret, algorithm=alg)
+
+
+def test_bad_tokens_get_401_with_json_and_cors(api):
+    import os
+    joined = api.join()
+    good = claims(joined['access'])
+    secret = os.environ['JWT_SECRET']
+    expired = _forge(dict(good, exp=int(time.time()) - 10), secret)
+    head, body, sig = joined['access'].split('.')
+    tampered_body = base64.urlsafe_b64encode(json.dumps(dict(good, sub='someone-else')).encode()).decode().rstrip('=')
+    tampered = '.'.join([head, tampered_body, sig])
+    other_alg = _forge(good, secret, 'HS512')
+    unsigned = jwt.encode(good, None, algorithm='none')
+    wrong_secret = _forge(good, 'another-secret-that-is-long-enough-32b')
+    cases = {
+        'missing': {},
+        'no scheme': {'Authorization': joined['access']},
+        'basic scheme': {'Authorization': 'Basic ' + joined['access']},
+        'garbage': {'Authorization': 'Bearer not.a.jwt'},
+        'expired': {'Authorization': 'Bearer ' + expired},
+        'tampered': {'Authorization': 'Bearer ' + tampered},
+        'HS512': {'Authorization': 'Bearer ' + other_alg},
+        'alg none': {'Authorization': 'Bearer ' + unsigned},
+        'wrong secret': {'Authorization': 'Bearer ' + wrong_secret},
+        'refresh as access': {'Authorization': 'Bearer ' + joined['refresh']},
+    }
+    for name, headers in cases.items():
+        r = api.get('/chat/model', headers=dict(headers, Origin='http://localhost:8080'))
+        assert r.status == 401, (name, r)
+        assert r.json['Code'] == 'UnauthorizedError', (name, r)
+        assert r.headers.get('access-control-allow-origin') == 'http://localhost:8080', name
+
+
+def test_refresh_rotates_and_the_old_refresh_token_dies(api):
+    joined = api.join()
+    r = api.post('/rest-auth/token/refresh/', {'refresh': joined['refresh']})
+    assert r.status == 200, r
+    assert set(r.json) == {'access', 'refresh'} and r.json['refresh'] != joined['refresh']
+    assert api.get('/rest-auth/profile', token=r.json['access']).status == 200
+    again = api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']})
+    assert again.status == 401, again
+    # Reuse of a rotated refresh token ends that whole session.
+    assert api.get('/rest-auth/profile', token=r.json['access']).status == 401
+    assert api.post('/rest-auth/token/refresh', {'refresh': r.json['refresh']}).status == 401
+
+
+@pytest.mark.parametrize('body', [{}, {'refresh': 'garbage'}, {'refresh': 42}])
+def test_refresh_rejects_bad_input(api, body):
+    r = api.post('/rest-auth/token/refresh', body)
+    assert r.status in (400, 401), r
+    assert r.json['Code'] in ('BadRequestError', 'UnauthorizedError')
+
+
+def test_access_token_cannot_refresh(api):
+    joined = api.join()
+    assert api.post('/rest-auth/token/refresh', {'refresh': joined['access']}).status == 401
+
+
+@pytest.mark.parametrize('method', ['POST', 'GET'])
+def test_logout_revokes_access_and_refresh_at_once(api, method):
+    joined = api.join()
+    other = login(api).json  # a second session of the same user stays alive
+    r = api.request(method, '/rest-auth/logout/', token=joined['access'])
+    assert r.status in (200, 204), r
+    assert api.get('/rest-auth/profile', token=joined['access']).status == 401
+    assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).status == 401
+    assert api.get('/rest-auth/profile', token=other['access']).status == 200
+
+
+# -- profile ----------------------------------------------------------------------------------
+def test_profile_never_shows_the_hash(api):
+    token = api.join()['access']
+    r = api.get('/rest-auth/profile/', token=token)
+    assert r.status == 200
+    assert set(r.json) >= {'id', 'email', 'nickname', 'created_at', 'last_login', 'is_admin'}
+    assert 'password_hash' not in r.json and '$2b$' not in r.raw.decode()
+
+
+def test_profile_update_nickname_and_password(api):
+    token = api.join()['access']
+    r = api.put('/rest-auth/profile', {'nickname': '이세영'}, token=token)
+    assert r.status == 200 and r.json['nickname'] == '이세영'
+    r = api.put('/rest-auth/profile', {'password': 'new password 2'}, token=token)
+    assert r.status == 400 and 'current_password' in r.json['Fields']
+    r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': 'wrong one!'}, token=token)
+    assert r.status == 400 and 'current_password' in r.json['Fields']
+    assert login(api, password='new password 2').status == 401
+    r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD}, token=token)
+    assert r.status == 200, r
+    assert login(api, password='new password 2').status == 200
+
+
+@pytest.mark.parametrize('body', [{}, {'nickname': ''}, {'nickname': 'x' * 31}, {'nickname': 5},
+                                  {'password': 'short', 'current_password': PASSWORD}])
+def test_profile_update_rejects_bad_input(api, body):
+    token = api.join()['access']
+    r = api.put('/rest-auth/profile', body, token=token)
+    assert r.status == 400, r
+    assert api.get('/rest-auth/profile', token=token).json['nickname'] == '사용자'
+
+
+def test_delete_account_needs_password_then_removes_everything(api, store):
+    joined = api.join()
+    token = joined['access']
+    api.post('/chat/model', {'content': '안녕', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, token=token)
+    r = api.delete('/rest-auth/profile', {'password': 'wrong password'}, token=token)
+    assert r.status == 400, r
+    assert api.get('/rest-auth/profile', token=token).status == 200
+    r = api.delete('/rest-auth/profile/', {'password': PASSWORD}, token=token)
+    assert r.status == 204, r
+    assert api.get('/rest-auth/profile', token=token).status == 401
+    assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).status == 401
+    assert login(api).status == 401
+    assert store.list_chats(joined['user']['id'], 50, None) == ([], None)
+    assert api.post('/rest-auth/join', {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}).status == 201
+
+
+def test_unknown_route_is_a_json_404(api):
+    r = api.get('/no/such/route', headers={'Origin': 'http://localhost:8080'})
+    assert r.status == 404, r
+    assert r.json['Code'] == 'NotFoundError'
+    assert r.headers.get('access-control-allow-origin') == 'http://localhost:8080'
+
+
+def test_health_names_store_and_model(api):
+    r = api.get('/health/')
+    assert r.status == 200
+    assert r.json['status'] == 'ok' and r.json['store']['dynamodb'] == 'ok'
+    assert r.json['model']['answerer'] == 'local'

@@ -1,0 +1,323 @@
+"""The chatbot through the real HTTP server: local retrieval, the OpenAI path against a fake
+OpenAI-compatible server on loopback, saved chats, history pagination and isolation."""
+import json
+import os
+
+import pytest
+
+from tests.fake_openai import FakeOpenAI, candidates_of, choose, completion
+
+ORIGIN = {'Origin': 'http://localhost:8080'}
+
+
+def ask(api, token, text, **kw):
+    return api.post('/chat/api', {'input': text}, token=token, **kw)
+
+
+def history(api, token, query=''):
+    r = api.get('/chat/model' + query, token=token)
+    assert r.status == 200, r
+    return r.json
+
+
+@pytest.fixture
+def user(api):
+    return api.join()
+
+
+@pytest.fixture
+def token(user):
+    return user['access']
+
+
+# -- local retrieval --------------------------------------------------------------------------
+@pytest.mark.parametrize('text, scene, words', [
+    ('회사에서 파벌 싸움이랑 사내 정치 때문에 너무 지쳐요', 1, '파벌 싸움'),
+    ('시험에 떨어졌어요. 돈이 없어서 학원도 못 다녔는데 너무 억울해요', 5, '핑계'),
+    ('상사가 부당한 일을 자꾸 저한테 떠넘겨요', 10, '부당한 일'),
+    ('사람들 댓글이랑 주변 시선이 무서워서 결정을 못 하겠어요', 1, '여론'),
+    ('제 실수로 소중한 친구를 잃은 것 같아서 계속 자책하게 돼요', 8, '자책'),
+    ('새해를 맞아 새로 시작하면서 다짐을 하고 싶어요', 3, '안 했던 것들'),
+    ('억울하게 의심을 받고 있어서 불안해요', 3, '떳떳하면'),
+])
+def test_local_answerer_picks_the_fitting_line(demo, text, scene, words):
+    from chalicelib import model
+    answer = model.local_answer(text, demo)
+    assert (answer.scene, answer.source, answer.grounded) == (scene, 'local', True)
+    assert words in answer.quote
+
+
+def test_chat_api_answers_locally_and_saves_the_exchange(api, demo, user, token):
+    r = ask(api, token, '상사가 부당한 일을 자꾸 시켜요', headers=ORIGIN)
+    assert r.status == 200, r
+    body = r.json
+    assert body['source'] == 'local' and body['scene'] == 10 and body['speaker'] == '백승수'
+    assert body['quote'] in {l['quote'] for l in demo.lines}
+    assert body['description']
+    saved = body['chat']
+    assert saved['content'] == '상사가 부당한 일을 자꾸 시켜요' and saved['user'] == user['user']['id']
+    assert saved['chat_reply']['quote'] == body['quote'] and saved['chat_reply']['scene'] == 10
+    assert r.headers['access-control-allow-origin'] == 'http://localhost:8080'
+    listed = history(api, token)
+    assert listed['count'] == 1 and listed['results'][0]['id'] == saved['id']
+    assert api.get('/chat/model/%s/' % saved['id'], token=token).json['content'] == saved['content']
+
+
+def test_chat_api_reads_form_posts_like_the_original_view(api, demo, token):
+    r = api.request('POST', '/chat/api/', raw='input=%EB%B6%80%EB%8B%B9%ED%95%9C+%EC%83%81%EC%82%AC'.encode(),
+                    headers={'Content-Type': 'application/x-www-form-urlencoded'}, token=token)
+    assert r.status == 200, r
+    assert r.json['chat']['content'] == '부당한 상사'
+    boundary = 'XyZ123'
+    raw = ('--%s\r\nContent-Disposition: form-data; name="input"\r\n\r\n시험에 떨어졌어요\r\n--%s--\r\n'
+           % (boundary, boundary)).encode('utf-8')
+    r = api.request('POST', '/chat/api', raw=raw, token=token,
+                    headers={'Content-Type': 'multipart/form-data; boundary=' + boundary})
+    assert r.status == 200, r
+    assert r.json['chat']['content'] == '시험에 떨어졌어요' and r.json['scene'] == 5
+
+
+@pytest.mark.parametrize('body', [{}, {'input': ''}, {'input': '   '}, {'input': 'ㄱ' * 1001}, {'input': 42},
+                                  {'input': ['a']}, {'text': 'hello'}])
+def test_chat_api_rejects_bad_input_and_saves_nothing(api, demo, token, body):
+    r = api.post('/chat/api', body, token=token)
+    assert r.status == 400, r
+    assert 'input' in r.json['Fields']
+    assert history(api, token)['count'] == 0
+
+
+def test_input_of_1000_characters_is_fine(api, demo, token):
+    assert ask(api, token, '가' * 1000).status == 200
+
+
+def test_chat_needs_a_token(api, demo):
+    assert api.post('/chat/api', {'input': '안녕'}).status == 401
+
+
+def test_empty_corpus_without_a_model_is_a_clear_503(api, store, token):
+    r = ask(api, token, '안녕하세요')
+    assert r.status == 503, r
+    assert r.json['Code'] == 'ServiceUnavailableError'
+    assert history(api, token)['count'] == 0
+
+
+def test_unrelated_input_still_gets_a_corpus_line(api, demo, token):
+    r = ask(api, token, 'zzzz qqqq')
+    assert r.status == 200, r
+    assert r.json['quote'] in {l['quote'] for l in demo.lines}
+
+
+# -- the OpenAI path, over real HTTP to a fake server -----------------------------------------
+@pytest.fixture
+def fake_openai(store):
+    from chalicelib import model, settings
+    fake = FakeOpenAI()
+    env = {'OPENAI_API_KEY': 'sk-test', 'OPENAI_BASE_URL': fake.url, 'OPENAI_MODEL': 'fake-model',
+           'OPENAI_TIMEOUT': '1', 'OPENAI_MAX_RETRIES': '0'}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    settings.reload()
+    model._client.cache_clear()
+    yield fake
+    fake.close()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    settings.reload()
+    model._client.cache_clear()
+
+
+def test_openai_chooses_among_candidates_and_explains(api, demo, token, fake_openai):
+    fake_openai.behaviour = choose(lambda cands: next(c for c in cands if c['scene'] == 5),
+                                   description='시험에 떨어진 지금, 환경 탓보다 가진 무기로 다시 싸우자는 말이 힘이 됩니다.')
+    r = ask(api, token, '시험에 떨어졌어요')
+    assert r.status == 200, r
+    assert r.json['source'] == 'openai' and r.json['grounded'] is True and r.json['scene'] == 5
+    assert r.json['description'].startswith('시험에 떨어진 지금')
+    assert r.json['quote'] in {l['quote'] for l in demo.lines}
+    sent = fake_openai.requests[0]
+    assert sent['path'] == '/v1/chat/completions'
+    assert sent['headers']['authorization'] == 'Bearer sk-test'
+    assert sent['json']['model'] == 'fake-model'
+    assert sent['json']['response_format']['type'] == 'json_schema'
+    assert '시험에 떨어졌어요' in sent['json']['messages'][-1]['content']
+    ids = sent['json']['response_format']['json_schema']['schema']['properties']['candidate_id']['enum']
+    assert {c['candidate_id'] for c in candidates_of(sent['json'])} <= set(ids)
+    assert history(api, token)['results'][0]['chat_reply']['source'] == 'openai'
+    assert api.get('/health').json['model']['answerer'] == 'openai'
+
+
+def _fails_and_saves_nothing(api, token, status, code):
+    r = ask(api, token, '시험에 떨어졌어요')
+    assert r.status == status, r
+    assert r.json['Code'] == code
+    assert history(api, token)['count'] == 0
+    return r
+
+
+def test_openai_invented_quote_is_rejected(api, demo, token, fake_openai):
+    def invent(request):
+        c = candidates_of(request)[0]
+        return 200, completion(json.dumps({'candidate_id': c['candidate_id'], 'quote': '포기하면 편해.',
+                                           'description': '지어낸 대사'}, ensure_ascii=False)), 0
+    fake_openai.behaviour = invent
+    _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')
+
+
+def test_openai_unknown_candidate_is_rejected(api, demo, token, fake_openai):
+    fake_openai.behaviour = lambda req: (200, completion(json.dumps(
+        {'candidate_id': 'made-up', 'quote': '포기하면 편해.', 'description': 'x'})), 0)
+    _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')
+
+
+def test_openai_timeout_is_504(api, demo, token, fake_openai):
+    fake_openai.behaviour = lambda req: (200, completion('{}'), 2.5)
+    _fails_and_saves_nothing(api, token, 504, 'GatewayTimeoutError')
+
+
+def test_openai_429_is_503_with_retry_after(api, demo, token, fake_openai):
+    fake_openai.behaviour = lambda req: (429, {'error': {'message': 'slow down', 'type': 'rate_limit'}}, 0)
+    r = _fails_and_saves_nothing(api, token, 503, 'ServiceUnavailableError')
+    assert int(r.headers['retry-after']) >= 7
+
+
+def test_openai_500_is_502(api, demo, token, fake_openai):
+    fake_openai.behaviour = lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0)
+    _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')
+
+
+def test_openai_retries_are_bounded(api, demo, token, fake_openai):
+    os.environ['OPENAI_MAX_RETRIES'] = '1'
+    from chalicelib import settings
+    settings.reload()
+    fake_openai.behaviour = lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0)
+    _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')
+    assert len(fake_openai.requests) == 2
+    calls = []
+
+    def flaky(req):
+        calls.append(1)
+        if len(calls) == 1:
+            return 500, {'error': {'message': 'once', 'type': 'server_error'}}, 0
+        return choose(lambda cands: cands[0])(req)
+    fake_openai.behaviour = flaky
+    assert ask(api, token, '시험에 떨어졌어요').status == 200
+
+
+@pytest.mark.parametrize('content', ['this is not json', '{"candidate_id": 3', '[1, 2, 3]', '{"quote": "x"}'])
+def test_openai_off_format_answer_is_502(api, demo, token, fake_openai, content):
+    fake_openai.behaviour = lambda req: (200, completion(content), 0)
+    _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')
+
+
+def test_openai_body_that_is_not_json_is_502(api, demo, token, fake_openai):
+    fake_openai.behaviour = lambda req: (200, b'<html>oops</html>', 0)
+    _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')
+
+
+def test_openai_unreachable_is_503(api, demo, token, fake_openai):
+    fake_openai.close()
+    _fails_and_saves_nothing(api, token, 503, 'ServiceUnavailableError')
+
+
+def test_openai_saying_none_fits_falls_back_to_local_and_says_so(api, demo, token, fake_openai):
+    fake_openai.behaviour = lambda req: (200, completion(json.dumps(
+        {'candidate_id': 'none', 'quote': '', 'description': ''})), 0)
+    r = ask(api, token, '상사가 부당한 일을 시켜요')
+    assert r.status == 200, r
+    assert r.json['source'] == 'local' and r.json['scene'] == 10
+
+
+def test_openai_with_empty_corpus_answers_marked_not_grounded(api, store, token, fake_openai):
+    fake_openai.behaviour = lambda req: (200, completion(json.dumps(
+        {'scene': 2, 'speaker': '백승수', 'quote': '기억나는 대사', 'description': '설명'}, ensure_ascii=False)), 0)
+    r = ask(api, token, '안녕하세요')
+    assert r.status == 200, r
+    assert r.json['source'] == 'openai' and r.json['grounded'] is False
+
+
+# -- saving exchanges the client already has --------------------------------------------------
+def test_record_saves_a_client_exchange(api, token):
+    r = api.post('/chat/model/', {'content': '힘들어요', 'chat_reply': {'scene': 3, 'quote': '대사', 'description': '이유'}},
+                 token=token)
+    assert r.status == 201, r
+    assert r.json['chat_reply']['scene'] == 3 and r.json['content'] == '힘들어요'
+    assert {l['method'] for l in r.json['_links']} >= {'GET', 'DELETE'}
+
+
+@pytest.mark.parametrize('body, field', [
+    ({'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, 'content'),
+    ({'content': 'c'}, 'chat_reply'),
+    ({'content': 'c', 'chat_reply': 'text'}, 'chat_reply'),
+    ({'content': 'c', 'chat_reply': {'scene': 99, 'quote': 'q', 'description': 'd'}}, 'chat_reply.scene'),
+    ({'content': 'c', 'chat_reply': {'scene': 1, 'description': 'd'}}, 'chat_reply.quote'),
+    ({'content': 'c' * 1001, 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, 'content'),
+])
+def test_record_rejects_bad_input(api, token, body, field):
+    r = api.post('/chat/model', body, token=token)
+    assert r.status == 400, r
+    assert field in r.json['Fields'], r.json
+    assert history(api, token)['count'] == 0
+
+
+# -- history ----------------------------------------------------------------------------------
+def _save(api, token, n):
+    ids = []
+    for i in range(n):
+        r = api.post('/chat/model', {'content': 'chat %02d' % i,
+                                     'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, token=token)
+        assert r.status == 201
+        ids.append(r.json['id'])
+    return ids
+
+
+def test_history_pages_newest_first_with_cursor_links(api, token):
+    ids = _save(api, token, 12)
+    newest_first = list(reversed(ids))
+    page1 = history(api, token, '?per-page=5')
+    assert page1['count'] == 12 and page1['previous'] is None
+    assert [c['id'] for c in page1['results']] == newest_first[:5]
+    assert 'cursor=' in page1['next'] and 'page=2' in page1['next']
+    page2 = api.get(page1['next'], token=token).json
+    assert [c['id'] for c in page2['results']] == newest_first[5:10]
+    assert 'page=1' in page2['previous']
+    page3 = api.get(page2['next'], token=token).json
+    assert [c['id'] for c in page3['results']] == newest_first[10:]
+    assert page3['next'] is None
+    # A bare page number reaches the same page as the cursor did.
+    assert [c['id'] for c in history(api, token, '?per_page=5&page=2')['results']] == newest_first[5:10]
+    assert history(api, token, '?per-page=5&page=9')['results'] == []
+    default = history(api, token)
+    assert len(default['results']) == 5 and {l['desc'] for l in default['_links']} >= {'delete all'}
+
+
+@pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1',
+                                   '?cursor=notacursor', '?cursor=eyJhIjoxfQ'])
+def test_history_rejects_bad_paging(api, token, query):
+    r = api.get('/chat/model' + query, token=token)
+    assert r.status == 400, r
+
+
+def test_history_is_private_to_its_owner(api, token):
+    mine = _save(api, token, 2)
+    other = api.join(email='other@example.com')['access']
+    assert history(api, other)['count'] == 0
+    for method in ('GET', 'DELETE'):
+        r = api.request(method, '/chat/model/' + mine[0], token=other)
+        assert r.status == 404, r
+    assert api.get('/chat/model/not-an-id', token=other).status == 404
+    assert history(api, token)['count'] == 2
+
+
+def test_delete_one_and_delete_all(api, token):
+    ids = _save(api, token, 3)
+    assert api.delete('/chat/model/' + ids[0], token=token).status == 204
+    assert api.delete('/chat/model/' + ids[0], token=token).status == 404
+    assert history(api, token)['count'] == 2
+    assert api.delete('/chat/model', token=token).status == 204
+    assert history(api, token) ['count'] == 0
+    _save(api, token, 2)
+    assert api.post('/chat/delete/', token=token).status == 204
+    assert history(api, token)['results'] == []
