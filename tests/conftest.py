@@ -47,7 +47,7 @@ def store(dynamodb):
 def server(dynamodb):
     from tools.local_api import make_server
     port = dynamodb_local.free_port()
-    srv = make_server('127.0.0.1', port)
+    srv = make_server('127.0.0.1', port, quiet=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield 'http://127.0.0.1:%d' % port

@@ -20,8 +20,9 @@ def write_frontend_config(api_url: str) -> None:
 
 
 def main() -> int:
-    env = localenv.apply()
     ports = localenv.ports()
+    os.environ.update(dynamodb_local.local_aws_env(ports['dynamodb']))  # the server started below, always
+    env = localenv.apply()
     procs = []
 
     def stop(*_):

@@ -31,12 +31,16 @@ def gateway_kind(error) -> str:
     return ''
 
 
-def make_server(host: str, port: int, stage: str = 'local'):
+def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False):
     from chalice.cli import factory as cli_factory
     from chalice.deploy.validate import validate_routes
     from chalice.local import ChaliceRequestHandler, LocalDevServer
 
     class GatewayHandler(ChaliceRequestHandler):
+        def log_message(self, *args):
+            if not quiet:
+                super().log_message(*args)
+
         def _send_error_response(self, error):
             kind = gateway_kind(error)
             if not kind:

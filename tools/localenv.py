@@ -32,7 +32,7 @@ def environment() -> dict:
            'CORS_ORIGINS': os.environ.get('CORS_ORIGINS') or
            'http://localhost:%d,http://127.0.0.1:%d' % (p['frontend'], p['frontend'])}
     env.update(local_aws_env(p['dynamodb']))
-    return env
+    return {k: os.environ.get(k) or v for k, v in env.items()}
 
 
 def apply() -> dict:
