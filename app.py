@@ -1,8 +1,10 @@
 """Routes only: parse the request, call one function of chalicelib, shape the answer."""
+import functools
+
 from chalice import AuthResponse, Chalice, Response
 
 from chalicelib import auth, chat, links, model, quotes, storage, web
-from chalicelib.errors import AppError, handled
+from chalicelib.errors import AppError, ServiceUnavailable, from_dependency, handled
 from chalicelib.pagination import collection, page_request
 
 app = Chalice(app_name='stove-league')
@@ -18,6 +20,11 @@ def jwt_auth(auth_request):
         # An empty grant, not an exception: raising drops the connection under `chalice local`.
         # The gateway's deny becomes a JSON 401 (GatewayResponses deployed, tools/local_api.py locally).
         return AuthResponse(routes=[], principal_id='anonymous')
+    except Exception as exc:
+        if from_dependency(exc) is None:
+            raise
+        # The session table did not answer: let the route say 503 rather than log the user out.
+        return AuthResponse(routes=['*'], principal_id='unverified', context={'unavailable': 'true'})
     return AuthResponse(routes=['*'], principal_id=principal.user_id, context={'sid': principal.session_id})
 
 
@@ -30,9 +37,18 @@ def cors(event, get_response):
 
 def route(path, methods, public=False, **kwargs):
     def register(view):
-        app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(view))
+        guarded = view if public else _verified(view)
+        app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(guarded))
         return view
     return register
+
+
+def _verified(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        principal()  # refuses a request whose token the authorizer could not check
+        return view(*args, **kwargs)
+    return wrapper
 
 
 def req():
@@ -41,6 +57,8 @@ def req():
 
 def principal():
     ctx = req().context['authorizer']
+    if ctx.get('unavailable'):
+        raise ServiceUnavailable('로그인 정보를 확인할 수 없습니다. 잠시 후 다시 시도해 주세요.', retry_after=5)
     return auth.Principal(ctx['principalId'], ctx['sid'])
 
 

@@ -100,4 +100,7 @@ def test_an_unreachable_table_is_a_clear_503(api, monkeypatch):
         assert r.json['Code'] == 'ServiceUnavailableError'
         health = api.get('/health')
         assert health.status == 503 and health.json['store']['dynamodb'] == 'down'
+        protected = api.get('/chat/model', token=token)  # the authorizer cannot check the session
+        assert protected.status == 503, protected
+        assert protected.json['Code'] == 'ServiceUnavailableError'
     assert api.get('/rest-auth/profile', token=token).status == 200
