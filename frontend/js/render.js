@@ -1,0 +1,81 @@
+// Pieces drawn on more than one page: the answer card and the pager.
+import { el, episodeLabel } from './ui.js';
+
+const SOURCES = {
+  openai: 'OpenAI가 골랐어요',
+  local: '로컬 검색으로 찾았어요',
+  client: '직접 저장한 대화예요',
+};
+
+export function sourceLabel(source) {
+  return SOURCES[source] || '';
+}
+
+/** The chatbot's answer: episode, speaker, the line, why it fits, and who picked it. */
+export function answerCard(reply, { headingLevel = 3 } = {}) {
+  const source = sourceLabel(reply.source);
+  return el('article', { class: 'card answer', 'aria-label': `${reply.speaker || '화자 미상'}의 대사` },
+    el('p', { class: 'answer-meta' },
+      el('span', { class: 'episode' }, episodeLabel(reply.scene)),
+      el('span', { class: 'speaker' }, reply.speaker || '화자 미상')),
+    el('blockquote', { class: 'quote' }, el('p', {}, reply.quote)),
+    el('div', { class: 'why' },
+      el(`h${headingLevel}`, {}, '이 대사를 고른 이유'),
+      el('p', { class: 'description' }, reply.description)),
+    source ? el('p', { class: `source source-${reply.source}` }, source) : null);
+}
+
+/** 반영됨 / 검토 중: where a board proposal stands. */
+export function statusBadge(q) {
+  return q.is_apply
+    ? el('span', { class: 'badge applied' }, '반영됨')
+    : el('span', { class: 'badge pending' }, '검토 중');
+}
+
+/** A proposal's author as the board shows it (its email is masked unless it is the caller's). */
+export function authorLabel(q) {
+  return q.user ? `${q.user.nickname} (${q.user.email})` : '탈퇴한 회원';
+}
+
+/** Page numbers to show around the current one: 1 … 4 5 [6] 7 8 … 20. */
+function pageNumbers(current, total) {
+  const wanted = new Set([1, total]);
+  for (let p = current - 2; p <= current + 2; p += 1) if (p >= 1 && p <= total) wanted.add(p);
+  const sorted = [...wanted].sort((a, b) => a - b);
+  const out = [];
+  sorted.forEach((p, i) => {
+    if (i && p - sorted[i - 1] > 1) out.push(null);
+    out.push(p);
+  });
+  return out;
+}
+
+/**
+ * A pager for a collection page: previous/next follow the API's own `previous`/`next` links
+ * (`next` carries a cursor), the numbers ask for a page by number.
+ * `go(pageNumber, link)` is called with the link to follow, or null for a numbered page.
+ */
+export function pager({ page, perPage, data, go, label = '페이지' }) {
+  const total = Math.max(1, Math.ceil((data.count || 0) / perPage), data.next ? page + 1 : 1);
+  const item = (text, target, linkHref, { extraClass = '', ...attrs } = {}) => {
+    const cls = `page ${extraClass}`.trim();
+    if (!target) return el('li', {}, el('span', { class: `${cls} disabled`, 'aria-disabled': 'true' }, text));
+    const a = el('a', { class: cls, href: `?page=${target}`, ...attrs }, text);
+    a.addEventListener('click', (e) => {
+      if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return; // new tab: plain link
+      e.preventDefault();
+      go(target, linkHref || null);
+    });
+    return el('li', {}, a);
+  };
+  const items = [item('이전', data.previous ? page - 1 : null, data.previous, { rel: 'prev', extraClass: 'step' })];
+  for (const p of pageNumbers(page, total)) {
+    if (p === null) items.push(el('li', { class: 'gap', 'aria-hidden': 'true' }, '…'));
+    else if (p === page) items.push(el('li', {}, el('span', { class: 'page current', 'aria-current': 'page' }, String(p))));
+    else items.push(item(String(p), p, null, { 'aria-label': `${p}쪽` }));
+  }
+  items.push(item('다음', data.next ? page + 1 : null, data.next, { rel: 'next', extraClass: 'step' }));
+  return el('nav', { class: 'pager', 'aria-label': label },
+    el('ul', {}, items),
+    el('p', { class: 'page-info' }, `${page} / ${total}쪽 · 모두 ${data.count || 0}개`));
+}
