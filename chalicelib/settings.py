@@ -27,20 +27,26 @@ class Settings:
 
 
 def _secret(name: str) -> Optional[str]:
-    """A secret from the environment, or from SSM Parameter Store when NAME_PARAM names one.
-
-    Deployed, the template passes the parameter's name; the value is read once per container.
+    """A secret from the environment, or from a secret store the environment names:
+    NAME_SECRET_ID (AWS Secrets Manager, what the deploy template uses) or NAME_PARAM
+    (SSM Parameter Store). Deployed, the template passes the secret's name; get() is cached,
+    so the store is read once per container. An empty or placeholder value ('', '-', 'none')
+    means unset, e.g. an OpenAI key secret not yet filled in → the local answerer.
     """
     value = os.environ.get(name)
     if value:
         return value
+    secret_id = os.environ.get(name + '_SECRET_ID')
     param = os.environ.get(name + '_PARAM')
-    if not param:
+    if not secret_id and not param:
         return None
-    import boto3  # only deployed stages pay for this client
-    resp = boto3.client('ssm').get_parameter(Name=param, WithDecryption=True)
-    value = resp['Parameter']['Value']
-    return None if value in ('', '-', 'none') else value
+    import boto3  # only deployed stages pay for these clients
+    if secret_id:
+        value = boto3.client('secretsmanager').get_secret_value(SecretId=secret_id).get('SecretString') or ''
+    else:
+        value = boto3.client('ssm').get_parameter(Name=param, WithDecryption=True)['Parameter']['Value']
+    value = value.strip()
+    return None if value.lower() in ('', '-', 'none') else value
 
 
 @functools.lru_cache(maxsize=1)
