@@ -51,3 +51,20 @@ browser:
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache test-artifacts build
+
+# -- deployment to AWS (deploy/README.md) -------------------------------------------------------
+# `make package` needs no AWS account: it writes build/package/sam.json (Chalice's template merged
+# with deploy/resources.json) and the Lambda zip, i.e. runs
+#   chalice package --merge-template deploy/resources.json --stage prod build/package
+# `make deploy` needs the aws CLI and credentials; `make deploy DRY_RUN=1` stops short of AWS.
+PACKAGE_DIR ?= build/package
+.PHONY: lint-template
+
+package: $(PY_STAMP)
+	deploy/package.sh $(PACKAGE_DIR)
+
+lint-template: package
+	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json && echo "cfn-lint: $(PACKAGE_DIR)/sam.json has no findings"
+
+deploy: package
+	deploy/deploy.sh --package-dir $(PACKAGE_DIR) $(if $(DRY_RUN),--dry-run)

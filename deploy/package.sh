@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Build the prod CloudFormation/SAM template and the Lambda zip into DIR (default build/package).
+# Offline as far as AWS goes (no account or credentials needed); chalice fetches Lambda-platform
+# wheels from PyPI the first time. `make package` and tests/test_deploy.py both run this.
+#
+#   deploy/package.sh [DIR]
+#
+# Output: DIR/sam.json (Chalice's template deep-merged with deploy/resources.json) and
+# DIR/deployment.zip (app.py, chalicelib/ and requirements.txt's packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-build/package}
+CHALICE=${CHALICE:-.venv/bin/chalice}
+PY=${PY:-.venv/bin/python}
+[ -x "$CHALICE" ] || { echo "chalice not found at $CHALICE: run 'make deps' (or make test) first" >&2; exit 1; }
+
+# Chalice wants a region even to package; the template itself is region-free (${AWS::Region}).
+export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}
+
+rm -rf "$OUT"
+"$CHALICE" package --merge-template deploy/resources.json --stage prod "$OUT"
+"$PY" deploy/package_report.py "$OUT"

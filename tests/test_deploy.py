@@ -1,0 +1,453 @@
+"""Deployment as code, checked without an AWS account: the packaged CloudFormation/SAM template
+(what `make package` builds) and the deploy script's dry run.
+
+One `chalice package` per session (deploy/package.sh, the script `make package` runs); it reuses
+chalice's wheel cache in .chalice/deployments, so only a first run downloads from PyPI.
+"""
+import ast
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import time
+import zipfile
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
+ZIP_LIMIT = 10 * 1000 * 1000
+
+sys.path.insert(0, ROOT)
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope='session')
+def package_dir(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('deploy') / 'package')
+    started = time.monotonic()
+    proc = subprocess.run([os.path.join(ROOT, 'deploy', 'package.sh'), out], cwd=ROOT, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    print('\n[deploy] chalice package took %.1fs\n%s' % (time.monotonic() - started, proc.stdout.strip()))
+    return out
+
+
+@pytest.fixture(scope='session')
+def template(package_dir):
+    with open(os.path.join(package_dir, 'sam.json'), encoding='utf-8') as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope='session')
+def resources(template):
+    return template['Resources']
+
+
+@pytest.fixture(scope='session')
+def prod_env():
+    with open(os.path.join(ROOT, '.chalice', 'config.json'), encoding='utf-8') as f:
+        return json.load(f)['stages']['prod']['environment_variables']
+
+
+@pytest.fixture(scope='session')
+def policy():
+    with open(os.path.join(ROOT, '.chalice', 'policy-prod.json'), encoding='utf-8') as f:
+        return json.load(f)
+
+
+def of_type(resources, type_name):
+    return {name: r for name, r in resources.items() if r['Type'] == type_name}
+
+
+def store_specs(prod_env):
+    """Store.table_specs() for the prod table names (it reads only cfg; no AWS client needed)."""
+    from chalicelib.storage import Store
+    cfg = SimpleNamespace(users_table=prod_env['USERS_TABLE'], chats_table=prod_env['CHATS_TABLE'],
+                          quotes_table=prod_env['QUOTES_TABLE'], auth_table=prod_env['AUTH_TABLE'])
+    return Store.table_specs(SimpleNamespace(cfg=cfg))
+
+
+FRONTEND_ORIGIN = {'Fn::Sub': 'https://${FrontendDistribution.DomainName}'}
+
+
+# -- the template as a whole --------------------------------------------------------------------
+def test_packaged_template_passes_cfn_lint(package_dir):
+    proc = subprocess.run([os.path.join(VENV_BIN, 'cfn-lint'), os.path.join(package_dir, 'sam.json')],
+                          capture_output=True, text=True, timeout=300)
+    # cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational. We keep all clean.
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_lambda_zip_stays_small(package_dir):
+    from deploy.package_report import report
+    size, unzipped, biggest = report(package_dir)
+    print('\n[deploy] Lambda zip %.2f MB (%.2f MB unzipped); largest: %s' % (
+        size / 1e6, unzipped / 1e6, ', '.join('%s %.2f MB' % (n, s / 1e6) for n, s in biggest)))
+    assert size < ZIP_LIMIT, 'deployment.zip is %.2f MB' % (size / 1e6)
+    with zipfile.ZipFile(os.path.join(package_dir, 'deployment.zip')) as zf:
+        names = set(zf.namelist())
+    assert {'app.py', 'chalicelib/storage.py', 'chalicelib/data/demo_quotes.jsonl'} <= names
+    assert not any(n.startswith(('tests/', 'frontend/', 'tools/', 'node_modules/', 'boto3/')) for n in names)
+    # bcrypt and pydantic_core are compiled: the zip must hold Lambda's (manylinux) builds.
+    assert any(n.startswith('bcrypt/') and n.endswith('.so') for n in names)
+
+
+# -- DynamoDB -----------------------------------------------------------------------------------
+def test_tables_match_store_specs_and_stage_names(resources, prod_env):
+    tables = {r['Properties']['TableName']: r for r in of_type(resources, 'AWS::DynamoDB::Table').values()}
+    specs = {s['TableName']: s for s in store_specs(prod_env)}
+    assert set(tables) == set(specs) == {prod_env[k] for k in ('USERS_TABLE', 'CHATS_TABLE', 'QUOTES_TABLE',
+                                                               'AUTH_TABLE')}
+    for name, spec in specs.items():
+        table = tables[name]
+        props = table['Properties']
+        assert props['BillingMode'] == spec['BillingMode'] == 'PAY_PER_REQUEST', name
+        assert props['KeySchema'] == spec['KeySchema'], name
+        key = lambda a: a['AttributeName']  # noqa: E731
+        assert sorted(props['AttributeDefinitions'], key=key) == sorted(spec['AttributeDefinitions'], key=key), name
+        assert props.get('GlobalSecondaryIndexes', []) == spec.get('GlobalSecondaryIndexes', []), name
+        assert props['PointInTimeRecoverySpecification'] == {'PointInTimeRecoveryEnabled': True}, name
+        # User data outlives the stack: deleting the stack keeps the tables (unless it never got created).
+        assert table['DeletionPolicy'] == 'RetainExceptOnCreate' and table['UpdateReplacePolicy'] == 'Retain'
+    auth = tables[prod_env['AUTH_TABLE']]['Properties']
+    assert auth['TimeToLiveSpecification'] == {'AttributeName': 'expires_at', 'Enabled': True}
+    assert [n for n, t in tables.items() if 'TimeToLiveSpecification' in t['Properties']] == [prod_env['AUTH_TABLE']]
+
+
+# -- Lambda functions: configuration and secrets --------------------------------------------------
+def test_every_function_gets_tables_secrets_and_the_frontend_origin(resources, prod_env):
+    functions = of_type(resources, 'AWS::Serverless::Function')
+    assert set(functions) == {'APIHandler', 'JwtAuth'}  # the authorizer reads the tables and secret too
+    secrets = {r['Properties']['Name'] for r in of_type(resources, 'AWS::SecretsManager::Secret').values()}
+    log_groups = of_type(resources, 'AWS::Logs::LogGroup')
+    for name, fn in functions.items():
+        env = fn['Properties']['Environment']['Variables']
+        for key in ('USERS_TABLE', 'CHATS_TABLE', 'QUOTES_TABLE', 'AUTH_TABLE', 'STAGE'):
+            assert env[key] == prod_env[key], (name, key)
+        assert {env['JWT_SECRET_SECRET_ID'], env['OPENAI_API_KEY_SECRET_ID']} == secrets, name
+        assert not any(k.endswith('_PARAM') or k in ('JWT_SECRET', 'OPENAI_API_KEY') for k in env), \
+            '%s: secrets come from Secrets Manager, never from plain environment values' % name
+        assert env['CORS_ORIGINS'] == FRONTEND_ORIGIN, name
+        assert fn['Properties']['LoggingConfig']['LogGroup']['Ref'] in log_groups, name
+
+
+def test_secrets_are_generated_or_placeholders_the_app_reads_as_unset(resources, prod_env, monkeypatch):
+    from chalicelib import settings
+    jwt = resources['JwtSecret']['Properties']
+    assert jwt['Name'] == prod_env['JWT_SECRET_SECRET_ID']
+    assert 'SecretString' not in jwt and jwt['GenerateSecretString']['PasswordLength'] >= 32
+    assert jwt['GenerateSecretString'].get('ExcludePunctuation') is True
+    key = resources['OpenAiApiKeySecret']['Properties']
+    assert key['Name'] == prod_env['OPENAI_API_KEY_SECRET_ID']
+
+    stored = {}
+    calls = []
+
+    class FakeSecrets:
+        def get_secret_value(self, SecretId):
+            calls.append(SecretId)
+            return {'SecretString': stored[SecretId]}
+
+    import boto3
+    monkeypatch.setattr(boto3, 'client', lambda service, **_: {'secretsmanager': FakeSecrets()}[service])
+    for name in ('OPENAI_API_KEY', 'OPENAI_API_KEY_PARAM', 'JWT_SECRET', 'JWT_SECRET_PARAM'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('OPENAI_API_KEY_SECRET_ID', key['Name'])
+    stored[key['Name']] = key['SecretString']  # what CloudFormation creates: no key → local answerer
+    assert settings._secret('OPENAI_API_KEY') is None
+    stored[key['Name']] = ' sk-test-123\n'  # what the operator puts there (pasted with a newline)
+    assert settings._secret('OPENAI_API_KEY') == 'sk-test-123'
+    assert calls == [key['Name'], key['Name']]
+    assert settings._secret('JWT_SECRET') is None  # nothing configured: no store call at all
+    assert len(calls) == 2
+
+
+def test_ssm_parameters_still_work(monkeypatch):
+    from chalicelib import settings
+
+    class FakeSsm:
+        def get_parameter(self, Name, WithDecryption):
+            assert WithDecryption
+            return {'Parameter': {'Value': {'/p/key': 'sk-ssm', '/p/none': 'none'}[Name]}}
+
+    import boto3
+    monkeypatch.setattr(boto3, 'client', lambda service, **_: {'ssm': FakeSsm()}[service])
+    monkeypatch.delenv('OPENAI_API_KEY', raising=False)
+    monkeypatch.delenv('OPENAI_API_KEY_SECRET_ID', raising=False)
+    monkeypatch.setenv('OPENAI_API_KEY_PARAM', '/p/key')
+    assert settings._secret('OPENAI_API_KEY') == 'sk-ssm'
+    monkeypatch.setenv('OPENAI_API_KEY_PARAM', '/p/none')
+    assert settings._secret('OPENAI_API_KEY') is None
+
+
+# -- frontend hosting -----------------------------------------------------------------------------
+def test_frontend_bucket_is_private_and_served_through_cloudfront_oac(resources):
+    bucket = resources['FrontendBucket']['Properties']
+    assert bucket['PublicAccessBlockConfiguration'] == {
+        'BlockPublicAcls': True, 'BlockPublicPolicy': True, 'IgnorePublicAcls': True, 'RestrictPublicBuckets': True}
+    [rule] = bucket['BucketEncryption']['ServerSideEncryptionConfiguration']
+    assert rule['ServerSideEncryptionByDefault']['SSEAlgorithm'] in ('AES256', 'aws:kms')
+    assert bucket['OwnershipControls'] == {'Rules': [{'ObjectOwnership': 'BucketOwnerEnforced'}]}
+    assert 'WebsiteConfiguration' not in bucket and 'AccessControl' not in bucket
+
+    oac = resources['FrontendOriginAccessControl']
+    assert oac['Type'] == 'AWS::CloudFront::OriginAccessControl'
+    assert oac['Properties']['OriginAccessControlConfig'] == dict(
+        oac['Properties']['OriginAccessControlConfig'],
+        OriginAccessControlOriginType='s3', SigningBehavior='always', SigningProtocol='sigv4')
+
+    config = resources['FrontendDistribution']['Properties']['DistributionConfig']
+    [origin] = config['Origins']
+    assert origin['DomainName'] == {'Fn::GetAtt': ['FrontendBucket', 'RegionalDomainName']}
+    assert origin['OriginAccessControlId'] == {'Fn::GetAtt': ['FrontendOriginAccessControl', 'Id']}
+    assert origin['S3OriginConfig'] == {'OriginAccessIdentity': ''}  # OAC, not the legacy OAI
+    assert config['DefaultRootObject'] == 'index.html'
+    assert config['DefaultCacheBehavior']['ViewerProtocolPolicy'] == 'redirect-to-https'
+    assert config['DefaultCacheBehavior']['AllowedMethods'] == ['GET', 'HEAD']
+
+    statements = resources['FrontendBucketPolicy']['Properties']['PolicyDocument']['Statement']
+    allows = [s for s in statements if s['Effect'] == 'Allow']
+    assert allows == [{
+        'Sid': 'CloudFrontReadsThroughOAC', 'Effect': 'Allow', 'Principal': {'Service': 'cloudfront.amazonaws.com'},
+        'Action': 's3:GetObject', 'Resource': {'Fn::Sub': '${FrontendBucket.Arn}/*'},
+        'Condition': {'StringEquals': {'AWS:SourceArn': {'Fn::Sub':
+            'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${FrontendDistribution}'}}}}]
+
+
+def test_outputs_name_the_api_bucket_and_distribution(template):
+    outputs = template['Outputs']
+    assert '/api/' in outputs['EndpointURL']['Value']['Fn::Sub']
+    assert outputs['FrontendBucketName']['Value'] == {'Ref': 'FrontendBucket'}
+    assert outputs['FrontendDistributionId']['Value'] == {'Ref': 'FrontendDistribution'}
+    assert outputs['FrontendDomainName']['Value'] == {'Fn::GetAtt': ['FrontendDistribution', 'DomainName']}
+    assert outputs['FrontendURL']['Value'] == FRONTEND_ORIGIN
+
+
+# -- API Gateway's own answers --------------------------------------------------------------------
+def test_gateway_responses_mirror_local_api_with_cors(resources):
+    from tools.local_api import GATEWAY_ERRORS
+    responses = resources['RestAPI']['Properties']['DefinitionBody']['x-amazon-apigateway-gateway-responses']
+    for kind, (status, code, message) in GATEWAY_ERRORS.items():
+        response = responses[kind]
+        assert response['statusCode'] == str(status), kind
+        assert json.loads(response['responseTemplates']['application/json']) == {'Code': code, 'Message': message}
+    # Every answer the gateway gives by itself (these and the 4XX/5XX defaults) carries CORS for the
+    # frontend's origin — the same origin the Lambda allows — with credentials, never `*`.
+    origin = "'%s'" % FRONTEND_ORIGIN['Fn::Sub']
+    for kind, response in responses.items():
+        params = response['responseParameters']
+        assert params['gatewayresponse.header.Access-Control-Allow-Origin'] == {'Fn::Sub': origin}, kind
+        assert params['gatewayresponse.header.Access-Control-Allow-Credentials'] == "'true'", kind
+        assert params['gatewayresponse.header.Vary'] == "'Origin'", kind
+        template = response['responseTemplates']['application/json']
+        assert template.startswith('{"Code": ') and '"Message": ' in template, kind
+    assert {'DEFAULT_4XX', 'DEFAULT_5XX'} <= set(responses)
+
+
+def test_api_is_throttled_as_a_cost_guard(resources):
+    [setting] = resources['RestAPI']['Properties']['MethodSettings']
+    assert setting['ResourcePath'] == '/*' and setting['HttpMethod'] == '*'
+    assert setting['ThrottlingRateLimit'] == {'Ref': 'ApiRateLimit'}
+
+
+# -- IAM: least privilege -------------------------------------------------------------------------
+def statements_by_sid(policy):
+    return {s['Sid']: s for s in policy['Statement']}
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def referenced_names(resource):
+    """Logical ids an ARN expression names; fails on anything but Ref/GetAtt/Sub of our resources."""
+    if isinstance(resource, dict) and set(resource) == {'Ref'}:
+        return {resource['Ref']}
+    if isinstance(resource, dict) and set(resource) == {'Fn::GetAtt'}:
+        return {resource['Fn::GetAtt'][0]}
+    if isinstance(resource, dict) and set(resource) == {'Fn::Sub'} and isinstance(resource['Fn::Sub'], str):
+        return {v.split('.')[0] for v in re.findall(r'\$\{([^}]+)\}', resource['Fn::Sub'])}
+    raise AssertionError('not a reference to a specific resource: %r' % (resource,))
+
+
+def test_both_roles_use_the_policy_file(resources, policy):
+    roles = of_type(resources, 'AWS::IAM::Role')
+    assert set(roles) == {'ApiHandlerRole', 'JwtAuthRole'}
+    for role in roles.values():
+        [inline] = role['Properties']['Policies']
+        assert inline['PolicyDocument'] == policy
+        assert 'ManagedPolicyArns' not in role['Properties']
+
+
+def test_policy_names_specific_resources_and_actions(resources, policy):
+    for statement in policy['Statement']:
+        assert statement['Effect'] == 'Allow' and set(statement) == {'Sid', 'Effect', 'Action', 'Resource'}, statement
+        for action in as_list(statement['Action']):
+            assert '*' not in action and re.fullmatch(r'[a-z]+:[A-Za-z]+', action), action
+        for resource in as_list(statement['Resource']):
+            assert resource != '*'
+            names = referenced_names(resource)
+            assert names and names <= set(resources), resource
+            if 'Fn::Sub' in resource:
+                assert '*' not in resource['Fn::Sub'], resource
+
+
+def runtime_dynamodb_actions():
+    """IAM actions implied by the DynamoDB calls Store makes at runtime (from storage.py's source).
+
+    create_tables/drop_tables are operator tools (tools/cli.py with an operator's credentials),
+    so their ListTables/CreateTable/DeleteTable/UpdateTimeToLive are not the Lambda's business.
+    """
+    import botocore.session
+    from botocore import xform_name
+    operations = {xform_name(op): op for op in botocore.session.get_session().get_service_model(
+        'dynamodb').operation_names}
+    implied = {'TransactWriteItems': {'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'},
+               'TransactGetItems': {'GetItem'}}
+    operator_only = {'create_tables', 'drop_tables'}
+    with open(os.path.join(ROOT, 'chalicelib', 'storage.py'), encoding='utf-8') as f:
+        tree = ast.parse(f.read())
+    [store] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'Store']
+    actions, uses_index = set(), False
+    for method in store.body:
+        if not isinstance(method, ast.FunctionDef) or method.name in operator_only:
+            continue
+        for node in ast.walk(method):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            name = node.func.attr
+            if name == 'batch_writer':
+                actions.add('BatchWriteItem')
+            elif name in operations:
+                actions |= implied.get(operations[name], {operations[name]})
+        uses_index |= any(isinstance(n, ast.Constant) and n.value == 'IndexName' for n in ast.walk(method))
+    return actions, uses_index
+
+
+def test_policy_grants_exactly_the_dynamodb_actions_storage_uses(policy, prod_env):
+    needed, uses_index = runtime_dynamodb_actions()
+    assert {'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem', 'BatchWriteItem',
+            'ConditionCheckItem'} <= needed  # the parse found what we know is there
+    statements = statements_by_sid(policy)
+    tables = statements['ItemsOfTheFourTables']
+    granted = {a.split(':')[1] for a in tables['Action']}
+    assert granted == needed, 'missing: %s; unused: %s' % (sorted(needed - granted), sorted(granted - needed))
+    assert {a.split(':')[0] for a in tables['Action']} == {'dynamodb'}
+    assert {r['Fn::GetAtt'][0] for r in tables['Resource']} == {'UsersTable', 'ChatsTable', 'QuotesTable', 'AuthTable'}
+    assert not {'DescribeTable', 'ListTables', 'Scan', 'CreateTable', 'DeleteTable'} & granted
+
+    index = statements['QuotesByOwnerIndex']
+    gsis = {(s['TableName'], g['IndexName']) for s in store_specs(prod_env) for g in s.get('GlobalSecondaryIndexes', [])}
+    assert uses_index and gsis == {(prod_env['QUOTES_TABLE'], 'by_owner')}
+    assert index['Action'] == ['dynamodb:Query']
+    assert index['Resource'] == [{'Fn::Sub': '${QuotesTable.Arn}/index/by_owner'}]
+
+
+def test_policy_grants_reading_just_our_secrets_and_writing_just_our_logs(resources, policy):
+    statements = statements_by_sid(policy)
+    assert set(statements) == {'ItemsOfTheFourTables', 'QuotesByOwnerIndex', 'ReadSecretsOncePerContainer',
+                               'WriteOwnLogs'}
+    secrets = statements['ReadSecretsOncePerContainer']
+    assert secrets['Action'] == ['secretsmanager:GetSecretValue']
+    assert {r['Ref'] for r in secrets['Resource']} == set(of_type(resources, 'AWS::SecretsManager::Secret'))
+    logs = statements['WriteOwnLogs']
+    assert sorted(logs['Action']) == ['logs:CreateLogStream', 'logs:PutLogEvents']
+    used = {fn['Properties']['LoggingConfig']['LogGroup']['Ref']
+            for fn in of_type(resources, 'AWS::Serverless::Function').values()}
+    assert {r['Fn::GetAtt'][0] for r in logs['Resource']} == used
+
+
+def test_the_lambda_code_calls_no_other_aws_service(prod_env):
+    """The policy covers DynamoDB and Secrets Manager; no other boto3 client may appear at runtime."""
+    clients = set()
+    for name in os.listdir(os.path.join(ROOT, 'chalicelib')):
+        if not name.endswith('.py'):
+            continue
+        with open(os.path.join(ROOT, 'chalicelib', name), encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ('client', 'resource') and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == 'boto3'):
+                clients.add((name, node.args[0].value))
+    assert clients == {('storage.py', 'dynamodb'), ('settings.py', 'secretsmanager'), ('settings.py', 'ssm')}
+    # SSM is the local/alternative path: the prod stage names no parameter, so needs no ssm:GetParameter.
+    assert not any(k.endswith('_PARAM') for k in prod_env)
+
+
+# -- the deploy script ----------------------------------------------------------------------------
+def fake_aws(bin_dir, log):
+    path = os.path.join(bin_dir, 'aws')
+    with open(path, 'w') as f:
+        f.write('#!/bin/sh\necho "$@" >> %s\nexit 97\n' % log)
+    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+
+
+def path_without_aws():
+    return os.pathsep.join(d for d in os.environ['PATH'].split(os.pathsep)
+                           if d and not os.path.exists(os.path.join(d, 'aws')))
+
+
+def run_deploy(args, path, cwd=ROOT):
+    env = {k: v for k, v in os.environ.items() if not k.startswith('AWS_')}
+    env.update(PATH=path, STACK_NAME='stove-test', AWS_REGION='ap-northeast-2')
+    # stderr into stdout: the dry run prints some aws commands on stderr, and their order matters.
+    return subprocess.run([os.path.join(ROOT, 'deploy', 'deploy.sh')] + args, cwd=cwd, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+
+
+def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_path):
+    bin_dir, log, out = tmp_path / 'bin', tmp_path / 'aws-calls.log', tmp_path / 'site'
+    bin_dir.mkdir()
+    fake_aws(str(bin_dir), str(log))
+    before = open(os.path.join(ROOT, 'frontend', 'index.html'), 'rb').read()
+    proc = run_deploy(['--dry-run', '--package-dir', package_dir, '--frontend-out', str(out)],
+                      str(bin_dir) + os.pathsep + path_without_aws())
+    assert proc.returncode == 0, proc.stdout
+    assert not log.exists(), 'the dry run called aws: %s' % log.read_text()
+
+    printed = [line[2:] for line in proc.stdout.splitlines() if line.startswith('+ aws ')]
+    order = ['sts get-caller-identity', 'cloudformation package', 'cloudformation deploy',
+             'cloudformation describe-stacks', 's3 sync', 'cloudfront create-invalidation']
+    positions = [next(i for i, line in enumerate(printed) if line.startswith('aws ' + step)) for step in order]
+    assert positions == sorted(positions), printed
+    deploy = next(line for line in printed if line.startswith('aws cloudformation deploy'))
+    assert '--stack-name stove-test' in deploy and 'CAPABILITY_IAM' in deploy and '--region ap-northeast-2' in deploy
+    package = next(line for line in printed if line.startswith('aws cloudformation package'))
+    assert os.path.join(package_dir, 'sam.json') in package
+
+    # The frontend was assembled for real, with config.js pointing at the (placeholder) API URL.
+    config = (out / 'config.js').read_text()
+    assert re.search(r"apiBaseUrl: 'https://[^']+/api' \}", config), config
+    assert (out / 'index.html').read_bytes() == before
+    assert not (out / 'config.example.js').exists()
+    assert open(os.path.join(ROOT, 'frontend', 'index.html'), 'rb').read() == before
+
+
+def test_deploy_without_aws_cli_says_so(package_dir, tmp_path):
+    path = path_without_aws()
+    proc = run_deploy(['--package-dir', package_dir, '--frontend-out', str(tmp_path / 'site')], path)
+    assert proc.returncode != 0
+    assert "AWS CLI ('aws') is not installed" in proc.stdout and 'not a dependency' in proc.stdout
+    assert not (tmp_path / 'site').exists()
+
+    proc = run_deploy(['--dry-run', '--package-dir', package_dir, '--frontend-out', str(tmp_path / 'site')], path)
+    assert proc.returncode == 0, proc.stdout
+    assert 'note (dry run continues)' in proc.stdout
+
+
+def test_deploy_refuses_a_missing_package(tmp_path):
+    proc = run_deploy(['--dry-run', '--package-dir', str(tmp_path / 'nothing')], path_without_aws())
+    assert proc.returncode != 0 and 'make package' in proc.stdout
+
+
+def test_prod_env_exports_the_stage_configuration(prod_env):
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, 'deploy', 'prod_env.py')], capture_output=True,
+                          text=True, check=True)
+    exported = dict(line[len('export '):].split('=', 1) for line in proc.stdout.splitlines())
+    assert exported['USERS_TABLE'] == prod_env['USERS_TABLE'] and exported['STAGE'] == 'prod'
+    assert 'CORS_ORIGINS' not in exported
