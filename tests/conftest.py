@@ -23,7 +23,8 @@ def dynamodb():
     os.environ.update(dynamodb_local.local_aws_env(port))
     os.environ.update({'JWT_SECRET': secrets.token_urlsafe(48), 'BCRYPT_ROUNDS': '4', 'STAGE': 'local',
                        'CORS_ORIGINS': FRONTEND_ORIGIN + ',http://127.0.0.1:8080'})
-    for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM'):
+    for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM',
+                 'JWT_SECRET_SECRET_ID', 'OPENAI_API_KEY_SECRET_ID'):  # never reach a real secret store
         os.environ.pop(name, None)
     from chalicelib import settings
     settings.reload()
