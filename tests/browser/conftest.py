@@ -1,0 +1,162 @@
+"""Browser tests: Debian's Chromium (driven by Playwright's sync API) on the static frontend,
+served from frontend/ by a tiny server in a thread, against the real API and DynamoDB Local
+of tests/conftest.py. A failing test leaves a screenshot in test-artifacts/."""
+import functools
+import json
+import os
+import re
+import secrets
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / 'frontend'
+ARTIFACTS = ROOT / 'test-artifacts'
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                 '--disable-background-networking', '--disable-component-update', '--disable-sync']
+TIMEOUT_MS = 5000
+PASSWORD = 'correct horse 1'
+
+from playwright.sync_api import expect, sync_playwright
+
+from tests.http import Api
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+class FrontendHandler(SimpleHTTPRequestHandler):
+    """frontend/ as S3 would serve it, except /config.js, which points at the test API
+    (the repo's own git-ignored config.js, if any, is never served)."""
+    api_url = ''
+
+    def do_GET(self):
+        if self.path.split('?', 1)[0] == '/config.js':
+            body = ('window.STOVE_CONFIG = { apiBaseUrl: %s };\n' % json.dumps(self.api_url)).encode()
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/javascript; charset=utf-8')
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+    def end_headers(self):
+        self.send_header('Cache-Control', 'no-store')
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope='session')
+def frontend(dynamodb, server):
+    """Origin of the static site; the API is told to let it in through CORS."""
+    from chalicelib import settings
+    handler = type('Handler', (FrontendHandler,), {'api_url': server})
+    httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler, directory=str(FRONTEND)))
+    origin = 'http://127.0.0.1:%d' % httpd.server_port
+    before = os.environ.get('CORS_ORIGINS', '')
+    os.environ['CORS_ORIGINS'] = ','.join(filter(None, [before, origin]))
+    settings.reload()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield origin
+    httpd.shutdown()
+    os.environ['CORS_ORIGINS'] = before
+    settings.reload()
+
+
+@pytest.fixture(scope='session')
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail('Chromium is needed for the browser tests: `make browser` (or apt-get install chromium) '
+                    'installs it; set CHROMIUM=/path/to/chromium to use another one. Not found: %s' % CHROMIUM)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, 'rep_' + report.when, report)
+
+
+def _new_page(browser, request, **context_options):
+    context = browser.new_context(locale='ko-KR', timezone_id='Asia/Seoul', **context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.js_errors = []
+    page.on('pageerror', lambda exc: page.js_errors.append(str(exc)))
+    return context, page
+
+
+def _finish(context, page, request, name):
+    rep = getattr(request.node, 'rep_call', None)
+    try:
+        if rep is not None and rep.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            stem = re.sub(r'[^\w.-]+', '_', request.node.nodeid.split('::', 1)[-1]) + name
+            page.screenshot(path=str(ARTIFACTS / (stem + '.png')), full_page=True)
+            (ARTIFACTS / (stem + '.txt')).write_text('url: %s\njs errors: %s\n\n%s' % (
+                page.url, page.js_errors, page.content()), encoding='utf-8')
+    finally:
+        context.close()
+    if rep is not None and rep.passed:
+        assert not page.js_errors, 'uncaught errors in the page: %s' % page.js_errors
+
+
+@pytest.fixture
+def page(browser, frontend, store, request):
+    """A fresh browser context (no storage) per test, desktop-sized."""
+    context, pg = _new_page(browser, request, viewport={'width': 1280, 'height': 800})
+    yield pg
+    _finish(context, pg, request, '')
+
+
+@pytest.fixture
+def phone(browser, frontend, store, request):
+    """A fresh phone-sized context."""
+    context, pg = _new_page(browser, request, viewport={'width': 390, 'height': 844},
+                            device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield pg
+    _finish(context, pg, request, '-phone')
+
+
+class Site:
+    def __init__(self, origin: str, api: Api):
+        self.origin, self.api = origin, api
+
+    def url(self, path: str = '') -> str:
+        return self.origin + '/' + path.lstrip('/')
+
+    def user(self, nickname='명대사팬', email=None, password=PASSWORD):
+        """A new account through the API: its email, password and login answer."""
+        email = email or 'fan-%s@example.com' % secrets.token_hex(4)
+        joined = self.api.join(email=email, nickname=nickname, password=password)
+        return dict(joined, email=email, password=password, nickname=nickname)
+
+    def sign_in(self, page, account, path='index.html'):
+        """Put the account's tokens where the client keeps them, then open `path`."""
+        page.goto(self.url('config.js'))
+        page.evaluate('''([access, refresh, user]) => {
+            localStorage.setItem('access', access);
+            localStorage.setItem('refresh', refresh);
+            localStorage.setItem('user', JSON.stringify(user));
+        }''', [account['access'], account['refresh'], account['user']])
+        page.goto(self.url(path))
+
+    @staticmethod
+    def storage(page, key):
+        return page.evaluate('(k) => localStorage.getItem(k)', key)
+
+
+@pytest.fixture
+def site(frontend, api):
+    return Site(frontend, api)

@@ -1,0 +1,174 @@
+"""The chat page and the history: answer cards, paging, deleting."""
+import json
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD
+
+
+def history_of(site, page):
+    r = site.api.get('/chat/model?per-page=50', token=site.storage(page, 'access'))
+    assert r.status == 200, r
+    return r.json
+
+
+def ask_via_api(site, account, texts):
+    for text in texts:
+        r = site.api.post('/chat/api', {'input': text}, token=account['access'])
+        assert r.status == 200, r
+
+
+def test_sign_up_chat_see_the_answer_card_then_the_history(page, site, demo):
+    page.goto(site.url('join.html'))
+    page.get_by_label('이메일').fill('chat@example.com')
+    page.get_by_label('닉네임').fill('백단장')
+    page.get_by_label('비밀번호', exact=True).fill(PASSWORD)
+    page.get_by_label('비밀번호 확인').fill(PASSWORD)
+    page.get_by_role('button', name='가입하기').click()
+    expect(page).to_have_url(site.url('index.html'))
+
+    held = []  # hold the answer so the "thinking" state can be seen
+    page.route('**/chat/api', lambda route: held.append(route) if route.request.method == 'POST'
+               else route.continue_())
+    box = page.get_by_label('고민이나 상황')
+    box.fill('회사에서 파벌 싸움 때문에 지쳤어요')
+    box.press('Enter')
+    thinking = page.locator('.thinking')
+    expect(thinking).to_be_visible()
+    expect(thinking).to_contain_text('고르는 중')
+    expect(page.get_by_role('button', name='보내기')).to_be_disabled()
+    expect(page.locator('.bubble.mine')).to_have_text('나: 회사에서 파벌 싸움 때문에 지쳤어요')
+    page.wait_for_function('() => true')  # let the route handler run
+    assert len(held) == 1
+    held[0].continue_()
+
+    card = page.locator('.answer')
+    expect(card).to_be_visible()
+    expect(thinking).to_have_count(0)
+    expect(page.get_by_role('button', name='보내기')).to_be_enabled()
+    saved = history_of(site, page)
+    assert saved['count'] == 1
+    reply = saved['results'][0]['chat_reply']
+    expect(card.locator('.episode')).to_have_text('%d회' % reply['scene'])
+    expect(card.locator('.speaker')).to_have_text(reply['speaker'])
+    expect(card.locator('.quote')).to_have_text(reply['quote'])
+    expect(card.locator('.description')).to_have_text(reply['description'])
+    expect(card.locator('.source')).to_have_text('로컬 검색으로 찾았어요')
+    assert '파벌' in reply['quote']  # the local answerer found the line about factions
+
+    page.get_by_role('link', name='기록').click()
+    expect(page).to_have_url(site.url('history.html'))
+    item = page.locator('.history-item')
+    expect(item).to_have_count(1)
+    expect(item.locator('.bubble')).to_have_text('나: 회사에서 파벌 싸움 때문에 지쳤어요')
+    expect(item.locator('.quote')).to_have_text(reply['quote'])
+    expect(page.locator('#history-summary')).to_contain_text('모두 1개')
+
+
+def test_an_answer_from_openai_says_so(page, site, frontend):
+    """OpenAI cannot run here: the API's answer is stood in for, to check how it is labelled."""
+    account = site.user()
+    answer = {'scene': 10, 'speaker': '백승수', 'quote': '말을 잘 들으면 부당한 일을 계속 시킵니다.',
+              'description': '부당한 지시를 거절해도 된다는 말이에요.', 'source': 'openai', 'grounded': True,
+              'chat': {}, '_links': []}
+    page.route('**/chat/api', lambda route: route.fulfill(
+        status=200, content_type='application/json', body=json.dumps(answer, ensure_ascii=False),
+        headers={'Access-Control-Allow-Origin': frontend}))
+    site.sign_in(page, account)
+    page.get_by_role('button', name='상사가 자꾸 부당한 일을 시켜요').click()  # a suggestion fills the box
+    expect(page.get_by_label('고민이나 상황')).to_have_value('상사가 자꾸 부당한 일을 시켜요')
+    page.get_by_role('button', name='보내기').click()
+    card = page.locator('.answer')
+    expect(card.locator('.source')).to_have_text('OpenAI가 골랐어요')
+    expect(card.locator('.episode')).to_have_text('10회')
+
+
+def test_a_failing_answer_shows_the_servers_message_and_keeps_the_text(page, site, store):
+    """No corpus loaded: the API answers 503 with its own message."""
+    account = site.user()
+    expected = site.api.post('/chat/api', {'input': '아무 말'}, token=account['access'])
+    assert expected.status == 503, expected
+    site.sign_in(page, account)
+    box = page.get_by_label('고민이나 상황')
+    box.fill('아무 말')
+    box.press('Enter')
+    expect(page.locator('.chat-log [role="alert"]')).to_have_text('답을 받지 못했어요. ' + expected.json['Message'])
+    expect(box).to_have_value('아무 말')
+    expect(box).to_be_focused()
+
+
+def test_history_pages_by_next_previous_and_numbers(page, site, demo):
+    account = site.user()
+    ask_via_api(site, account, ['고민 %d번' % i for i in range(7)])  # newest first: 6 … 0
+    site.sign_in(page, account, 'history.html')
+    bubbles = page.locator('.history-item .bubble')
+    first_page = ['나: 고민 %d번' % i for i in (6, 5, 4, 3, 2)]
+    expect(bubbles).to_have_text(first_page)
+    pager = page.get_by_role('navigation', name='대화 기록 페이지')
+    expect(pager.locator('.page-info')).to_have_text('1 / 2쪽 · 모두 7개')
+    expect(pager.locator('[aria-current="page"]')).to_have_text('1')
+
+    next_request = []
+    page.on('request', lambda r: next_request.append(r.url) if '/chat/model' in r.url else None)
+    pager.get_by_role('link', name='다음').click()
+    expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
+    expect(page).to_have_url(site.url('history.html?page=2'))
+    expect(pager.locator('[aria-current="page"]')).to_have_text('2')
+    assert any('cursor=' in u for u in next_request), next_request  # followed the API's `next` link
+
+    pager.get_by_role('link', name='이전').click()
+    expect(bubbles).to_have_text(first_page)
+    expect(page).to_have_url(site.url('history.html'))  # page 1 is the bare address
+
+    pager.get_by_role('link', name='2쪽').click()
+    expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
+    page.go_back()
+    expect(bubbles).to_have_text(first_page)
+    page.goto(site.url('history.html?page=2'))  # the address alone opens a page
+    expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
+
+
+def test_delete_one_then_all_after_confirming(page, site, demo):
+    account = site.user()
+    ask_via_api(site, account, ['첫째 고민', '둘째 고민', '셋째 고민'])
+    site.sign_in(page, account, 'history.html')
+    items = page.locator('.history-item')
+    expect(items).to_have_count(3)
+
+    items.filter(has_text='둘째 고민').get_by_role('button', name='삭제').click()
+    expect(page.locator('#page-status')).to_have_text('대화를 삭제했어요.')
+    expect(items.locator('.bubble')).to_have_text(['나: 셋째 고민', '나: 첫째 고민'])
+    assert [c['content'] for c in history_of(site, page)['results']] == ['셋째 고민', '첫째 고민']
+
+    page.get_by_role('button', name='전체 삭제').click()
+    dialog = page.get_by_role('dialog')
+    expect(dialog).to_contain_text('대화 기록을 모두 지울까요?')
+    expect(dialog.get_by_role('button', name='취소')).to_be_focused()  # the safe choice
+    page.keyboard.press('Escape')
+    expect(dialog).to_have_count(0)
+    expect(items).to_have_count(2)
+    assert history_of(site, page)['count'] == 2
+
+    page.get_by_role('button', name='전체 삭제').click()
+    page.get_by_role('dialog').get_by_role('button', name='모두 삭제').click()
+    expect(page.locator('#page-status')).to_have_text('대화 기록을 모두 지웠어요.')
+    expect(items).to_have_count(0)
+    expect(page.locator('.history-list .empty')).to_contain_text('아직 대화가 없어요')
+    expect(page.get_by_role('button', name='전체 삭제')).to_be_disabled()
+    assert history_of(site, page)['count'] == 0
+
+
+def test_phone_screen_has_no_sideways_scrolling(phone, site, demo):
+    account = site.user(nickname='아주아주긴닉네임을가진야구팬')
+    ask_via_api(site, account, ['가' * 300 + ' https://example.com/' + 'x' * 150])
+    overflow = '() => document.documentElement.scrollWidth - document.documentElement.clientWidth'
+    site.sign_in(phone, account)
+    box = phone.get_by_label('고민이나 상황')
+    box.fill('남들 시선 때문에 결정을 못 하겠어요 https://example.com/' + 'x' * 150)  # a long unbroken word too
+    phone.get_by_role('button', name='보내기').tap()
+    expect(phone.locator('.answer')).to_be_visible()
+    assert phone.evaluate(overflow) == 0
+    for path in ('history.html', 'board.html', 'profile.html', 'login.html'):
+        phone.goto(site.url(path))
+        expect(phone.locator('.app-content')).to_be_visible()
+        assert phone.evaluate(overflow) == 0, path
