@@ -82,6 +82,12 @@ export function boot({ page, protect = true }) {
     return false;
   }
   renderHeader(page, protect);
+  if (protect) {
+    // logged out in another tab (its logout clears the shared storage): follow it here
+    window.addEventListener('storage', (e) => {
+      if ((e.key === null || e.key === 'refresh') && !isLoggedIn()) goToLogin('다른 창에서 로그아웃했습니다.');
+    });
+  }
   const flash = takeFlash();
   if (flash) status(flash);
   document.documentElement.classList.add('ready');
@@ -114,6 +120,7 @@ export function status(message, kind = 'info') {
   // polite for news, assertive for errors; the region exists from page load so it is announced
   region.setAttribute('aria-live', kind === 'error' ? 'assertive' : 'polite');
   region.textContent = message || '';
+  if (kind === 'error') region.scrollIntoView({ block: 'nearest' });
 }
 
 /** The plain-words text of any error: the server's Message, plus when to retry. */

@@ -137,6 +137,29 @@ def test_a_dead_access_token_is_refreshed_transparently(page, site, demo, access
     expect(page.locator('#page-status')).to_be_empty()
 
 
+def test_too_many_failed_logins_say_when_to_retry(page, site):
+    account = site.user()
+    for _ in range(5):
+        site.api.post('/rest-auth/login', {'email': account['email'], 'password': 'wrong password'})
+    throttled = site.api.post('/rest-auth/login', {'email': account['email'], 'password': PASSWORD})
+    assert throttled.status == 429, throttled
+    page.goto(site.url('login.html'))
+    login_form(page, account['email'], PASSWORD)
+    expect(page.locator('#login-form .form-message')).to_have_text(
+        re.compile(re.escape(throttled.json['Message']) + r' \(약 \d+초 뒤에 다시 시도할 수 있습니다\.\)'))
+
+
+def test_logging_out_in_one_tab_logs_out_the_others(page, site):
+    account = site.user()
+    site.sign_in(page, account, 'history.html')
+    other = page.context.new_page()
+    other.goto(site.url('board.html'))
+    expect(other.get_by_role('heading', name='명대사 게시판')).to_be_visible()
+    page.get_by_role('button', name='로그아웃').click()
+    expect(other).to_have_url(site.url('login.html?next=%2Fboard.html'))
+    expect(other.locator('#page-status')).to_have_text('다른 창에서 로그아웃했습니다.')
+
+
 def test_a_dead_refresh_token_sends_the_user_to_log_in(page, site):
     account = site.user()
     site.sign_in(page, dict(account, access=fake_jwt(-60), refresh='garbage'), 'history.html')

@@ -123,6 +123,7 @@ def test_admin_applies_and_withdraws(page, site):
     expect(view.locator('.badge')).to_have_text('반영됨')
     expect(view).to_contain_text('반영한 날')
     expect(view.get_by_role('button', name='반영 취소')).to_be_focused()
+    expect(view).not_to_contain_text('null')
     assert quote_of(site, admin, quote_id)['is_apply'] is True
 
     view.get_by_role('button', name='반영 취소').click()
@@ -160,3 +161,7 @@ def test_board_pages(page, site):
     pager.get_by_role('link', name='이전').click()
     expect(titles).to_have_count(10)
     expect(titles.first).to_have_text('제안 11')
+
+    page.goto(site.url('board.html?page=9'))  # past the end: the last page
+    expect(titles).to_have_text(['제안 01', '제안 00'])
+    expect(page).to_have_url(site.url('board.html?page=2'))

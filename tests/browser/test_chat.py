@@ -138,6 +138,7 @@ def test_delete_one_then_all_after_confirming(page, site, demo):
     items.filter(has_text='둘째 고민').get_by_role('button', name='삭제').click()
     expect(page.locator('#page-status')).to_have_text('대화를 삭제했어요.')
     expect(items.locator('.bubble')).to_have_text(['나: 셋째 고민', '나: 첫째 고민'])
+    expect(items.nth(1).get_by_role('button', name='삭제')).to_be_focused()  # focus stays in the list
     assert [c['content'] for c in history_of(site, page)['results']] == ['셋째 고민', '첫째 고민']
 
     page.get_by_role('button', name='전체 삭제').click()

@@ -65,7 +65,7 @@ if (boot({ page: 'board' })) {
       ? el('p', { class: 'hint' }, '반영된 제안은 수정할 수 없어요. 고치려면 관리자에게 반영 취소를 요청해 주세요.')
       : null;
 
-    box.replaceChildren(
+    box.replaceChildren(...[
       el('header', {}, el('p', { class: 'meta' }, statusBadge(q)), el('h1', {}, q.title)),
       el('blockquote', { class: 'quote' }, el('p', {}, q.content)),
       el('div', { class: 'why' }, el('h2', {}, '어떤 상황에 어울리나요?'), el('p', { class: 'description' }, q.description)),
@@ -77,7 +77,8 @@ if (boot({ page: 'board' })) {
         q.updated_at !== q.created_at ? fact('고친 날', formatDate(q.updated_at)) : [],
         fact('반영한 날', q.is_apply ? formatDate(q.applied_at) : '')),
       note,
-      actions.childElementCount ? actions : null);
+      actions.childElementCount ? actions : null,
+    ].filter(Boolean));
   }
 
   if (!id) {

@@ -28,20 +28,23 @@ if (boot({ page: 'board' })) {
     pagerHost.replaceChildren();
     if (data.count > PER_PAGE || page > 1) {
       pagerHost.append(pager({ page, perPage: PER_PAGE, data, label: '게시판 페이지',
-                               go: (target, href) => load(target, href, true) }));
+                               go: (target, href) => load(target, href, 'push') }));
     }
   }
 
-  async function load(target, href = null, push = false) {
+  /** Load a page by number, or by following `href`; `mode` says how the address bar follows. */
+  async function load(target, href = null, mode = null) {
     list.setAttribute('aria-busy', 'true');
     try {
       const data = await board.list(href || target, PER_PAGE);
+      const last = Math.max(1, Math.ceil(data.count / PER_PAGE));
+      if (!data.results.length && target > last) return await load(last, null, 'replace'); // past the end
       page = target;
-      if (push) {
-        history.pushState({ page }, '', page > 1 ? `?page=${page}` : location.pathname);
-        list.scrollIntoView({ block: 'start' });
-      }
+      const url = page > 1 ? `?page=${page}` : location.pathname;
+      if (mode === 'push') history.pushState({ page }, '', url);
+      else if (mode === 'replace') history.replaceState({ page }, '', url);
       render(data);
+      if (mode === 'push') list.scrollIntoView({ block: 'start' });
     } catch (err) {
       showError(err);
     } finally {

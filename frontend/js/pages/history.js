@@ -16,11 +16,14 @@ if (boot({ page: 'history' })) {
                                   'aria-label': `“${c.content.slice(0, 20)}” 대화 삭제` }, '삭제');
     remove.addEventListener('click', async () => {
       remove.disabled = true;
+      const index = [...list.children].findIndex((li) => li.contains(remove));
       try {
         await chat.remove(c.id);
         status('대화를 삭제했어요.', 'success');
         await load(page, null, 'replace');
-        $('#main').focus();
+        // keep the keyboard where it was: the item that took this one's place, or the heading
+        const buttons = list.querySelectorAll('.history-item button');
+        (buttons[Math.min(index, buttons.length - 1)] || $('h1')).focus();
       } catch (err) {
         remove.disabled = false;
         showError(err);
