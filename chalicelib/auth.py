@@ -194,7 +194,10 @@ def update_profile(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]
         fields['nickname'] = nickname
     if new_password is not None:
         fields['password_hash'] = hash_password(new_password)
-    return storage.store().update_user(user['id'], fields)
+    updated = storage.store().update_user(user['id'], fields)
+    if new_password is not None:  # whoever else held a session with the old password loses it
+        storage.store().delete_sessions(user['id'], keep=principal.session_id)
+    return updated
 
 
 def delete_account(principal: Principal, data: Dict[str, Any]) -> None:

@@ -34,9 +34,23 @@ class BadRequest(AppError):
     status, code = 400, 'BadRequestError'
 
 
+FIELD_LABELS = {
+    'email': '이메일', 'nickname': '닉네임', 'password': '비밀번호', 'password1': '비밀번호',
+    'password2': '비밀번호 확인', 'current_password': '현재 비밀번호', 'refresh': 'refresh 토큰',
+    'input': '입력', 'content': '내용', 'title': '제목', 'description': '설명', 'scene': '회차',
+    'speaker': '화자', 'chat_reply': '답변', 'per-page': '페이지 크기', 'page': '페이지',
+}
+
+
+def field_label(name: str) -> str:
+    """Korean label of a field for messages ('chat_reply.scene' → '회차')."""
+    return FIELD_LABELS.get(name.rsplit('.', 1)[-1], name)
+
+
 class ValidationError(BadRequest):
     def __init__(self, fields: Dict[str, str], message: Optional[str] = None):
-        super().__init__(message or '입력값을 확인해 주세요: ' + ', '.join(sorted(fields)), fields)
+        labels = sorted({field_label(f) for f in fields})
+        super().__init__(message or '입력값을 확인해 주세요: ' + ', '.join(labels), fields)
 
 
 class Unauthorized(AppError):

@@ -235,10 +235,12 @@ class Store:
     def delete_session(self, user_id: str, sid: str) -> None:
         self.auth.delete_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid})
 
-    def delete_sessions(self, user_id: str) -> None:
-        self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk')
+    def delete_sessions(self, user_id: str, keep: Optional[str] = None) -> None:
+        """End every session of the user, but `keep` (a session id) if given."""
+        self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk',
+                          skip='SESSION#' + keep if keep else None)
 
-    def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str) -> int:
+    def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str, skip: Optional[str] = None) -> int:
         kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value),
                   'ProjectionExpression': '#k, #s', 'ExpressionAttributeNames': {'#k': key_name, '#s': sort_name}}
         deleted = 0
@@ -246,8 +248,9 @@ class Store:
             resp = table.query(**kwargs)
             with table.batch_writer() as batch:
                 for item in resp['Items']:
-                    batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})
-            deleted += len(resp['Items'])
+                    if item[sort_name] != skip:
+                        batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})
+                        deleted += 1
             if 'LastEvaluatedKey' not in resp:
                 return deleted
             kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']

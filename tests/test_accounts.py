@@ -68,6 +68,7 @@ def test_join_rejects_bad_fields_and_saves_nothing(api, body, field):
     r = api.post('/rest-auth/join', body)
     assert r.status == 400, r
     assert field in r.json['Fields'], r.json
+    assert r.json['Message'].startswith('입력값을 확인해 주세요') and field not in r.json['Message']
     assert login(api, 'a@b.co').status == 401
 
 
@@ -243,6 +244,7 @@ def test_profile_never_shows_the_hash(api):
 
 def test_profile_update_nickname_and_password(api):
     token = api.join()['access']
+    elsewhere = login(api).json  # another device
     r = api.put('/rest-auth/profile', {'nickname': '이세영'}, token=token)
     assert r.status == 200 and r.json['nickname'] == '이세영'
     r = api.put('/rest-auth/profile', {'password': 'new password 2'}, token=token)
@@ -250,9 +252,14 @@ def test_profile_update_nickname_and_password(api):
     r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': 'wrong one!'}, token=token)
     assert r.status == 400 and 'current_password' in r.json['Fields']
     assert login(api, password='new password 2').status == 401
+    assert api.get('/rest-auth/profile', token=elsewhere['access']).status == 200
     r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD}, token=token)
     assert r.status == 200, r
     assert login(api, password='new password 2').status == 200
+    # A password change ends the other sessions, and keeps the one that made it.
+    assert api.get('/rest-auth/profile', token=elsewhere['access']).status == 401
+    assert api.post('/rest-auth/token/refresh', {'refresh': elsewhere['refresh']}).status == 401
+    assert api.get('/rest-auth/profile', token=token).status == 200
 
 
 @pytest.mark.parametrize('body', [{}, {'nickname': ''}, {'nickname': 'x' * 31}, {'nickname': 5},
