@@ -29,10 +29,8 @@ def jwt_auth(auth_request):
 
 
 @app.middleware('http')
-def cors(event, get_response):
-    response = get_response(event)
-    response.headers.update(web.cors_headers(event.headers.get('origin')))
-    return response
+def http_conventions(event, get_response):
+    return web.finish(get_response(event), event.headers.get('origin'))
 
 
 def route(path, methods, public=False, **kwargs):

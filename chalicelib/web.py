@@ -77,6 +77,15 @@ def cors_headers(origin: Optional[str]) -> Dict[str, str]:
     }
 
 
+def finish(response, origin: Optional[str]):
+    """Every answer: JSON as UTF-8 (Korean stays readable, not \\uXXXX), CORS for its origin."""
+    if isinstance(response.body, (dict, list)):
+        response.body = json.dumps(response.body, ensure_ascii=False, separators=(',', ':'))
+        response.headers['Content-Type'] = 'application/json; charset=utf-8'
+    response.headers.update(cors_headers(origin))
+    return response
+
+
 PREFLIGHT_HEADERS = {
     'Access-Control-Allow-Methods': 'GET,POST,PUT,DELETE,OPTIONS',
     'Access-Control-Allow-Headers': 'Authorization,Content-Type',

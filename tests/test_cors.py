@@ -32,3 +32,9 @@ def test_answers_and_errors_carry_cors_for_allowed_origin_only(api):
     other = api.get('/health', headers={'Origin': 'https://evil.example'})
     assert 'access-control-allow-origin' not in other.headers
     assert other.headers.get('vary') == 'Origin'
+
+
+def test_json_is_utf8_and_korean_is_not_escaped(api):
+    r = api.post('/rest-auth/login', {'email': 'x'})
+    assert r.headers['content-type'] == 'application/json; charset=utf-8'
+    assert '입력값을 확인해 주세요'.encode('utf-8') in r.raw
