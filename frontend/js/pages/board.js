@@ -1,13 +1,13 @@
 // The quote request board: every proposal, newest first, by pages.
 import { board, link } from '../api.js';
-import { authorLabel, pager, statusBadge } from '../render.js';
-import { $, boot, el, episodeLabel, queryInt, showError, time } from '../ui.js';
+import { pagedList } from '../paged.js';
+import { authorLabel, statusBadge } from '../render.js';
+import { $, boot, el, episodeLabel, time } from '../ui.js';
 
 const PER_PAGE = 10;
 
 if (boot({ page: 'board' })) {
   const list = $('#board-list');
-  let page = queryInt('page');
 
   function item(q) {
     return el('li', { class: 'card proposal-item', 'data-id': q.id },
@@ -24,34 +24,8 @@ if (boot({ page: 'board' })) {
     $('#new-proposal').hidden = !link(data, 'propose');
     list.replaceChildren(...(data.results.length ? data.results.map(item)
       : [el('li', { class: 'empty' }, '아직 제안이 없어요. 첫 번째 명대사를 제안해 보세요.')]));
-    const pagerHost = $('#board-pager');
-    pagerHost.replaceChildren();
-    if (data.count > PER_PAGE || page > 1) {
-      pagerHost.append(pager({ page, perPage: PER_PAGE, data, label: '게시판 페이지',
-                               go: (target, href) => load(target, href, 'push') }));
-    }
   }
 
-  /** Load a page by number, or by following `href`; `mode` says how the address bar follows. */
-  async function load(target, href = null, mode = null) {
-    list.setAttribute('aria-busy', 'true');
-    try {
-      const data = await board.list(href || target, PER_PAGE);
-      const last = Math.max(1, Math.ceil(data.count / PER_PAGE));
-      if (!data.results.length && target > last) return await load(last, null, 'replace'); // past the end
-      page = target;
-      const url = page > 1 ? `?page=${page}` : location.pathname;
-      if (mode === 'push') history.pushState({ page }, '', url);
-      else if (mode === 'replace') history.replaceState({ page }, '', url);
-      render(data);
-      if (mode === 'push') list.scrollIntoView({ block: 'start' });
-    } catch (err) {
-      showError(err);
-    } finally {
-      list.removeAttribute('aria-busy');
-    }
-  }
-
-  window.addEventListener('popstate', () => load(queryInt('page')));
-  load(page);
+  pagedList({ list, pagerHost: $('#board-pager'), perPage: PER_PAGE, label: '게시판 페이지',
+              fetchPage: board.list, render }).start();
 }

@@ -1,15 +1,16 @@
 // The caller's chats, newest first: pages by number or by the API's next/previous links,
 // delete one, delete all (after a confirmation).
 import { chat } from '../api.js';
-import { answerCard, pager } from '../render.js';
-import { $, boot, confirmDialog, el, queryInt, showError, status, time } from '../ui.js';
+import { pagedList } from '../paged.js';
+import { answerCard } from '../render.js';
+import { $, boot, confirmDialog, el, showError, status, time } from '../ui.js';
 
 const PER_PAGE = 5;
 
 if (boot({ page: 'history' })) {
   const list = $('#history-list');
   const deleteAll = $('#delete-all');
-  let page = queryInt('page');
+  let pages = null;
 
   function item(c) {
     const remove = el('button', { type: 'button', class: 'button small danger-outline',
@@ -20,7 +21,7 @@ if (boot({ page: 'history' })) {
       try {
         await chat.remove(c.id);
         status('대화를 삭제했어요.', 'success');
-        await load(page, null, 'replace');
+        await pages.reload();
         // keep the keyboard where it was: the item that took this one's place, or the heading
         const buttons = list.querySelectorAll('.history-item button');
         (buttons[Math.min(index, buttons.length - 1)] || $('h1')).focus();
@@ -45,34 +46,6 @@ if (boot({ page: 'history' })) {
       list.replaceChildren(el('li', { class: 'empty' }, '아직 대화가 없어요. ',
         el('a', { href: 'index.html' }, '챗봇에게 먼저 말을 걸어 보세요.')));
     }
-    const pagerHost = $('#history-pager');
-    pagerHost.replaceChildren();
-    if (data.count > PER_PAGE || page > 1) {
-      pagerHost.append(pager({ page, perPage: PER_PAGE, data, label: '대화 기록 페이지',
-                               go: (target, href) => load(target, href, 'push') }));
-    }
-  }
-
-  /** Load a page by number, or by following `href`; `mode` says how the address bar follows. */
-  async function load(target, href = null, mode = null) {
-    list.setAttribute('aria-busy', 'true');
-    try {
-      const data = await chat.history(href || target, PER_PAGE);
-      const last = Math.max(1, Math.ceil(data.count / PER_PAGE));
-      if (!data.results.length && target > last) {
-        return await load(last, null, 'replace'); // past the end (e.g. after deleting): the last page
-      }
-      page = target;
-      const url = page > 1 ? `?page=${page}` : location.pathname;
-      if (mode === 'push') history.pushState({ page }, '', url);
-      else if (mode === 'replace') history.replaceState({ page }, '', url);
-      render(data);
-      if (mode === 'push') list.scrollIntoView({ block: 'start' });
-    } catch (err) {
-      showError(err);
-    } finally {
-      list.removeAttribute('aria-busy');
-    }
   }
 
   deleteAll.addEventListener('click', async () => {
@@ -83,13 +56,14 @@ if (boot({ page: 'history' })) {
     try {
       await chat.removeAll();
       status('대화 기록을 모두 지웠어요.', 'success');
-      await load(1, null, 'replace');
+      await pages.first();
     } catch (err) {
       deleteAll.disabled = false;
       showError(err);
     }
   });
 
-  window.addEventListener('popstate', () => load(queryInt('page')));
-  load(page);
+  pages = pagedList({ list, pagerHost: $('#history-pager'), perPage: PER_PAGE, label: '대화 기록 페이지',
+                      fetchPage: chat.history, render });
+  pages.start();
 }
