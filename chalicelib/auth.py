@@ -135,18 +135,25 @@ def login(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
     v.done()
     cfg, st, now = settings.get(), storage.store(), time.time()
     window, window_end = _window(now)
-    keys = ('email#' + email, 'ip#' + ip)
-    if any(st.failures(k, window) >= cfg.login_max_failures for k in keys):
-        raise TooManyRequests('로그인 실패가 너무 많습니다. 잠시 후 다시 시도해 주세요.', int(window_end - now) + 1)
+    account, address = 'email#' + email, 'ip#' + ip
+    reserved = []
+    for key in (account, address):  # counted up front, so parallel guesses cannot overrun the limit
+        if not st.reserve_attempt(key, window, cfg.login_max_failures, window_end + 60):
+            for k in reserved:
+                st.release_attempt(k, window)
+            raise TooManyRequests('로그인 실패가 너무 많습니다. 잠시 후 다시 시도해 주세요.', int(window_end - now) + 1)
+        reserved.append(key)
     user_id = st.user_id_for_email(email)
     user = st.get_user(user_id) if user_id else None
     hashed = user['password_hash'] if user else _dummy_hash(cfg.bcrypt_rounds)
     if not check_password(password, hashed) or user is None:
-        for k in keys:
-            st.add_failure(k, window, window_end + 60)
-        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')
-    st.clear_failures(keys[0], window)
-    user = st.update_user(user['id'], {'last_login': now_iso(), 'ip_address': ip})
+        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # the reserved counts stand as failures
+    st.clear_failures(account, window)
+    st.release_attempt(address, window)
+    try:
+        user = st.update_user(user['id'], {'last_login': now_iso(), 'ip_address': ip})
+    except storage.ConditionFailed:
+        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # deleted a moment ago
     tokens = _start_session(user['id'])
     return dict(tokens, token_type='Bearer', expires_in=cfg.access_ttl, user=public_user(user))
 
@@ -210,10 +217,13 @@ def delete_account(principal: Principal, data: Dict[str, Any]) -> None:
     if not check_password(password, user['password_hash']):
         raise ValidationError({'password': '비밀번호가 올바르지 않습니다.'})
     st = storage.store()
-    st.delete_sessions(user['id'])  # tokens die first, so nothing writes while we clean up
-    st.delete_user(user['id'], user['email'])
-    st.delete_chats(user['id'])
+    # Tokens die first; the account item goes last, so a failure half-way leaves an account
+    # its owner can log into and delete again, never orphaned chats or proposals.
+    st.delete_sessions(user['id'])
     quotes.forget_author(user['id'])
+    st.delete_chats(user['id'])
+    st.delete_user(user['id'], user['email'])
+    quotes.forget_author(user['id'])  # one written while we were deleting (the index lags a little)
 
 
 def set_admin(email: str, is_admin: bool = True) -> Dict[str, Any]:

@@ -18,7 +18,7 @@ def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
             'chat_reply': {'id': reply['id'], 'user': chat['user_id'], 'quote': reply['quote'],
                            'description': reply['description'], 'scene': reply.get('scene'),
                            'speaker': reply.get('speaker'), 'created_at': reply['created_at'],
-                           'source': reply.get('source')}}
+                           'source': reply.get('source'), 'grounded': bool(reply.get('grounded'))}}
 
 
 def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str, Any]:

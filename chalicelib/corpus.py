@@ -100,7 +100,6 @@ class Index:
 
     def __init__(self, lines: List[Dict[str, Any]]):
         self.lines = sorted(lines, key=lambda l: l['id'])
-        self.by_quote = {l['quote']: l for l in self.lines}
         self.postings: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
         self.lengths = []
         for doc, line in enumerate(self.lines):

@@ -6,7 +6,7 @@ candidates and explains the choice; an answer naming anything else is rejected.
 import functools
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from . import settings
@@ -26,9 +26,6 @@ class Answer:
     source: str          # "openai" or "local"
     grounded: bool       # the line is one of the corpus's, not the model's own recollection
     line_id: Optional[str] = None
-
-    def as_dict(self) -> Dict[str, Any]:
-        return asdict(self)
 
 
 def _from_line(line: Dict[str, Any], source: str, description: Optional[str] = None) -> Answer:
@@ -162,5 +159,5 @@ def answer(text: str, index: Index) -> Answer:
 def describe() -> Dict[str, Any]:
     cfg = settings.get()
     if cfg.openai_api_key:
-        return {'answerer': 'openai', 'model': cfg.openai_model, 'base_url': cfg.openai_base_url or 'api.openai.com'}
+        return {'answerer': 'openai', 'model': cfg.openai_model}
     return {'answerer': 'local', 'model': 'bm25-char-ngrams'}

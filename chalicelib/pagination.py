@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import web
 from .errors import BadRequest, ValidationError
 from .ids import is_id
+from .validation import parse_int
 
 PER_PAGE_MIN, PER_PAGE_MAX, PER_PAGE_DEFAULT = 5, 50, 5
 
@@ -25,10 +26,10 @@ class PageRequest:
 def _int_param(params: Dict[str, str], names, default: int, lo: int, hi: int) -> int:
     for name in names:
         if name in params:
-            raw = params[name]
-            if not raw.strip().isdigit() or not lo <= int(raw) <= hi:
+            value = parse_int(params[name])
+            if value is None or not lo <= value <= hi:
                 raise ValidationError({names[0]: f'{lo}에서 {hi} 사이의 정수여야 합니다.'})
-            return int(raw)
+            return value
     return default
 
 

@@ -1,10 +1,10 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 from . import corpus, storage
 from .auth import Principal
 from .errors import Conflict, Forbidden, NotFound
-from .ids import is_id, now_iso
+from .ids import is_id, new_id, now_iso
 from .pagination import PageRequest, fetch_page
 from .validation import Validator
 
@@ -12,8 +12,9 @@ TITLE_MAX = 100
 
 
 def mask_email(email: str) -> str:
+    """jmkim@gmail.com → jm***@gmail.com; a short local part shows less, never all of it."""
     local, _, domain = email.partition('@')
-    return '%s***@%s' % (local[:2], domain)
+    return '%s***@%s' % (local[:min(2, len(local) // 2)], domain)
 
 
 def _caller(principal: Principal) -> Dict[str, Any]:
@@ -46,6 +47,10 @@ def can_delete(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
 
 def _validate(data: Dict[str, Any], partial: bool) -> Dict[str, Any]:
     v = Validator(data)
+    if partial:  # a field sent as null is not "unchanged": the required ones must stay set
+        for name in ('title', 'content', 'description'):
+            if name in data and data[name] is None:
+                v.fail(name, '비울 수 없습니다.')
     fields = {
         'title': v.text('title', max_len=TITLE_MAX, required=not partial),
         'content': v.text('content', max_len=corpus.LIMITS['quote'], required=not partial),
@@ -67,13 +72,15 @@ def _get(quote_id: str) -> Dict[str, Any]:
 
 
 def create(principal: Principal, data: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    from .ids import new_id
     caller = _caller(principal)
     fields = _validate(data, partial=False)
     at = now_iso()
     q = dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'], is_apply=False,
              created_at=at, updated_at=at, applied_at=None)
-    storage.store().put_proposal(q)
+    try:
+        storage.store().put_proposal(q)
+    except storage.ConditionFailed:
+        raise NotFound('계정을 찾을 수 없습니다.')
     return q, caller
 
 
@@ -107,6 +114,7 @@ def update(principal: Principal, quote_id: str, data: Dict[str, Any]):
     try:
         q = storage.store().update_proposal(quote_id, dict(fields, updated_at=now_iso()), unapplied_only=True)
     except storage.ConditionFailed:
+        _get(quote_id)  # 404 if it was deleted meanwhile
         raise Conflict('이미 반영된 제안은 수정할 수 없습니다. 관리자에게 반영 취소를 요청해 주세요.')
     return q, {caller['id']: caller}, caller
 
@@ -117,14 +125,18 @@ def delete(principal: Principal, quote_id: str) -> None:
     if not can_delete(q, caller):
         raise Forbidden('작성자나 관리자만 삭제할 수 있습니다.')
     try:
-        storage.store().delete_proposal(quote_id)
+        storage.store().delete_proposal(quote_id, applied=bool(q.get('is_apply')))
     except storage.ConditionFailed:
-        raise NotFound('제안을 찾을 수 없습니다.')
+        _get(quote_id)  # 404 if it is gone; otherwise it was just applied or withdrawn
+        raise Conflict('제안이 방금 반영되거나 취소되었습니다. 다시 시도해 주세요.')
 
 
 def corpus_line(q: Dict[str, Any]) -> Dict[str, Any]:
-    return {'id': 'board-' + q['id'], 'origin': 'board', 'quote': q['content'], 'description': q['description'],
-            'scene': q.get('scene'), 'speaker': q.get('speaker') or '미상', 'tags': [q['title']]}
+    """The chatbot's line for an applied proposal, checked like any imported line."""
+    line = corpus.validate_line({'quote': q['content'], 'description': q['description'], 'scene': q.get('scene'),
+                                 'speaker': q.get('speaker') or '미상', 'tags': [q['title'][:30]]},
+                                scene_required=False)
+    return dict(line, origin='board')
 
 
 def set_applied(principal: Principal, quote_id: str, applied: bool):
@@ -132,12 +144,13 @@ def set_applied(principal: Principal, quote_id: str, applied: bool):
     if not caller.get('is_admin'):
         raise Forbidden('관리자만 반영하거나 취소할 수 있습니다.')
     q = _get(quote_id)
-    if bool(q.get('is_apply')) != applied:
+    if bool(q.get('is_apply')) != applied:  # already so: nothing to do (idempotent)
         try:
-            storage.store().set_applied(quote_id, applied, corpus_line(q) if applied else None,
+            storage.store().set_applied(quote_id, q['updated_at'], corpus_line(q) if applied else None,
                                         now_iso() if applied else None)
         except storage.ConditionFailed:
-            raise NotFound('제안을 찾을 수 없습니다.')
+            if bool(_get(quote_id).get('is_apply')) != applied:
+                raise Conflict('제안이 방금 수정되었습니다. 내용을 확인하고 다시 시도해 주세요.')
         q = _get(quote_id)
     return q, _authors_of(q, caller), caller
 
@@ -151,6 +164,6 @@ def forget_author(user_id: str) -> None:
             st.anonymize_proposal(quote_id)
         elif q:
             try:
-                st.delete_proposal(quote_id)
+                st.delete_proposal(quote_id, applied=False)
             except storage.ConditionFailed:
-                pass  # deleted meanwhile
+                pass  # deleted or applied meanwhile; a second sweep sees it again

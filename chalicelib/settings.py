@@ -56,7 +56,7 @@ def get() -> Settings:
     secret = _secret('JWT_SECRET')
     if not secret or len(secret) < 32:
         raise RuntimeError('JWT_SECRET must be set to at least 32 characters')
-    origins = tuple(o.strip().rstrip('/') for o in env('CORS_ORIGINS', 'http://localhost:8080').split(',')
+    origins = tuple(o.strip().rstrip('/') for o in env('CORS_ORIGINS', 'http://localhost:8080,http://127.0.0.1:8080').split(',')
                     if o.strip())
     return Settings(
         stage=env('STAGE', 'local'),
@@ -72,7 +72,8 @@ def get() -> Settings:
         openai_api_key=_secret('OPENAI_API_KEY'),
         openai_base_url=env('OPENAI_BASE_URL') or None,
         openai_model=env('OPENAI_MODEL', 'gpt-4o-mini'),
-        openai_timeout=float(env('OPENAI_TIMEOUT', '20')),
+        # 12 s × (1 + 1 retry) stays under API Gateway's 29 s limit, so a slow model is our 504, not its
+        openai_timeout=float(env('OPENAI_TIMEOUT', '12')),
         openai_max_retries=int(env('OPENAI_MAX_RETRIES', '1')),
         login_max_failures=int(env('LOGIN_MAX_FAILURES', '5')),
         login_window_seconds=int(env('LOGIN_WINDOW_SECONDS', '900')),

@@ -20,12 +20,20 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from . import settings
+from .errors import Conflict
 
 BOARD, CORPUS, META = 'BOARD', 'CORPUS', 'META'
 
 
-class ConditionFailed(Exception):
-    """A conditional write found the item not in the state it required."""
+class ConditionFailed(Conflict):
+    """A conditional write found the item not in the state it required.
+
+    Callers turn it into what it means for them (404, 401…); one that escapes is a 409.
+    """
+
+    def __init__(self, detail: Any = None):
+        super().__init__('요청이 다른 변경과 겹쳤습니다. 다시 시도해 주세요.')
+        self.detail = detail
 
 
 class EmailTaken(Exception):
@@ -41,6 +49,18 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _set_expression(fields: Dict[str, Any]) -> Dict[str, Any]:
+    """UpdateItem arguments that SET each field (names and values as placeholders)."""
+    return {'UpdateExpression': 'SET ' + ', '.join('#f%d = :f%d' % (i, i) for i in range(len(fields))),
+            'ExpressionAttributeNames': {'#f%d' % i: k for i, k in enumerate(fields)},
+            'ExpressionAttributeValues': {':f%d' % i: v for i, v in enumerate(fields.values())}}
+
+
+def board_line_id(quote_id: str) -> str:
+    """The corpus line an applied proposal becomes."""
+    return 'board-' + quote_id
 
 
 def _cancel_reasons(exc: ClientError) -> List[str]:
@@ -121,6 +141,15 @@ class Store:
                     raise
                 time.sleep(0.02 * (2 ** attempt))
 
+    def _query_all(self, table, **kwargs) -> Iterable[Dict[str, Any]]:
+        """Every item a Query matches, page by page."""
+        while True:
+            resp = table.query(**kwargs)
+            yield from resp['Items']
+            if 'LastEvaluatedKey' not in resp:
+                return
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+
     def _query_page(self, table, key_name: str, key_value: str, sort_name: str, limit: int,
                     after: Optional[str]) -> Tuple[List[Dict[str, Any]], Optional[str]]:
         """Newest-first page of `limit` items after `after`; second value continues, or None."""
@@ -191,13 +220,9 @@ class Store:
         return item['user_id'] if item else None
 
     def update_user(self, user_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
-        names = {'#%d' % i: k for i, k in enumerate(fields)}
-        values = {':%d' % i: v for i, v in enumerate(fields.values())}
         try:
-            resp = self.users.update_item(
-                Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
-                UpdateExpression='SET ' + ', '.join('#%d = :%d' % (i, i) for i in range(len(fields))),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues='ALL_NEW')
+            resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
+                                          ReturnValues='ALL_NEW', **_set_expression(fields))
         except self.client.exceptions.ConditionalCheckFailedException:
             raise ConditionFailed(user_id)
         return _plain(resp['Attributes'])
@@ -240,32 +265,36 @@ class Store:
         self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk',
                           skip='SESSION#' + keep if keep else None)
 
-    def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str, skip: Optional[str] = None) -> int:
-        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value),
-                  'ProjectionExpression': '#k, #s', 'ExpressionAttributeNames': {'#k': key_name, '#s': sort_name}}
-        deleted = 0
-        while True:
-            resp = table.query(**kwargs)
-            with table.batch_writer() as batch:
-                for item in resp['Items']:
-                    if item[sort_name] != skip:
-                        batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})
-                        deleted += 1
-            if 'LastEvaluatedKey' not in resp:
-                return deleted
-            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+    def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str, skip: Optional[str] = None) -> None:
+        items = self._query_all(table, KeyConditionExpression=Key(key_name).eq(key_value), ConsistentRead=True,
+                                ProjectionExpression='#k, #s',
+                                ExpressionAttributeNames={'#k': key_name, '#s': sort_name})
+        with table.batch_writer() as batch:
+            for item in items:
+                if item[sort_name] != skip:
+                    batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})
 
     # -- failed-login throttling ------------------------------------------------------------
-    def failures(self, key: str, window: int) -> int:
-        item = self.auth.get_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)}, ConsistentRead=True).get('Item')
-        return int(item['fails']) if item else 0
+    def reserve_attempt(self, key: str, window: int, limit: int, expires_at: int) -> bool:
+        """Count an attempt as a failure up front, unless `limit` are already counted.
 
-    def add_failure(self, key: str, window: int, expires_at: int) -> int:
-        resp = self.auth.update_item(
-            Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
-            UpdateExpression='ADD fails :one SET expires_at = :e',
-            ExpressionAttributeValues={':one': 1, ':e': expires_at}, ReturnValues='UPDATED_NEW')
-        return int(resp['Attributes']['fails'])
+        Counting before the password is checked keeps the limit exact however many attempts
+        run at once; a successful attempt gives its count back (release_attempt).
+        """
+        try:
+            self.auth.update_item(
+                Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
+                ConditionExpression='attribute_not_exists(fails) OR fails < :limit',
+                UpdateExpression='ADD fails :one SET expires_at = :e',
+                ExpressionAttributeValues={':one': 1, ':e': expires_at, ':limit': limit})
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def release_attempt(self, key: str, window: int) -> None:
+        self.auth.update_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
+                              ConditionExpression='fails > :zero', UpdateExpression='ADD fails :minus',
+                              ExpressionAttributeValues={':minus': -1, ':zero': 0})
 
     def clear_failures(self, key: str, window: int) -> None:
         self.auth.delete_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)})
@@ -308,19 +337,32 @@ class Store:
             {'Delete': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': chat_id},
                         'ConditionExpression': 'attribute_exists(chat_id)'}},
             {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                        'ConditionExpression': 'attribute_exists(pk)',
                         'UpdateExpression': 'ADD chat_count :minus', 'ExpressionAttributeValues': {':minus': -1}}},
         ])
 
     def delete_chats(self, user_id: str) -> int:
-        deleted = self._delete_keys(self.chats, 'user_id', user_id, 'chat_id')
-        if deleted:
+        """Delete every chat of the user, keeping the counter exact under concurrent deletes.
+
+        Each transaction deletes up to 99 chats that must still exist and subtracts exactly
+        that many; if another request deleted one first, the batch is read again.
+        """
+        deleted = 0
+        while True:
+            resp = self.chats.query(KeyConditionExpression=Key('user_id').eq(user_id), ConsistentRead=True,
+                                    ProjectionExpression='chat_id', Limit=99)
+            if not resp['Items']:
+                return deleted
+            ops = [{'Delete': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': i['chat_id']},
+                               'ConditionExpression': 'attribute_exists(chat_id)'}} for i in resp['Items']]
+            ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                                   'UpdateExpression': 'ADD chat_count :minus',
+                                   'ExpressionAttributeValues': {':minus': -len(resp['Items'])}}})
             try:
-                self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
-                                       UpdateExpression='ADD chat_count :minus',
-                                       ExpressionAttributeValues={':minus': -deleted})
-            except self.client.exceptions.ConditionalCheckFailedException:
-                pass  # the account itself is being deleted
-        return deleted
+                self._transact(ops)
+                deleted += len(resp['Items'])
+            except ConditionFailed:
+                continue  # someone deleted some of these meanwhile: read again
 
     # -- quote board ------------------------------------------------------------------------
     def _counter_update(self, name: str, delta: int) -> Dict[str, Any]:
@@ -333,10 +375,13 @@ class Store:
         return max(0, int(item['value'])) if item else 0
 
     def put_proposal(self, proposal: Dict[str, Any]) -> None:
+        """Save a proposal and count it; ConditionFailed if the author's account is gone."""
         self._transact([
             {'Put': {'TableName': self.cfg.quotes_table,
                      'Item': dict(proposal, pk=BOARD, sk=proposal['id'], owner=proposal['user_id']),
                      'ConditionExpression': 'attribute_not_exists(sk)'}},
+            {'ConditionCheck': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + proposal['user_id']},
+                                'ConditionExpression': 'attribute_exists(pk)'}},
             self._counter_update('board', 1),
         ])
 
@@ -354,52 +399,53 @@ class Store:
         return self._counter('board')
 
     def proposal_ids_of(self, user_id: str) -> List[str]:
-        ids, kwargs = [], {'IndexName': 'by_owner', 'KeyConditionExpression': Key('owner').eq(user_id)}
-        while True:
-            resp = self.quotes.query(**kwargs)
-            ids.extend(i['sk'] for i in resp['Items'])
-            if 'LastEvaluatedKey' not in resp:
-                return ids
-            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+        return [i['sk'] for i in self._query_all(self.quotes, IndexName='by_owner',
+                                                 KeyConditionExpression=Key('owner').eq(user_id))]
 
     def update_proposal(self, quote_id: str, fields: Dict[str, Any], unapplied_only: bool = False) -> Dict[str, Any]:
-        names = {'#%d' % i: k for i, k in enumerate(fields)}
-        values = {':%d' % i: v for i, v in enumerate(fields.values())}
         cond = Attr('sk').exists()
         if unapplied_only:
             cond = cond & Attr('is_apply').eq(False)
         try:
-            resp = self.quotes.update_item(
-                Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression=cond,
-                UpdateExpression='SET ' + ', '.join('#%d = :%d' % (i, i) for i in range(len(fields))),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues='ALL_NEW')
+            resp = self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression=cond,
+                                           ReturnValues='ALL_NEW', **_set_expression(fields))
         except self.client.exceptions.ConditionalCheckFailedException:
             raise ConditionFailed(quote_id)
         return _plain(resp['Attributes'])
 
     def anonymize_proposal(self, quote_id: str) -> None:
-        self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, UpdateExpression='REMOVE #o, user_id',
-                                ExpressionAttributeNames={'#o': 'owner'})
+        try:
+            self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression='attribute_exists(sk)',
+                                    UpdateExpression='REMOVE #o, user_id', ExpressionAttributeNames={'#o': 'owner'})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # deleted meanwhile: nothing left to anonymize
 
-    def delete_proposal(self, quote_id: str) -> None:
+    def delete_proposal(self, quote_id: str, applied: bool) -> None:
         """Delete a proposal, and its corpus line if it was applied."""
-        key = {'pk': BOARD, 'sk': quote_id}
-        self._transact([
-            {'Delete': {'TableName': self.cfg.quotes_table, 'Key': key, 'ConditionExpression': 'attribute_exists(sk)'}},
-            {'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': 'board-' + quote_id}}},
-            self._counter_update('board', -1),
-            self._counter_update('corpus', 1),
-        ])
+        ops = [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': BOARD, 'sk': quote_id},
+                           'ConditionExpression': 'attribute_exists(sk) AND is_apply = :a',
+                           'ExpressionAttributeValues': {':a': applied}}},
+               self._counter_update('board', -1)]
+        if applied:
+            ops += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': board_line_id(quote_id)}}},
+                    self._counter_update('corpus', 1)]
+        self._transact(ops)
 
-    def set_applied(self, quote_id: str, applied: bool, line: Optional[Dict[str, Any]], at: Optional[str]) -> None:
-        """Apply (the proposal's line joins the corpus) or withdraw (it leaves), atomically."""
-        line_key = {'pk': CORPUS, 'sk': 'board-' + quote_id}
-        corpus_op = ({'Put': {'TableName': self.cfg.quotes_table, 'Item': dict(line, **line_key)}} if applied
-                     else {'Delete': {'TableName': self.cfg.quotes_table, 'Key': line_key}})
+    def set_applied(self, quote_id: str, seen_updated_at: str, line: Optional[Dict[str, Any]],
+                    at: Optional[str]) -> None:
+        """Apply (`line` joins the corpus) or withdraw (line None: it leaves), atomically.
+
+        Conditioned on the proposal being unchanged since it was read (`seen_updated_at`), so
+        an edit racing the apply cannot leave the board and the corpus saying different things.
+        """
+        line_key = {'pk': CORPUS, 'sk': board_line_id(quote_id)}
+        applied = line is not None
+        corpus_op = ({'Put': {'TableName': self.cfg.quotes_table, 'Item': dict(line, id=line_key['sk'], **line_key)}}
+                     if applied else {'Delete': {'TableName': self.cfg.quotes_table, 'Key': line_key}})
         update = {'TableName': self.cfg.quotes_table, 'Key': {'pk': BOARD, 'sk': quote_id},
-                  'ConditionExpression': 'attribute_exists(sk)',
+                  'ConditionExpression': 'updated_at = :seen AND is_apply = :was',
                   'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
-                  'ExpressionAttributeValues': {':a': applied, ':t': at}}
+                  'ExpressionAttributeValues': {':a': applied, ':t': at, ':seen': seen_updated_at, ':was': not applied}}
         self._transact([{'Update': update}, corpus_op, self._counter_update('corpus', 1)])
 
     # -- corpus -----------------------------------------------------------------------------
@@ -407,13 +453,7 @@ class Store:
         return self._counter('corpus')
 
     def corpus_lines(self) -> List[Dict[str, Any]]:
-        lines, kwargs = [], {'KeyConditionExpression': Key('pk').eq(CORPUS)}
-        while True:
-            resp = self.quotes.query(**kwargs)
-            lines.extend(_plain(i) for i in resp['Items'])
-            if 'LastEvaluatedKey' not in resp:
-                return lines
-            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+        return [_plain(i) for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS))]
 
     def put_corpus_lines(self, lines: List[Dict[str, Any]]) -> None:
         """Write lines keyed by their own id (rewriting one is harmless), then bump the version."""

@@ -9,6 +9,12 @@ PASSWORD_MIN = 8
 PASSWORD_MAX_BYTES = 72  # bcrypt ignores everything past 72 bytes; we refuse rather than cut
 
 
+def parse_int(raw: str) -> Optional[int]:
+    """A plain decimal integer, or None ('²'.isdigit() is true, but int('²') fails)."""
+    raw = raw.strip()
+    return int(raw) if re.fullmatch(r'[0-9]{1,9}', raw) else None
+
+
 class Validator:
     def __init__(self, data: Dict[str, Any]):
         self.data = data
@@ -58,8 +64,8 @@ class Validator:
         value = self._raw(name, required)
         if value is None:
             return None
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str) and parse_int(value) is not None:
+            value = parse_int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.errors[name] = '정수여야 합니다.'
             return None

@@ -11,6 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tools import dynamodb_local  # noqa: E402
+from tests.fake_openai import FakeOpenAI  # noqa: E402
 from tests.http import Api  # noqa: E402
 
 FRONTEND_ORIGIN = 'http://localhost:8080'
@@ -22,6 +23,7 @@ def dynamodb():
     proc = dynamodb_local.start(port)
     os.environ.update(dynamodb_local.local_aws_env(port))
     os.environ.update({'JWT_SECRET': secrets.token_urlsafe(48), 'BCRYPT_ROUNDS': '4', 'STAGE': 'local',
+                       'LOGIN_WINDOW_SECONDS': str(30 * 24 * 3600),  # no test straddles a window's end
                        'CORS_ORIGINS': FRONTEND_ORIGIN + ',http://127.0.0.1:8080'})
     for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM',
                  'JWT_SECRET_SECRET_ID', 'OPENAI_API_KEY_SECRET_ID'):  # never reach a real secret store
@@ -65,3 +67,25 @@ def demo(store):
     from chalicelib import corpus
     corpus.load_demo()
     return corpus.current()
+
+
+@pytest.fixture
+def fake_openai(store):
+    """A fake OpenAI-compatible server on loopback, and the app configured to use it."""
+    from chalicelib import model, settings
+    fake = FakeOpenAI()
+    env = {'OPENAI_API_KEY': 'sk-test', 'OPENAI_BASE_URL': fake.url, 'OPENAI_MODEL': 'fake-model',
+           'OPENAI_TIMEOUT': '1', 'OPENAI_MAX_RETRIES': '0'}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    settings.reload()
+    model._client.cache_clear()
+    yield fake
+    fake.close()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    settings.reload()
+    model._client.cache_clear()

@@ -1,7 +1,7 @@
 """A tiny HTTP client for tests: real sockets to the real local server."""
 import http.client
 import json
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
 

@@ -149,6 +149,37 @@ def test_failed_logins_are_throttled_per_account(api):
     assert r.json['Code'] == 'TooManyRequestsError'
 
 
+def test_the_throttle_holds_under_parallel_guesses(api, monkeypatch):
+    from chalicelib import auth
+    api.join()
+    checks = []
+    real = auth.check_password
+    monkeypatch.setattr(auth, 'check_password', lambda pw, hashed: checks.append(1) or real(pw, hashed))
+    statuses, barrier = [], threading.Barrier(12)
+
+    def guess(i):
+        barrier.wait()
+        statuses.append(Api(api.base).post('/rest-auth/login', {'email': 'user@example.com',
+                                                               'password': 'guess number %d' % i}).status)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    assert len(checks) == 5  # no more passwords were tried than the limit allows
+
+
+def test_a_successful_login_gives_its_attempt_back(api):
+    api.join()
+    for _ in range(4):
+        assert login(api, password='wrong password').status == 401
+    for _ in range(3):
+        assert login(api).status == 200  # and clears the account's failures
+    assert login(api, password='wrong password').status == 401
+
+
 def test_failed_logins_are_throttled_per_address(api):
     for i in range(5):
         assert login(api, email='nobody%d@example.com' % i).status == 401
@@ -210,11 +241,11 @@ def test_refresh_rotates_and_the_old_refresh_token_dies(api):
     assert api.post('/rest-auth/token/refresh', {'refresh': r.json['refresh']}).status == 401
 
 
-@pytest.mark.parametrize('body', [{}, {'refresh': 'garbage'}, {'refresh': 42}])
-def test_refresh_rejects_bad_input(api, body):
+@pytest.mark.parametrize('body, status', [({}, 400), ({'refresh': 42}, 400), ({'refresh': 'garbage'}, 401)])
+def test_refresh_rejects_bad_input(api, body, status):
     r = api.post('/rest-auth/token/refresh', body)
-    assert r.status in (400, 401), r
-    assert r.json['Code'] in ('BadRequestError', 'UnauthorizedError')
+    assert r.status == status, r
+    assert r.json['Code'] == {400: 'BadRequestError', 401: 'UnauthorizedError'}[status]
 
 
 def test_access_token_cannot_refresh(api):

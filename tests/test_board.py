@@ -80,10 +80,56 @@ def test_delete_is_for_the_author_or_an_admin(api, people):
 
 
 def test_unknown_ids_are_404(api, people):
-    for path in ('/quote/00000000000000aaaaaaaa', '/quote/nope', '/quote/nope/apply'):
-        assert api.get(path, token=people['admin']).status in (404, 405)
+    for path in ('/quote/00000000000000aaaaaaaa', '/quote/nope'):
+        assert api.get(path, token=people['admin']).status == 404
+        assert api.put(path, {'title': 'x'}, token=people['author']).status == 404
+    assert api.post('/quote/nope/apply', token=people['admin']).status == 404
     assert api.post('/quote/00000000000000aaaaaaaa/apply', token=people['admin']).status == 404
     assert api.delete('/quote/00000000000000aaaaaaaa', token=people['admin']).status == 404
+
+
+@pytest.mark.parametrize('body, field', [({'title': None}, 'title'), ({'content': None}, 'content'),
+                                         ({'description': None}, 'description'), ({'scene': '²'}, 'scene')])
+def test_edit_cannot_clear_required_fields(api, people, demo, body, field):
+    q = propose(api, people['author'])
+    r = api.put('/quote/' + q['id'], body, token=people['author'])
+    assert r.status == 400, r
+    assert field in r.json['Fields']
+    assert api.post('/quote/%s/apply' % q['id'], token=people['admin']).status == 200
+    assert api.post('/chat/api', {'input': '발품'}, token=people['other']).status == 200
+
+
+def test_edit_may_clear_scene_and_speaker(api, people):
+    q = propose(api, people['author'])
+    r = api.put('/quote/' + q['id'], {'scene': None, 'speaker': None}, token=people['author'])
+    assert r.status == 200, r
+    assert (r.json['scene'], r.json['speaker']) == (None, None)
+    applied = api.post('/quote/%s/apply' % q['id'], token=people['admin'])
+    assert applied.status == 200 and applied.json['is_apply'] is True
+
+
+def test_an_edit_racing_an_apply_wins_cleanly(api, people, store):
+    q = propose(api, people['author'])
+    seen = store.get_proposal(q['id'])
+    assert api.put('/quote/' + q['id'], {'content': '고친 대사'}, token=people['author']).status == 200
+    from chalicelib import quotes, storage
+    with pytest.raises(storage.ConditionFailed):  # the admin's apply was based on the old text
+        store.set_applied(q['id'], seen['updated_at'], quotes.corpus_line(seen), 'now')
+    assert store.corpus_lines() == [] and store.get_proposal(q['id'])['is_apply'] is False
+
+
+def test_proposals_need_a_living_account(store):
+    from chalicelib import storage
+    with pytest.raises(storage.ConditionFailed):
+        store.put_proposal({'id': '0' * 22, 'user_id': 'gone', 'title': 't', 'content': 'c', 'description': 'd'})
+    assert store.proposal_count() == 0
+
+
+def test_short_emails_are_masked_too():
+    from chalicelib.quotes import mask_email
+    assert mask_email('jmkim@gmail.com') == 'jm***@gmail.com'
+    assert mask_email('ab@x.com') == 'a***@x.com'
+    assert mask_email('a@x.com') == '***@x.com'
 
 
 def test_only_admins_apply_or_withdraw(api, people):

@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from tests.fake_openai import FakeOpenAI, candidates_of, choose, completion
+from tests.fake_openai import candidates_of, choose, completion
+from tests.http import Api
 
 ORIGIN = {'Origin': 'http://localhost:8080'}
 
@@ -77,7 +78,7 @@ def test_chat_api_reads_form_posts_like_the_original_view(api, demo, token):
     assert r.json['chat']['content'] == '시험에 떨어졌어요' and r.json['scene'] == 5
 
 
-@pytest.mark.parametrize('body', [{}, {'input': ''}, {'input': '   '}, {'input': 'ㄱ' * 1001}, {'input': 42},
+@pytest.mark.parametrize('body', [{}, {'input': ''}, {'input': '   '}, {'input': 'ㄱ' * 1001}, {'input': 42}, {'input': None},
                                   {'input': ['a']}, {'text': 'hello'}])
 def test_chat_api_rejects_bad_input_and_saves_nothing(api, demo, token, body):
     r = api.post('/chat/api', body, token=token)
@@ -108,27 +109,6 @@ def test_unrelated_input_still_gets_a_corpus_line(api, demo, token):
 
 
 # -- the OpenAI path, over real HTTP to a fake server -----------------------------------------
-@pytest.fixture
-def fake_openai(store):
-    from chalicelib import model, settings
-    fake = FakeOpenAI()
-    env = {'OPENAI_API_KEY': 'sk-test', 'OPENAI_BASE_URL': fake.url, 'OPENAI_MODEL': 'fake-model',
-           'OPENAI_TIMEOUT': '1', 'OPENAI_MAX_RETRIES': '0'}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    settings.reload()
-    model._client.cache_clear()
-    yield fake
-    fake.close()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    settings.reload()
-    model._client.cache_clear()
-
-
 def test_openai_chooses_among_candidates_and_explains(api, demo, token, fake_openai):
     fake_openai.behaviour = choose(lambda cands: next(c for c in cands if c['scene'] == 5),
                                    description='시험에 떨어진 지금, 환경 탓보다 가진 무기로 다시 싸우자는 말이 힘이 됩니다.')
@@ -236,6 +216,7 @@ def test_openai_with_empty_corpus_answers_marked_not_grounded(api, store, token,
     r = ask(api, token, '안녕하세요')
     assert r.status == 200, r
     assert r.json['source'] == 'openai' and r.json['grounded'] is False
+    assert history(api, token)['results'][0]['chat_reply']['grounded'] is False
 
 
 # -- saving exchanges the client already has --------------------------------------------------
@@ -293,7 +274,7 @@ def test_history_pages_newest_first_with_cursor_links(api, token):
     assert len(default['results']) == 5 and {l['desc'] for l in default['_links']} >= {'delete all'}
 
 
-@pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1',
+@pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1', '?per-page=%C2%B2',
                                    '?cursor=notacursor', '?cursor=eyJhIjoxfQ'])
 def test_history_rejects_bad_paging(api, token, query):
     r = api.get('/chat/model' + query, token=token)
@@ -309,6 +290,28 @@ def test_history_is_private_to_its_owner(api, token):
         assert r.status == 404, r
     assert api.get('/chat/model/not-an-id', token=other).status == 404
     assert history(api, token)['count'] == 2
+
+
+def test_concurrent_deletes_keep_the_count_exact(api, token):
+    import threading
+    ids = _save(api, token, 6)
+    statuses, barrier = [], threading.Barrier(4)
+
+    def delete(path):
+        barrier.wait()
+        statuses.append(Api(api.base).delete(path, token=token).status)
+
+    paths = ['/chat/model', '/chat/model', '/chat/model', '/chat/model/' + ids[0]]
+    threads = [threading.Thread(target=delete, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(204) >= 3
+    assert history(api, token)['count'] == 0
+    _save(api, token, 3)
+    listed = history(api, token)
+    assert listed['count'] == 3 and len(listed['results']) == 3
 
 
 def test_delete_one_and_delete_all(api, token):
