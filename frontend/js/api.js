@@ -120,8 +120,17 @@ export function takeFlash() {
 
 /** Where the login page should send the user back to: same-site pages only. */
 export function safeNext(next) {
-  if (typeof next !== 'string' || !/^\/(?!\/)[^\\]*$/.test(next)) return null;
-  return /(^|\/)(login|join)\.html/.test(next) ? null : next;
+  // Browsers drop tabs and newlines from URLs, so '/\t/evil.example' would become
+  // '//evil.example': refuse control characters and spaces outright, then insist on this origin.
+  if (typeof next !== 'string' || !/^\/(?!\/)[^\\\x00-\x20\x7f]*$/.test(next)) return null;
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return null;
+  }
+  if (url.origin !== location.origin) return null;
+  return /(^|\/)(login|join)\.html/.test(url.pathname) ? null : url.pathname + url.search + url.hash;
 }
 
 export function goToLogin(message) {

@@ -22,7 +22,12 @@ export function answerCard(reply, { headingLevel = 3 } = {}) {
     el('div', { class: 'why' },
       el(`h${headingLevel}`, {}, '이 대사를 고른 이유'),
       el('p', { class: 'description' }, reply.description)),
-    source ? el('p', { class: `source source-${reply.source}` }, source) : null);
+    source ? el('p', { class: `source source-${reply.source}` }, source) : null,
+    // The model answered from memory (no line of ours fitted): say it is not a checked line.
+    reply.source === 'openai' && reply.grounded === false
+      ? el('p', { class: 'ungrounded', role: 'note' },
+        '이 대사는 챗봇의 대사 목록에 없어, 모델의 기억에 기댄 답이에요. 실제 대사와 다를 수 있어요.')
+      : null);
 }
 
 /** 반영됨 / 검토 중: where a board proposal stands. */

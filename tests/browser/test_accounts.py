@@ -246,3 +246,14 @@ def test_an_unreachable_server_is_reported_in_plain_words(page, site):
     login_form(page, 'someone@example.com', PASSWORD)
     expect(page.locator('#login-form .form-message')).to_have_text(re.compile('서버에 연결할 수 없습니다'))
     expect(page.get_by_role('button', name='로그인')).to_be_enabled()
+
+
+def test_login_never_sends_the_user_off_site(page, site):
+    """`next` may only name a page of this site: tab/newline tricks and other hosts are refused."""
+    account = site.user()
+    site.sign_in(page, account)  # logged in: the login page forwards at once, no click needed
+    for trick in ('/%09/evil.example/', '/%0a/evil.example/', '//evil.example/', '/%5C/evil.example/',
+                  'https://evil.example/'):
+        page.goto(site.url('login.html?next=' + trick))
+        page.wait_for_load_state('networkidle')
+        assert page.url.startswith(site.origin + '/'), (trick, page.url)

@@ -4,6 +4,7 @@ import json
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD
+from tests.fake_openai import choose, completion
 
 
 def history_of(site, page):
@@ -38,7 +39,10 @@ def test_sign_up_chat_see_the_answer_card_then_the_history(page, site, demo):
     expect(thinking).to_contain_text('고르는 중')
     expect(page.get_by_role('button', name='보내기')).to_be_disabled()
     expect(page.locator('.bubble.mine')).to_have_text('나: 회사에서 파벌 싸움 때문에 지쳤어요')
-    page.wait_for_function('() => true')  # let the route handler run
+    for _ in range(100):  # the route handler runs on Playwright's side: wait for it
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert len(held) == 1
     held[0].continue_()
 
@@ -65,15 +69,11 @@ def test_sign_up_chat_see_the_answer_card_then_the_history(page, site, demo):
     expect(page.locator('#history-summary')).to_contain_text('모두 1개')
 
 
-def test_an_answer_from_openai_says_so(page, site, frontend):
-    """OpenAI cannot run here: the API's answer is stood in for, to check how it is labelled."""
+def test_an_answer_from_openai_says_so(page, site, demo, fake_openai):
+    """The real API answering through the fake OpenAI-compatible server on loopback."""
+    fake_openai.behaviour = choose(lambda cands: next(c for c in cands if c['scene'] == 10),
+                                   description='부당한 지시를 거절해도 된다는 말이에요.')
     account = site.user()
-    answer = {'scene': 10, 'speaker': '백승수', 'quote': '말을 잘 들으면 부당한 일을 계속 시킵니다.',
-              'description': '부당한 지시를 거절해도 된다는 말이에요.', 'source': 'openai', 'grounded': True,
-              'chat': {}, '_links': []}
-    page.route('**/chat/api', lambda route: route.fulfill(
-        status=200, content_type='application/json', body=json.dumps(answer, ensure_ascii=False),
-        headers={'Access-Control-Allow-Origin': frontend}))
     site.sign_in(page, account)
     page.get_by_role('button', name='상사가 자꾸 부당한 일을 시켜요').click()  # a suggestion fills the box
     expect(page.get_by_label('고민이나 상황')).to_have_value('상사가 자꾸 부당한 일을 시켜요')
@@ -81,6 +81,25 @@ def test_an_answer_from_openai_says_so(page, site, frontend):
     card = page.locator('.answer')
     expect(card.locator('.source')).to_have_text('OpenAI가 골랐어요')
     expect(card.locator('.episode')).to_have_text('10회')
+    expect(card.locator('.description')).to_have_text('부당한 지시를 거절해도 된다는 말이에요.')
+    expect(card.locator('.ungrounded')).to_have_count(0)
+    assert '상사가 자꾸 부당한 일을 시켜요' in fake_openai.requests[0]['json']['messages'][-1]['content']
+
+
+def test_an_answer_from_the_models_memory_is_marked(page, site, store, fake_openai):
+    """No corpus: the model may answer from memory, and the card must say the line is unchecked."""
+    fake_openai.behaviour = lambda req: (200, completion(json.dumps(
+        {'scene': 2, 'speaker': '백승수', 'quote': '기억에 기댄 대사', 'description': '설명'}, ensure_ascii=False)), 0)
+    account = site.user()
+    site.sign_in(page, account)
+    box = page.get_by_label('고민이나 상황')
+    box.fill('아무 말')
+    box.press('Enter')
+    card = page.locator('.answer')
+    expect(card.locator('.quote')).to_have_text('기억에 기댄 대사')
+    expect(card.locator('.ungrounded')).to_contain_text('대사 목록에 없어')
+    page.get_by_role('link', name='기록').click()
+    expect(page.locator('.history-item .ungrounded')).to_have_count(1)
 
 
 def test_a_failing_answer_shows_the_servers_message_and_keeps_the_text(page, site, store):
