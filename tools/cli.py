@@ -44,6 +44,13 @@ def main(argv=None) -> int:
     except (AppError, corpus.CorpusError) as exc:
         print('error: %s' % exc, file=sys.stderr)
         return 2
+    except Exception as exc:
+        from botocore.exceptions import EndpointConnectionError
+        if not isinstance(exc, EndpointConnectionError):
+            raise
+        print('error: DynamoDB does not answer at %s. Locally, start it with `make run` first.' % exc.kwargs.get(
+            'endpoint_url'), file=sys.stderr)
+        return 2
     return 0
 
 

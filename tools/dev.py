@@ -36,6 +36,8 @@ def main() -> int:
                 p.kill()
 
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    for name, port in ports.items():
+        dynamodb_local.ensure_free(port, name)
     try:
         os.makedirs(localenv.DATA_DIR, exist_ok=True)
         procs.append(dynamodb_local.start(ports['dynamodb'], db_path=os.path.join(localenv.DATA_DIR, 'dynamodb'),

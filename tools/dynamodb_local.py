@@ -23,6 +23,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def ensure_free(port: int, what: str) -> None:
+    """Fail clearly when a port is taken, instead of talking to whatever holds it."""
+    with socket.socket() as s:
+        try:
+            s.bind(('127.0.0.1', port))
+        except OSError:
+            raise SystemExit('port %d (%s) is already in use: stop what uses it, or choose another port '
+                             '(see README, Configuration).' % (port, what))
+
+
 def wait_for_port(port: int, timeout: float = 30.0, proc: Optional[subprocess.Popen] = None) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -43,7 +53,9 @@ def start(port: int, db_path: Optional[str] = None, log_path: Optional[str] = No
         raise SystemExit('Java 17 is needed to run DynamoDB Local: install it (Debian: apt-get install openjdk-17-jre-headless).')
     where = jar_dir()
     args: List[str] = [java, '-Xmx512m', '-Djava.library.path=' + os.path.join(where, 'DynamoDBLocal_lib'),
-                       '-jar', os.path.join(where, 'DynamoDBLocal.jar'), '-port', str(port)]
+                       '-jar', os.path.join(where, 'DynamoDBLocal.jar'), '-port', str(port),
+                       # one database whatever access key and region a client sends
+                       '-sharedDb']
     if db_path:
         os.makedirs(db_path, exist_ok=True)
         args += ['-dbPath', db_path]
