@@ -165,3 +165,16 @@ def test_board_pages(page, site):
     page.goto(site.url('board.html?page=9'))  # past the end: the last page
     expect(titles).to_have_text(['제안 01', '제안 00'])
     expect(page).to_have_url(site.url('board.html?page=2'))
+
+
+def test_markup_in_a_proposal_is_shown_as_text(page, site):
+    """Whatever users write is text on every page, never markup that runs."""
+    account = site.user(nickname='<b>굵게</b>')
+    evil = '<img src=x onerror="window.pwned=1">'
+    q = propose(site, account, title=evil, content='<script>window.pwned=1</script>대사', description=evil)
+    site.sign_in(page, account, 'board.html')
+    expect(page.locator('.proposal-item h2')).to_have_text(evil)
+    page.goto(site.url('board-view.html?id=' + q['id']))
+    expect(page.get_by_text('<script>window.pwned=1</script>대사')).to_be_visible()
+    assert page.locator('img[src="x"]').count() == 0 and page.locator('b', has_text='굵게').count() == 0
+    assert page.evaluate('window.pwned') is None
