@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
 .PHONY: run test bench admin import-quotes deps tools-check browser clean package deploy
 
