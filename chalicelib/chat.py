@@ -35,7 +35,7 @@ def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str
 def ask(principal: Principal, data: Dict[str, Any]) -> Tuple[model.Answer, Dict[str, Any]]:
     """Answer the input and save the exchange; a failing model raises before anything is saved."""
     v = Validator(data)
-    text = v.text('input', max_len=INPUT_MAX)
+    text = v.text('input', max_len=INPUT_MAX, multiline=True)
     v.done()
     answer = model.answer(text, corpus.current())
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
@@ -47,14 +47,14 @@ def ask(principal: Principal, data: Dict[str, Any]) -> Tuple[model.Answer, Dict[
 def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
     """Save an exchange the client already holds (the original clients' second call)."""
     v = Validator(data)
-    content = v.text('content', max_len=INPUT_MAX)
+    content = v.text('content', max_len=INPUT_MAX, multiline=True)
     reply_data = data.get('chat_reply')
     if not isinstance(reply_data, dict):
         v.fail('chat_reply', '{"scene", "quote", "description"} 객체여야 합니다.')
         v.done()
     r = Validator(reply_data)
-    quote = r.text('quote', max_len=corpus.LIMITS['quote'])
-    description = r.text('description', max_len=corpus.LIMITS['description'])
+    quote = r.text('quote', max_len=corpus.LIMITS['quote'], multiline=True)
+    description = r.text('description', max_len=corpus.LIMITS['description'], multiline=True)
     scene = r.integer('scene', 1, corpus.EPISODES, required=False)
     speaker = r.text('speaker', max_len=corpus.LIMITS['speaker'], required=False)
     v.errors.update({'chat_reply.' + k: m for k, m in r.errors.items()})

@@ -53,8 +53,9 @@ def _validate(data: Dict[str, Any], partial: bool) -> Dict[str, Any]:
                 v.fail(name, '비울 수 없습니다.')
     fields = {
         'title': v.text('title', max_len=TITLE_MAX, required=not partial),
-        'content': v.text('content', max_len=corpus.LIMITS['quote'], required=not partial),
-        'description': v.text('description', max_len=corpus.LIMITS['description'], required=not partial),
+        'content': v.text('content', max_len=corpus.LIMITS['quote'], required=not partial, multiline=True),
+        'description': v.text('description', max_len=corpus.LIMITS['description'], required=not partial,
+                              multiline=True),
         'scene': v.integer('scene', 1, corpus.EPISODES, required=False),
         'speaker': v.text('speaker', max_len=corpus.LIMITS['speaker'], required=False),
     }

@@ -1,5 +1,6 @@
 """Field checks that collect every problem, so a 400 names all bad fields at once."""
 import re
+import unicodedata
 from typing import Any, Dict, Optional
 
 from .errors import ValidationError
@@ -29,7 +30,7 @@ class Validator:
         return value
 
     def text(self, name: str, max_len: int, min_len: int = 1, required: bool = True,
-             strip: bool = True) -> Optional[str]:
+             strip: bool = True, multiline: bool = False) -> Optional[str]:
         value = self._raw(name, required)
         if value is None:
             return None
@@ -38,6 +39,10 @@ class Validator:
             return None
         if strip:
             value = value.strip()
+        allowed = '\n\t' if multiline else ''
+        if any(unicodedata.category(c) == 'Cc' and c not in allowed for c in value):
+            self.errors[name] = '제어 문자는 쓸 수 없습니다.' if multiline else '제어 문자나 줄바꿈은 쓸 수 없습니다.'
+            return None
         if len(value) < min_len:
             self.errors[name] = '비어 있을 수 없습니다.' if min_len == 1 else f'{min_len}자 이상이어야 합니다.'
         elif len(value) > max_len:
