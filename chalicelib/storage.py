@@ -292,9 +292,12 @@ class Store:
             return False
 
     def release_attempt(self, key: str, window: int) -> None:
-        self.auth.update_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
-                              ConditionExpression='fails > :zero', UpdateExpression='ADD fails :minus',
-                              ExpressionAttributeValues={':minus': -1, ':zero': 0})
+        try:
+            self.auth.update_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
+                                  ConditionExpression='fails > :zero', UpdateExpression='ADD fails :minus',
+                                  ExpressionAttributeValues={':minus': -1, ':zero': 0})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # nothing left to give back (the counter was cleared meanwhile)
 
     def clear_failures(self, key: str, window: int) -> None:
         self.auth.delete_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)})
