@@ -26,6 +26,7 @@ def free_port() -> int:
 def ensure_free(port: int, what: str) -> None:
     """Fail clearly when a port is taken, instead of talking to whatever holds it."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT are no reason
         try:
             s.bind(('127.0.0.1', port))
         except OSError:

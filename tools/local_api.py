@@ -66,7 +66,10 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     server = make_server(args.host, args.port, args.stage)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C in `make run` reaches every process: stop quietly
+        pass
 
 
 if __name__ == '__main__':
