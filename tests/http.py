@@ -1,6 +1,7 @@
 """A tiny HTTP client for tests: real sockets to the real local server."""
 import http.client
 import json
+import threading
 from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
@@ -54,6 +55,22 @@ class Api:
 
     def delete(self, path, body=None, **kw):
         return self.request('DELETE', path, body, **kw)
+
+    def at_once(self, requests) -> list:
+        """Send (method, path, body, token) requests from threads released together by a
+        barrier, each on its own connection; their results, in order."""
+        barrier, results = threading.Barrier(len(requests)), [None] * len(requests)
+
+        def send(i, method, path, body, token):
+            barrier.wait()
+            results[i] = self.request(method, path, body, token=token)
+
+        threads = [threading.Thread(target=send, args=(i, *r)) for i, r in enumerate(requests)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
 
     # -- flows used by many tests -----------------------------------------------------------
     def join(self, email='user@example.com', nickname='사용자', password='correct horse 1') -> Dict[str, Any]:

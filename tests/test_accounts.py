@@ -1,13 +1,11 @@
 """Accounts through the real HTTP server: join, login, refresh, logout, profile, tokens."""
 import base64
 import json
-import threading
 import time
 
 import jwt
 import pytest
 
-from tests.http import Api
 
 PASSWORD = 'correct horse 1'
 
@@ -98,20 +96,9 @@ def test_duplicate_email_is_409_case_insensitively(api):
 
 
 def test_concurrent_signups_with_one_email_exactly_one_wins(api):
-    statuses, barrier = [], threading.Barrier(6)
-
-    def sign_up(i):
-        barrier.wait()
-        r = Api(api.base).post('/rest-auth/join', {'email': 'race@example.com', 'nickname': 'n%d' % i,
-                                                   'password': PASSWORD})
-        statuses.append(r.status)
-
-    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(statuses) == [201] + [409] * 5
+    results = api.at_once([('POST', '/rest-auth/join', {'email': 'race@example.com', 'nickname': 'n%d' % i,
+                                                        'password': PASSWORD}, None) for i in range(6)])
+    assert sorted(r.status for r in results) == [201] + [409] * 5
 
 
 # -- login ------------------------------------------------------------------------------------
@@ -155,19 +142,9 @@ def test_the_throttle_holds_under_parallel_guesses(api, monkeypatch):
     checks = []
     real = auth.check_password
     monkeypatch.setattr(auth, 'check_password', lambda pw, hashed: checks.append(1) or real(pw, hashed))
-    statuses, barrier = [], threading.Barrier(12)
-
-    def guess(i):
-        barrier.wait()
-        statuses.append(Api(api.base).post('/rest-auth/login', {'email': 'user@example.com',
-                                                               'password': 'guess number %d' % i}).status)
-
-    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(statuses) == [401] * 5 + [429] * 7
+    results = api.at_once([('POST', '/rest-auth/login', {'email': 'user@example.com',
+                                                         'password': 'guess number %d' % i}, None) for i in range(12)])
+    assert sorted(r.status for r in results) == [401] * 5 + [429] * 7
     assert len(checks) == 5  # no more passwords were tried than the limit allows
 
 

@@ -6,7 +6,6 @@ import os
 import pytest
 
 from tests.fake_openai import candidates_of, choose, completion
-from tests.http import Api
 
 ORIGIN = {'Origin': 'http://localhost:8080'}
 
@@ -293,20 +292,9 @@ def test_history_is_private_to_its_owner(api, token):
 
 
 def test_concurrent_deletes_keep_the_count_exact(api, token):
-    import threading
     ids = _save(api, token, 6)
-    statuses, barrier = [], threading.Barrier(4)
-
-    def delete(path):
-        barrier.wait()
-        statuses.append(Api(api.base).delete(path, token=token).status)
-
     paths = ['/chat/model', '/chat/model', '/chat/model', '/chat/model/' + ids[0]]
-    threads = [threading.Thread(target=delete, args=(p,)) for p in paths]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = [r.status for r in api.at_once([('DELETE', p, None, token) for p in paths])]
     assert statuses.count(204) >= 3
     assert history(api, token)['count'] == 0
     _save(api, token, 3)
