@@ -108,6 +108,11 @@ class Index:
             for term, tf in counts.items():
                 self.postings[term].append((doc, tf))
         self.avg_len = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
+        self._by_id = {line['id']: line for line in self.lines}
+
+    def get(self, line_id: str) -> Optional[Dict[str, Any]]:
+        """The line with that id, or None (a line withdrawn from the corpus is gone)."""
+        return self._by_id.get(line_id)
 
     def __len__(self) -> int:
         return len(self.lines)
