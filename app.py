@@ -3,9 +3,9 @@ import functools
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, chat, links, model, quotes, storage, web
+from chalicelib import auth, bookmarks, chat, export, links, model, quotes, ratings, shares, storage, web
 from chalicelib.errors import AppError, ServiceUnavailable, from_dependency, handled
-from chalicelib.pagination import collection, page_request
+from chalicelib.pagination import collection, numbered_collection, page_request
 
 app = Chalice(app_name='stove-league')
 
@@ -117,7 +117,7 @@ def profile():
 
 # -- chatbot ----------------------------------------------------------------------------------
 def _chat_body(saved):
-    return dict(chat.shape(saved), _links=links.chat(req(), saved['chat_id']))
+    return dict(chat.shape(saved), _links=links.chat(req(), saved['chat_id'], saved['reply'].get('line_id')))
 
 
 @route('/chat/api', ['POST'], content_types=FORM_TYPES)
@@ -137,9 +137,11 @@ def chat_model():
         chat.delete_all(principal())
         return Response(body='', status_code=204)
     page = page_request(req())
-    results, next_after, count = chat.history(principal(), page)
-    results = [dict(c, _links=links.chat(req(), c['id'])) for c in results]
-    return collection(req(), '/chat/model', page, results, next_after, count, links.history(req()))
+    q = (req().query_params or {}).get('q')
+    results, next_after, count = chat.history(principal(), page, q)
+    results = [dict(c, _links=links.chat(req(), c['id'], c['chat_reply']['line_id'])) for c in results]
+    return collection(req(), '/chat/model', page, results, next_after, count, links.history(req()),
+                      query={'q': q} if q else None)
 
 
 @route('/chat/delete', ['POST'])
@@ -154,6 +156,76 @@ def chat_one(chat_id):
         chat.delete(principal(), chat_id)
         return Response(body='', status_code=204)
     return _chat_body(chat.get(principal(), chat_id))
+
+
+# -- keeping, sharing, exporting, rating ------------------------------------------------------
+@route('/chat/model/{chat_id}/rating', ['PUT'])
+def chat_rating(chat_id):
+    return _chat_body(ratings.rate(principal(), chat_id, web.json_body(req())))
+
+
+@route('/chat/bookmarks', ['GET'])
+def bookmark_list():
+    page = page_request(req())
+    results, next_after, count = bookmarks.page(principal(), page)
+    results = [dict(b, _links=links.bookmark(req(), b['line']['id'])) for b in results]
+    return collection(req(), '/chat/bookmarks', page, results, next_after, count, links.bookmarks(req()))
+
+
+@route('/chat/bookmarks/{line_id}', ['PUT', 'DELETE'])
+def bookmark_one(line_id):
+    if req().method == 'DELETE':
+        bookmarks.remove(principal(), line_id)
+        return Response(body='', status_code=204)
+    kept, _ = bookmarks.keep(principal(), line_id)
+    return dict(kept, _links=links.bookmark(req(), kept['line']['id']))
+
+
+@route('/chat/model/{chat_id}/share', ['POST'])
+def chat_share(chat_id):
+    share = shares.create(principal(), chat_id, web.json_body(req(), required=False))
+    return Response(body=dict(share, _links=links.share(req(), share['id'])), status_code=201)
+
+
+@route('/chat/shares', ['GET'])
+def share_list():
+    page = page_request(req())
+    results, next_after, count = shares.page(principal(), page)
+    results = [dict(s, _links=links.share(req(), s['id'])) for s in results]
+    return collection(req(), '/chat/shares', page, results, next_after, count, links.shares(req()))
+
+
+@route('/chat/shares/{share_id}', ['DELETE'])
+def share_revoke(share_id):
+    shares.revoke(principal(), share_id)
+    return Response(body='', status_code=204)
+
+
+@route('/share/{share_id}', ['GET'], public=True)
+def share_public(share_id):
+    return Response(body=shares.public(share_id), status_code=200,
+                    headers={'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex'})
+
+
+@route('/chat/export', ['GET'])
+def chat_export():
+    params = req().query_params or {}
+    part = export.part(principal(), params.get('format'), params.get('cursor'))
+    nxt = web.url(req(), '/chat/export', format=part.fmt, cursor=part.next_cursor) if part.next_cursor else None
+    headers = {'Content-Disposition': 'attachment; filename="%s"' % export.filename(part)}
+    if part.fmt == 'json':
+        return Response(body={'chats': part.chats, 'bookmarks': part.bookmarks, 'next': nxt}, headers=headers)
+    if nxt:
+        headers['Link'] = '<%s>; rel="next"' % nxt
+    return Response(body=export.to_csv(part), headers=dict(headers, **{'Content-Type': 'text/csv; charset=utf-8'}))
+
+
+@route('/corpus/stats', ['GET'])
+def corpus_stats():
+    page = page_request(req())
+    sort = (req().query_params or {}).get('sort')
+    results, total = ratings.stats(principal(), page, sort)
+    return numbered_collection(req(), '/corpus/stats', page, results, total, [], query={'sort': sort} if sort else None)
 
 
 # -- quote request board ----------------------------------------------------------------------

@@ -3,12 +3,16 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import corpus, model, storage
 from .auth import Principal
-from .errors import NotFound, Unauthorized
+from .errors import NotFound, Unauthorized, ValidationError
 from .ids import is_id, new_id, now_iso
 from .pagination import PageRequest, fetch_page
 from .validation import Validator
 
 INPUT_MAX = 1000
+SEARCH_MAX, SEARCH_WORDS = 100, 5
+# Chats a search reads per request at most (~1 MB at typical sizes): a page that runs out of
+# them ends early with a `next` link, so every request costs the same however long the history.
+SEARCH_READ_BUDGET = 1000
 
 
 def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
@@ -17,7 +21,9 @@ def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
             'created_at': chat['created_at'],
             'chat_reply': {'id': reply['id'], 'user': chat['user_id'], 'quote': reply['quote'],
                            'description': reply['description'], 'scene': reply.get('scene'),
-                           'speaker': reply.get('speaker'), 'created_at': reply['created_at'],
+                           'speaker': reply.get('speaker'), 'line_id': reply.get('line_id'),
+                           'sources': reply.get('sources') or [], 'rating': int(chat.get('rating', 0)),
+                           'created_at': reply['created_at'],
                            'source': reply.get('source'), 'grounded': bool(reply.get('grounded'))}}
 
 
@@ -63,11 +69,31 @@ def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
                                       'speaker': speaker, 'source': 'client', 'grounded': False})
 
 
-def history(principal: Principal, req: PageRequest) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
-    st = storage.store()
-    items, next_after = fetch_page(req, lambda limit, after: st.list_chats(principal.user_id, limit, after),
-                                   lambda n: st.skip_chats(principal.user_id, n))
-    return [shape(c) for c in items], next_after, st.chat_count(principal.user_id)
+def search_words(q: Optional[str]) -> List[str]:
+    """The words of a history search (`?q=`); none means no search."""
+    v = Validator({'q': q})
+    text = v.text('q', max_len=SEARCH_MAX, min_len=0, required=False)
+    v.done()
+    words = list(dict.fromkeys((text or '').split()))
+    if len(words) > SEARCH_WORDS:
+        raise ValidationError({'q': '검색어는 %d개 단어까지 쓸 수 있습니다.' % SEARCH_WORDS})
+    return words
+
+
+def history(principal: Principal, req: PageRequest,
+            q: Optional[str] = None) -> Tuple[List[Dict[str, Any]], Optional[str], Optional[int]]:
+    """A page of the caller's chats, newest first; with `q`, only those whose input or line
+    contains every word (count is then None: knowing it would mean reading the whole history)."""
+    st, uid = storage.store(), principal.user_id
+    words = search_words(q)
+    if words:
+        items, next_after = fetch_page(
+            req, lambda limit, after: st.search_chats(uid, words, limit, after, SEARCH_READ_BUDGET),
+            lambda n: st.skip_search(uid, words, n))
+        return [shape(c) for c in items], next_after, None
+    items, next_after = fetch_page(req, lambda limit, after: st.list_chats(uid, limit, after),
+                                   lambda n: st.skip_chats(uid, n))
+    return [shape(c) for c in items], next_after, st.chat_count(uid)
 
 
 def get(principal: Principal, chat_id: str) -> Dict[str, Any]:
@@ -78,11 +104,8 @@ def get(principal: Principal, chat_id: str) -> Dict[str, Any]:
 
 
 def delete(principal: Principal, chat_id: str) -> None:
-    if not is_id(chat_id):
-        raise NotFound('대화를 찾을 수 없습니다.')
-    try:
-        storage.store().delete_chat(principal.user_id, chat_id)
-    except storage.ConditionFailed:
+    """Delete one chat; its rating leaves the line's counts and its share links stop working."""
+    if not is_id(chat_id) or not storage.store().delete_chat(principal.user_id, chat_id):
         raise NotFound('대화를 찾을 수 없습니다.')
 
 

@@ -74,11 +74,22 @@ def fetch_page(req: PageRequest, fetch: Fetch, skip: Skip) -> Tuple[List[Dict[st
 
 
 def collection(request, path: str, req: PageRequest, results: List[Any], next_after: Optional[str],
-               count: int, links: List[Dict[str, str]]) -> Dict[str, Any]:
+               count: Optional[int], links: List[Dict[str, str]],
+               query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """`query`: parameters the links keep (a search's `q`)."""
     nxt = prev = None
     if next_after:
-        nxt = web.url(request, path, **{'per-page': req.per_page, 'page': req.page + 1,
-                                         'cursor': encode_cursor(next_after, req.page + 1)})
+        nxt = web.url(request, path, **(query or {}), **{'per-page': req.per_page, 'page': req.page + 1,
+                                                          'cursor': encode_cursor(next_after, req.page + 1)})
     if req.page > 1:
-        prev = web.url(request, path, **{'per-page': req.per_page, 'page': req.page - 1})
+        prev = web.url(request, path, **(query or {}), **{'per-page': req.per_page, 'page': req.page - 1})
     return {'count': count, 'next': nxt, 'previous': prev, 'results': results, '_links': links}
+
+
+def numbered_collection(request, path: str, req: PageRequest, results: List[Any], total: int,
+                        links: List[Dict[str, str]], query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """A collection held in memory (any page costs the same): links by page number."""
+    def at(page):
+        return web.url(request, path, **(query or {}), **{'per-page': req.per_page, 'page': page})
+    return {'count': total, 'next': at(req.page + 1) if req.page * req.per_page < total else None,
+            'previous': at(req.page - 1) if req.page > 1 else None, 'results': results, '_links': links}

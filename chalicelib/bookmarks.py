@@ -1,0 +1,67 @@
+"""My lines (내 명대사): corpus lines a user keeps, each with how often the bot gave it to them."""
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import corpus, storage
+from .auth import Principal
+from .errors import NotFound, Unauthorized
+from .ids import new_id, now_iso
+from .pagination import PageRequest, fetch_page
+
+LINE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
+LINE_FIELDS = ('id', 'scene', 'speaker', 'quote', 'description', 'sources')
+
+
+def _line_fields(line: Dict[str, Any]) -> Dict[str, Any]:
+    return {'id': line['id'], 'scene': line.get('scene'), 'speaker': line['speaker'], 'quote': line['quote'],
+            'description': line['description'], 'sources': list(line.get('sources') or [])}
+
+
+def shape(bookmark: Dict[str, Any], times_given: int, index: Optional[corpus.Index] = None) -> Dict[str, Any]:
+    """The line as the corpus has it now; as it was when kept if it has left the corpus since."""
+    line = (index or corpus.current()).get(bookmark['line_id'])
+    return {'line': _line_fields(line) if line else bookmark['line'], 'times_given': times_given,
+            'created_at': bookmark['created_at']}
+
+
+def _corpus_line(line_id: str) -> Dict[str, Any]:
+    line = corpus.current().get(line_id) if LINE_ID_RE.match(line_id or '') else None
+    if line is None:
+        raise NotFound('그 대사를 찾을 수 없습니다.')
+    return line
+
+
+def keep(principal: Principal, line_id: str) -> Tuple[Dict[str, Any], bool]:
+    """Keep a corpus line (once, however often asked): (the bookmark, whether it is new)."""
+    line = _corpus_line(line_id)
+    # LIMIT(issue 10): keeping a line is a write, limited like chats (see the report / README)
+    st = storage.store()
+    item = {'id': new_id(), 'line_id': line['id'], 'line': _line_fields(line), 'created_at': now_iso()}
+    try:
+        saved, created = st.put_bookmark(principal.user_id, item)
+    except storage.ConditionFailed:
+        raise Unauthorized('계정이 더 이상 없습니다.')
+    return shape(saved, st.times_given(principal.user_id, [line['id']]).get(line['id'], 0)), created
+
+
+def remove(principal: Principal, line_id: str) -> None:
+    if not LINE_ID_RE.match(line_id or '') or not storage.store().delete_bookmark(principal.user_id, line_id):
+        raise NotFound('내 명대사에 없는 대사입니다.')
+
+
+def page(principal: Principal, req: PageRequest) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+    st, uid = storage.store(), principal.user_id
+    items, next_after = fetch_page(req, lambda limit, after: st.list_bookmarks(uid, limit, after),
+                                   lambda n: st.skip_bookmarks(uid, n))
+    return _shaped(uid, items), next_after, st.bookmark_count(uid)
+
+
+def _shaped(user_id: str, items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    given = storage.store().times_given(user_id, [b['line_id'] for b in items])
+    index = corpus.current()
+    return [shape(b, given.get(b['line_id'], 0), index) for b in items]
+
+
+def every(principal: Principal) -> List[Dict[str, Any]]:
+    """All of the caller's bookmarks, newest first (for the export)."""
+    return _shaped(principal.user_id, storage.store().all_bookmarks(principal.user_id))

@@ -1,0 +1,84 @@
+"""Share links: a public, read-only snapshot of one answer card.
+
+The card is copied when the link is made, so the page reads one item and shows what the owner
+chose to share. Without the owner's question, "why it fits" is the line's own description:
+the model's explanation may retell the question. Deleting the chat, or the account, revokes
+its links.
+"""
+import re
+import secrets
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import chat as chats, corpus, storage
+from .auth import Principal
+from .errors import NotFound, ValidationError
+from .ids import new_id, now_iso
+from .pagination import PageRequest, fetch_page
+
+SHARE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{24}$')  # secrets.token_urlsafe(18): 144 random bits
+
+
+def new_share_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _card(chat: Dict[str, Any], include_input: bool) -> Dict[str, Any]:
+    reply = chat['reply']
+    line = corpus.current().get(reply['line_id']) if reply.get('line_id') else None
+    description = reply['description'] if include_input or line is None else line['description']
+    card = {'scene': reply.get('scene'), 'speaker': reply.get('speaker'), 'quote': reply['quote'],
+            'description': description,
+            'sources': list(reply.get('sources') or (line or {}).get('sources') or [])}
+    if include_input:
+        card['input'] = chat['content']
+    return card
+
+
+def create(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str, Any]:
+    include = data.get('include_input', False)
+    if not isinstance(include, bool):
+        raise ValidationError({'include_input': 'true 또는 false여야 합니다.'})
+    chat = chats.get(principal, chat_id)
+    # LIMIT(issue 10): a share link is a write, limited like chats (see the report / README)
+    share = {'id': new_share_id(), 'entry': new_id(), 'chat_id': chat['chat_id'], 'include_input': include,
+             'created_at': now_iso(), 'card': _card(chat, include)}
+    try:
+        storage.store().put_share(principal.user_id, share)
+    except storage.ConditionFailed:
+        raise NotFound('대화를 찾을 수 없습니다.')  # the chat (or the account) was deleted meanwhile
+    return shape(share)
+
+
+def shape(share: Dict[str, Any]) -> Dict[str, Any]:
+    card = share['card']
+    return {'id': share['id'], 'chat_id': share['chat_id'], 'created_at': share['created_at'],
+            'include_input': bool(share['include_input']),
+            'card': {'scene': card.get('scene'), 'speaker': card.get('speaker'), 'quote': card['quote']}}
+
+
+def page(principal: Principal, req: PageRequest) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+    st, uid = storage.store(), principal.user_id
+    entries, next_after = fetch_page(req, lambda limit, after: st.list_shares(uid, limit, after),
+                                     lambda n: st.skip_shares(uid, n))
+    found = st.get_shares(e['share_id'] for e in entries)
+    return [shape(found[e['share_id']]) for e in entries if e['share_id'] in found], next_after, st.share_count(uid)
+
+
+def revoke(principal: Principal, share_id: str) -> None:
+    if not SHARE_ID_RE.match(share_id or '') or not storage.store().delete_share(principal.user_id, share_id):
+        raise NotFound('공유 링크를 찾을 수 없습니다.')
+
+
+def public(share_id: str) -> Dict[str, Any]:
+    """The card as anyone with the link sees it: never who made it."""
+    share = storage.store().get_share(share_id) if SHARE_ID_RE.match(share_id or '') else None
+    if share is None:
+        raise NotFound('공유된 카드를 찾을 수 없습니다. 링크가 취소되었을 수 있습니다.')
+    card = share['card']
+    out = {'scene': card.get('scene'), 'speaker': card.get('speaker'), 'quote': card['quote'],
+           'description': card['description'], 'sources': card.get('sources') or [],
+           'created_at': share['created_at']}
+    if share.get('include_input') and 'input' in card:
+        out['input'] = card['input']
+    return out
+
