@@ -117,8 +117,9 @@ def test_each_search_request_reads_a_bounded_part_of_a_long_history(api, store, 
 def parts(api, token, fmt):
     url, out = '/chat/export?format=' + fmt, []
     while url:
-        r = api.get(url, token=token)
+        r = api.get(url, token=token, headers={'Origin': 'http://localhost:8080'})
         assert r.status == 200, r
+        assert {'Link', 'Content-Disposition'} <= set(r.headers['access-control-expose-headers'].split(', '))
         out.append(r)
         if fmt == 'json':
             url = r.json['next']

@@ -12,7 +12,7 @@ export function sourceLabel(source) {
 }
 
 /** The chatbot's answer: episode, speaker, the line, why it fits, and who picked it. */
-export function answerCard(reply, { headingLevel = 3 } = {}) {
+export function answerCard(reply, { headingLevel = 3, whyLabel = '이 대사를 고른 이유' } = {}) {
   const source = sourceLabel(reply.source);
   return el('article', { class: 'card answer', 'aria-label': `${reply.speaker || '화자 미상'}의 대사` },
     el('p', { class: 'answer-meta' },
@@ -20,7 +20,7 @@ export function answerCard(reply, { headingLevel = 3 } = {}) {
       el('span', { class: 'speaker' }, reply.speaker || '화자 미상')),
     el('blockquote', { class: 'quote' }, el('p', {}, reply.quote)),
     el('div', { class: 'why' },
-      el(`h${headingLevel}`, {}, '이 대사를 고른 이유'),
+      el(`h${headingLevel}`, {}, whyLabel),
       el('p', { class: 'description' }, reply.description)),
     source ? el('p', { class: `source source-${reply.source}` }, source) : null,
     // The model answered from memory (no line of ours fitted): say it is not a checked line.

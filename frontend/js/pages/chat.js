@@ -1,5 +1,6 @@
 // The chat: send a worry, show a "thinking" state, then the answer card.
 import { ApiError, accounts, chat } from '../api.js';
+import { cardActions } from '../card-actions.js';
 import { answerCard } from '../render.js';
 import { $, boot, clearFormErrors, el, errorText, formMessage, showError, showWhoami } from '../ui.js';
 
@@ -62,7 +63,9 @@ if (boot({ page: 'chat' })) {
 
     try {
       const answer = await chat.ask(text);
-      thinking.replaceWith(answerCard(answer));
+      const card = answerCard(answer);
+      card.append(cardActions(answer.chat));
+      thinking.replaceWith(card);
     } catch (err) {
       if (!(err instanceof ApiError)) console.error(err);
       thinking.replaceWith(el('p', { class: 'notice error', role: 'alert' }, `답을 받지 못했어요. ${errorText(err)}`));
