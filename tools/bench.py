@@ -56,6 +56,29 @@ def cold_import() -> str:
     return '%s ms (openai imported at start: %s)' % (out[0], 'yes' if out[1] == 'True' else 'no')
 
 
+def keep_figures(api, tok) -> None:
+    """Export and search over the 10,000-chat history just measured: every part, every page."""
+    import time as clock
+    for fmt in ('json', 'csv'):
+        url, took, sizes = '/chat/export?format=' + fmt, [], []
+        while url:
+            start = clock.perf_counter()
+            r = api.get(url, token=tok)
+            took.append((clock.perf_counter() - start) * 1000)
+            sizes.append(len(r.raw))
+            link = r.headers.get('link')
+            url = r.json['next'] if fmt == 'json' else (link[1:link.index('>')] if link else None)
+        print('export of 10,000 chats as %s: %d parts, per part p50 %.0f ms, max %.0f ms, largest %.0f kB'
+              % (fmt.upper(), len(took), statistics.median(took), max(took), max(sizes) / 1000))
+    url, took = '/chat/model?q=%EC%97%86%EB%8A%94%EB%A7%90', []  # a word no chat has: the worst case
+    while url:
+        start = clock.perf_counter()
+        url = api.get(url, token=tok).json['next']
+        took.append((clock.perf_counter() - start) * 1000)
+    print('search of 10,000 chats for an absent word: %d requests to the end, each p50 %.0f ms, max %.0f ms'
+          % (len(took), statistics.median(took), max(took)))
+
+
 def main() -> None:
     port = dynamodb_local.free_port()
     ddb = dynamodb_local.start(port)
@@ -127,6 +150,7 @@ def main() -> None:
         api.get(deep, token=tok)
         client.meta.events.unregister('provide-client-params.dynamodb', record)
         print('DynamoDB calls for that deepest `next` (incl. the authorizer): %s' % ', '.join(calls))
+        keep_figures(api, tok)
         print('cold import of app.py: %s' % cold_import())
         import resource
         print('peak RSS of this benchmark process: %.0f MiB' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
