@@ -134,11 +134,12 @@ function sharePanel(saved) {
   return [toggle, form];
 }
 
-/** The controls under an answer card, for a saved chat (`{id, chat_reply: {line_id, rating}}`). */
-export function cardActions(saved) {
+/**
+ * The controls under an answer card, for a saved chat (`{id, chat_reply: {line_id, rating}}`),
+ * as answerCard's `actions`: a row of buttons (`extra` ones last) and the share panel.
+ */
+export function cardActions(saved, extra = []) {
   const [toggle, panel] = sharePanel(saved);
-  return el('div', { class: 'card-actions' },
-    el('div', { class: 'action-row', role: 'group', 'aria-label': '이 답변 평가하고 담기' },
-      ...ratingButtons(saved), bookmarkButton(saved), toggle),
-    panel);
+  return [el('div', { class: 'action-row', role: 'group', 'aria-label': '이 답변 평가하고 담기' },
+    ...ratingButtons(saved), bookmarkButton(saved), toggle, ...extra), panel];
 }

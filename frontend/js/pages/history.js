@@ -46,8 +46,7 @@ if (boot({ page: 'history' })) {
         showError(err);
       }
     });
-    const card = answerCard(c.chat_reply);
-    card.append(cardActions(c));
+    const card = answerCard(c.chat_reply, { actions: cardActions(c) });
     return el('li', { class: 'history-item', 'data-id': c.id },
       el('div', { class: 'item-head' }, time(c.created_at), remove),
       el('p', { class: 'bubble mine' }, el('span', { class: 'visually-hidden' }, '나: '), c.content),

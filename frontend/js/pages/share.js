@@ -24,14 +24,6 @@ function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-function sources(card) {
-  const links = (card.sources || []).filter((u) => /^https?:\/\//i.test(u));
-  if (!links.length) return null;
-  return el('div', { class: 'sources' },
-    el('h2', {}, '대사 출처'),
-    el('ul', {}, links.map((u) => el('li', {}, el('a', { href: u, rel: 'noopener noreferrer nofollow' }, new URL(u).host)))));
-}
-
 if (boot({ page: 'share', protect: false })) {
   const host = $('#share-card');
   const id = new URLSearchParams(location.search).get('id') || '';
@@ -54,7 +46,6 @@ if (boot({ page: 'share', protect: false })) {
     host.replaceChildren(...[
       card.input ? el('p', { class: 'bubble mine shared-input' }, el('span', { class: 'visually-hidden' }, '공유한 사람의 고민: '), card.input) : null,
       answerCard({ ...card, source: null }, { headingLevel: 2 }),
-      sources(card),
       el('p', { class: 'hint' }, `${formatDate(card.created_at)}에 공유된 카드예요.`),
     ].filter(Boolean));
     $('#share-actions').hidden = false;
