@@ -72,7 +72,7 @@ def test_only_the_owner_can_rate(api, people):
     assert stats_of(api, people['admin'], chat['chat_reply']['line_id']) == {'given': 1, 'up': 0, 'down': 0}
 
 
-def test_admin_sees_given_and_ratings_per_line(api, people):
+def test_admin_sees_given_and_ratings_per_line(api, demo, people):
     owner, other, admin = people['owner'], people['other'], people['admin']
     boss = [ask(api, owner, BOSS) for _ in range(3)] + [ask(api, other, BOSS)]
     exam = ask(api, owner, EXAM)
@@ -85,13 +85,16 @@ def test_admin_sees_given_and_ratings_per_line(api, people):
     assert stats_of(api, admin, exam_line) == {'given': 1, 'up': 1, 'down': 0}
 
     first = api.get('/corpus/stats', token=admin).json  # worst first by default: most 👎
-    assert first['count'] == 8 and len(first['results']) == 5 and first['previous'] is None
+    assert first['count'] == len(demo) and len(first['results']) == 5 and first['previous'] is None
     assert first['results'][0]['line']['id'] == boss_line
     assert set(first['results'][0]['line']) >= {'id', 'scene', 'speaker', 'quote', 'description', 'sources'}
+    assert first['results'][0]['line']['sources'] == demo.get(boss_line)['sources']
     second = api.get(first['next'], token=admin).json
-    assert len(second['results']) == 3 and second['next'] is None and second['previous']
+    assert len(second['results']) == 5 and second['previous']
     seen = [r['line']['id'] for r in first['results'] + second['results']]
-    assert len(set(seen)) == 8
+    assert len(set(seen)) == 10
+    last = api.get('/corpus/stats?per-page=50&page=%d' % -(-len(demo) // 50), token=admin).json
+    assert last['next'] is None and len(last['results']) == (len(demo) % 50 or 50)
     by_given = api.get('/corpus/stats?sort=given', token=admin).json['results']
     assert [r['given'] for r in by_given[:2]] == [4, 1]
     assert api.get('/corpus/stats?sort=up', token=admin).json['results'][0]['up'] == 1

@@ -310,7 +310,8 @@ def test_admin_sees_per_line_figures_from_the_board(page, site, demo):
     page.get_by_role('link', name='대사별 반응 (관리자)').click()
     expect(page).to_have_url(site.url('board-stats.html'))
     rows = page.locator('#stats-list tr')
-    expect(rows).to_have_count(8)
+    expect(rows).to_have_count(10)  # a page
+    expect(page.locator('.page-info')).to_contain_text('모두 %d개' % len(demo))
     first = rows.first
     expect(first.locator('.stats-quote')).to_have_text(chat['chat_reply']['quote'])  # most 👎 first
     expect(first.locator('.given')).to_have_text('3')
