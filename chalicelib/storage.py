@@ -544,22 +544,24 @@ class Store:
         ConditionFailed (reason on the account) if the account is gone.
         """
         t, lines = self.cfg.quotes_table, 'USER#%s#LINES' % user_id
-        try:
-            self._transact([
-                {'Update': {'TableName': t, 'Key': {'pk': lines, 'sk': bookmark['line_id']},
-                            'ConditionExpression': 'attribute_not_exists(bookmark)',
-                            'UpdateExpression': 'SET bookmark = :b', 'ExpressionAttributeValues': {':b': bookmark['id']}}},
-                {'Put': {'TableName': t, 'Item': dict(bookmark, pk='USER#%s#BOOKMARKS' % user_id, sk=bookmark['id'])}},
-                self._user_counter(user_id, 'bookmark_count', 1),
-            ])
-            return bookmark, True
-        except ConditionFailed as exc:
-            if exc.detail and exc.detail[0] != 'ConditionalCheckFailed':
-                raise
-        existing = self.get_bookmark(user_id, bookmark['line_id'])
-        if existing is None:  # removed in between: try again
-            return self.put_bookmark(user_id, bookmark)
-        return existing, False
+        while True:
+            try:
+                self._transact([
+                    {'Update': {'TableName': t, 'Key': {'pk': lines, 'sk': bookmark['line_id']},
+                                'ConditionExpression': 'attribute_not_exists(bookmark)',
+                                'UpdateExpression': 'SET bookmark = :b',
+                                'ExpressionAttributeValues': {':b': bookmark['id']}}},
+                    {'Put': {'TableName': t, 'Item': dict(bookmark, pk='USER#%s#BOOKMARKS' % user_id, sk=bookmark['id'])}},
+                    self._user_counter(user_id, 'bookmark_count', 1),
+                ])
+                return bookmark, True
+            except ConditionFailed as exc:
+                if exc.detail and exc.detail[0] != 'ConditionalCheckFailed':
+                    raise  # the account is gone
+            existing = self.get_bookmark(user_id, bookmark['line_id'])
+            if existing is not None:
+                return existing, False
+            # removed between the two: try again
 
     def get_bookmark(self, user_id: str, line_id: str) -> Optional[Dict[str, Any]]:
         guard = self.quotes.get_item(Key={'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
