@@ -70,6 +70,12 @@ def board_line_id(quote_id: str) -> str:
     return 'board-' + quote_id
 
 
+def _account_gone(exc: 'ConditionFailed', index: int) -> bool:
+    """Whether the transaction failed on its account-counter update (at `index`)."""
+    reasons = exc.detail or []
+    return len(reasons) > index and reasons[index] == 'ConditionalCheckFailed'
+
+
 def _cancel_reasons(exc: ClientError) -> List[str]:
     return [r.get('Code', 'None') for r in exc.response.get('CancellationReasons', [])]
 
@@ -469,9 +475,7 @@ class Store:
             if line_id and rating:
                 up[line_id] += rating == 1
                 down[line_id] += rating == -1
-        ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
-                               'UpdateExpression': 'ADD chat_count :minus',
-                               'ExpressionAttributeValues': {':minus': -len(chats)}}})
+        ops.append(self._user_counter(user_id, 'chat_count', -len(chats)))  # at index len(chats)
         ops += [self._rating_op(line_id, -up[line_id], -down[line_id]) for line_id in sorted(set(up) | set(down))]
         return ops
 
@@ -484,7 +488,9 @@ class Store:
             try:
                 self._transact(self._delete_chats_ops(user_id, [chat]))
                 break
-            except ConditionFailed:
+            except ConditionFailed as exc:
+                if _account_gone(exc, 1):
+                    return False
                 continue  # re-rated meanwhile: read again
         else:
             raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
@@ -510,7 +516,9 @@ class Store:
             try:
                 self._transact(self._delete_chats_ops(user_id, [_plain(i) for i in resp['Items']]))
                 deleted.update(i['chat_id'] for i in resp['Items'])
-            except ConditionFailed:
+            except ConditionFailed as exc:
+                if _account_gone(exc, len(resp['Items'])):
+                    break
                 continue  # someone deleted or re-rated some of these meanwhile: read again
         self.delete_shares_of(user_id, deleted)
         return len(deleted)

@@ -45,3 +45,13 @@ def test_deleting_the_account_deletes_its_bookmarks_ratings_and_links(api, store
     # the other user's things are untouched
     assert api.get('/share/' + their_link).status == 200
     assert api.get('/chat/bookmarks', token=staying['access']).json['count'] == 1
+
+
+def test_deleting_chats_of_a_vanished_account_makes_no_ghost_account(store):
+    """A delete racing the account's deletion must not re-create the account item as a counter."""
+    from tests.test_search_export import seed
+    ids = seed(store, 'ghost-user', 3)
+    store.users.delete_item(Key={'pk': 'USER#ghost-user'})  # put_chats_bulk counted on it: gone now
+    assert store.delete_chat('ghost-user', ids[0]) is False
+    assert store.delete_chats('ghost-user') == 0
+    assert store.get_user('ghost-user') is None
