@@ -594,9 +594,7 @@ class Store:
                                 'ConditionExpression': 'bookmark = :b', 'UpdateExpression': 'REMOVE bookmark',
                                 'ExpressionAttributeValues': {':b': guard['bookmark']}}},
                     {'Delete': {'TableName': t, 'Key': {'pk': 'USER#%s#BOOKMARKS' % user_id, 'sk': guard['bookmark']}}},
-                    {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
-                                'UpdateExpression': 'ADD bookmark_count :minus',
-                                'ExpressionAttributeValues': {':minus': -1}}},
+                    self._user_counter(user_id, 'bookmark_count', -1),
                 ])
                 return True
             except ConditionFailed:
@@ -656,8 +654,7 @@ class Store:
                 {'Delete': {'TableName': t, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK},
                             'ConditionExpression': 'attribute_exists(pk)'}},
                 {'Delete': {'TableName': t, 'Key': {'pk': 'USER#%s#SHARES' % user_id, 'sk': share['entry']}}},
-                {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
-                            'UpdateExpression': 'ADD share_count :minus', 'ExpressionAttributeValues': {':minus': -1}}},
+                self._user_counter(user_id, 'share_count', -1),
             ])
         except ConditionFailed:
             return False  # revoked by a parallel request
