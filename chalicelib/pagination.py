@@ -95,7 +95,7 @@ def decode_cursor(text: str, key_ok: Callable[[Any], bool] = is_id) -> Cursor:
         raise bad
     if kind == LAST:
         return Cursor(LAST, page)
-    if page < 2 or not key_ok(key):  # a page after or before an item is never the first
+    if (kind == AFTER and page < 2) or not key_ok(key):  # a page after an item is never the first
         raise bad
     return Cursor(kind, page, key)
 
@@ -201,7 +201,8 @@ def collection(request, path: str, req: PageRequest, page: Page, results: List[A
     if page.next_key:
         nxt = at(page.number + 1, Cursor(AFTER, page.number + 1, page.next_key))
     if page.prev_key:
-        prev = at(1) if page.number <= 2 else at(page.number - 1, Cursor(BEFORE, page.number - 1, page.prev_key))
+        # by cursor even to page 1: what arrived meanwhile shows up as a page before it, not as a gap
+        prev = at(page.number - 1, Cursor(BEFORE, max(1, page.number - 1), page.prev_key))
     elif page.past_end and count:
         prev = last_link
     here = at(page.number) if page.here is None else at(page.here.page, page.here)
