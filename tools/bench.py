@@ -2,6 +2,7 @@
 API on Chalice's local server (loopback HTTP), with the local answerer, so the model's own
 latency is left out. Each part is its own function:
 
+- relevance: top-1/top-3 on the labelled situations (tools/relevance.py);
 - chat route: p50/p95 of POST /chat/api with a 1,000-line corpus (local answerer, and the
   OpenAI path against a fake server that answers at once);
 - corpus: what a new container pays to build the index of 1,000 lines;
@@ -294,6 +295,8 @@ def main() -> None:
         os.environ.pop('OPENAI_API_KEY', None)
         from chalicelib import corpus, settings, storage
         settings.reload()
+        from tools import relevance
+        relevance.report()
         storage.store().create_tables()
         corpus.import_text(synthetic_corpus(1000), origin='bench')
         server, url = start_api()

@@ -357,7 +357,9 @@ export const accounts = {
 };
 
 export const chat = {
-  ask: (input) => request('POST', '/chat/api', { body: { input } }),
+  /** The line for `input`; `exclude` lists line ids already shown for it ("another line"). */
+  ask: (input, exclude = []) =>
+    request('POST', '/chat/api', { body: exclude.length ? { input, exclude } : { input } }),
   /** A page of history: {page, cursor} as the API's links name it, or a link to follow. */
   history: (at, perPage = 5) => pageRequest('/chat/model', at, perPage),
   remove: (id) => request('DELETE', '/chat/model/' + encodeURIComponent(id)),
