@@ -39,9 +39,11 @@ export function pagedList({ list, pagerHost, perPage, label, fetchPage, render }
         return await load(targetOf(link(data, 'last')), mode || 'replace', false);
       }
       at = targetOf(link(data, 'self')) || target;
-      const url = addressOf(at);
-      if (mode === 'push') history.pushState(at, '', url);
-      else if (url !== location.pathname + location.search) history.replaceState(at, '', url);
+      const shown = pageOf(location.search);
+      if (mode === 'push') history.pushState(at, '', addressOf(at));
+      else if (mode === 'replace' || shown.page !== at.page || shown.cursor !== at.cursor) {
+        history.replaceState(at, '', addressOf(at));
+      }
       render(data);
       pagerHost.replaceChildren();
       const total = Math.max(Math.ceil(data.count / perPage), at.page + (data.next ? 1 : 0), 1);
