@@ -7,8 +7,8 @@ however long the collection is:
 - after a key (`next`): the page's items follow that key, newest first;
 - before a key (`previous`): the page's items precede it, read oldest first from the key;
 - last: read oldest first from the old end (its length follows from the count).
-A bare `page=N` (the original clients send it) first skips keys only, from whichever end
-of the collection is nearer; its `self` link names the page by cursor from then on.
+A bare `page=N` (the original clients send it) reads the count, then skips keys only from
+whichever end of the collection is nearer; its `self` link names the page by cursor from then on.
 """
 import base64
 import json
