@@ -137,12 +137,12 @@ def chat_model():
     if method == 'DELETE':
         chat.delete_all(principal())
         return Response(body='', status_code=204)
-    page = page_request(req())
+    asked = page_request(req())
     q = (req().query_params or {}).get('q')
-    results, next_after, count = chat.history(principal(), page, q)
+    page, results, count = chat.history(principal(), asked, q)
     results = [dict(c, _links=links.chat(req(), c['id'], c['chat_reply']['line_id'])) for c in results]
-    return collection(req(), '/chat/model', page, results, next_after, count, links.history(req()),
-                      query={'q': q} if q else None)
+    return collection(req(), '/chat/model', asked, page, results, count, links.history(req()),
+                      query={'q': q} if q and q.strip() else None)
 
 
 @route('/chat/delete', ['POST'])
@@ -167,10 +167,10 @@ def chat_rating(chat_id):
 
 @route('/chat/bookmarks', ['GET'])
 def bookmark_list():
-    page = page_request(req())
-    results, next_after, count = bookmarks.page(principal(), page)
+    asked = page_request(req())
+    page, results, count = bookmarks.page(principal(), asked)
     results = [dict(b, _links=links.bookmark(req(), b['line']['id'])) for b in results]
-    return collection(req(), '/chat/bookmarks', page, results, next_after, count, links.bookmarks(req()))
+    return collection(req(), '/chat/bookmarks', asked, page, results, count, links.bookmarks(req()))
 
 
 @route('/chat/bookmarks/{line_id}', ['PUT', 'DELETE'])
@@ -190,10 +190,10 @@ def chat_share(chat_id):
 
 @route('/chat/shares', ['GET'])
 def share_list():
-    page = page_request(req())
-    results, next_after, count = shares.page(principal(), page)
+    asked = page_request(req())
+    page, results, count = shares.page(principal(), asked)
     results = [dict(s, _links=links.share(req(), s['id'])) for s in results]
-    return collection(req(), '/chat/shares', page, results, next_after, count, links.shares(req()))
+    return collection(req(), '/chat/shares', asked, page, results, count, links.shares(req()))
 
 
 @route('/chat/shares/{share_id}', ['DELETE'])
@@ -223,10 +223,10 @@ def chat_export():
 
 @route('/corpus/stats', ['GET'])
 def corpus_stats():
-    page = page_request(req())
+    asked = page_request(req(), key_ok=lambda key: False)  # page numbers only: no cursor applies
     sort = (req().query_params or {}).get('sort')
-    results, total = ratings.stats(principal(), page, sort)
-    return numbered_collection(req(), '/corpus/stats', page, results, total, [], query={'sort': sort} if sort else None)
+    results, total = ratings.stats(principal(), asked, sort)
+    return numbered_collection(req(), '/corpus/stats', asked, results, total, [], query={'sort': sort} if sort else None)
 
 
 # -- quote request board ----------------------------------------------------------------------
@@ -239,10 +239,10 @@ def quote_board():
     if req().method == 'POST':
         q, caller = quotes.create(principal(), web.json_body(req()))
         return Response(body=_quote_body(q, {caller['id']: caller}, caller), status_code=201)
-    page = page_request(req())
-    items, authors, caller, next_after, count = quotes.board(principal(), page)
-    results = [_quote_body(q, authors, caller) for q in items]
-    return collection(req(), '/quote', page, results, next_after, count, links.board(req()))
+    asked = page_request(req())
+    page, authors, caller, count = quotes.board(principal(), asked)
+    results = [_quote_body(q, authors, caller) for q in page.items]
+    return collection(req(), '/quote', asked, page, results, count, links.board(req()))
 
 
 @route('/quote/{quote_id}', ['GET', 'PUT', 'DELETE'])

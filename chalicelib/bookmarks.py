@@ -1,12 +1,12 @@
 """My lines (내 명대사): corpus lines a user keeps, each with how often the bot gave it to them."""
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from . import corpus, storage
 from .auth import Principal
 from .errors import NotFound, Unauthorized
 from .ids import new_id, now_iso
-from .pagination import PageRequest, fetch_page
+from .pagination import Page, PageRequest, fetch_page
 
 LINE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
 LINE_FIELDS = ('id', 'scene', 'speaker', 'quote', 'description', 'sources')
@@ -17,11 +17,9 @@ def _line_fields(line: Dict[str, Any]) -> Dict[str, Any]:
             'description': line['description'], 'sources': list(line.get('sources') or [])}
 
 
-def shape(bookmark: Dict[str, Any], times_given: int, index: Optional[corpus.Index] = None) -> Dict[str, Any]:
-    """The line as the corpus has it now; as it was when kept if it has left the corpus since."""
-    line = (index or corpus.current()).get(bookmark['line_id'])
-    return {'line': _line_fields(line) if line else bookmark['line'], 'times_given': times_given,
-            'created_at': bookmark['created_at']}
+def shape(bookmark: Dict[str, Any], times_given: int) -> Dict[str, Any]:
+    """The line as it was when kept (so a line withdrawn from the corpus since stays readable)."""
+    return {'line': bookmark['line'], 'times_given': times_given, 'created_at': bookmark['created_at']}
 
 
 def _corpus_line(line_id: str) -> Dict[str, Any]:
@@ -35,13 +33,12 @@ def keep(principal: Principal, line_id: str) -> Tuple[Dict[str, Any], bool]:
     """Keep a corpus line (once, however often asked): (the bookmark, whether it is new)."""
     line = _corpus_line(line_id)
     # LIMIT(issue 10): keeping a line is a write, limited like chats (see the report / README)
-    st = storage.store()
     item = {'id': new_id(), 'line_id': line['id'], 'line': _line_fields(line), 'created_at': now_iso()}
     try:
-        saved, created = st.put_bookmark(principal.user_id, item)
+        saved, created, given = storage.store().put_bookmark(principal.user_id, item)
     except storage.ConditionFailed:
         raise Unauthorized('계정이 더 이상 없습니다.')
-    return shape(saved, st.times_given(principal.user_id, [line['id']]).get(line['id'], 0)), created
+    return shape(dict(saved, line=_line_fields(line)), given), created
 
 
 def remove(principal: Principal, line_id: str) -> None:
@@ -49,17 +46,16 @@ def remove(principal: Principal, line_id: str) -> None:
         raise NotFound('내 명대사에 없는 대사입니다.')
 
 
-def page(principal: Principal, req: PageRequest) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+def page(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
     st, uid = storage.store(), principal.user_id
-    items, next_after = fetch_page(req, lambda limit, after: st.list_bookmarks(uid, limit, after),
-                                   lambda n: st.skip_bookmarks(uid, n))
-    return _shaped(uid, items), next_after, st.bookmark_count(uid)
+    count = lambda: st.bookmark_count(uid)  # noqa: E731
+    got = fetch_page(req, st.bookmarks_of(uid), count)
+    return got, _shaped(uid, got.items), got.count if got.count is not None else count()
 
 
 def _shaped(user_id: str, items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     given = storage.store().times_given(user_id, [b['line_id'] for b in items])
-    index = corpus.current()
-    return [shape(b, given.get(b['line_id'], 0), index) for b in items]
+    return [shape(b, given.get(b['line_id'], 0)) for b in items]
 
 
 def every(principal: Principal) -> List[Dict[str, Any]]:

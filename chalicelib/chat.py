@@ -3,9 +3,9 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from . import corpus, model, storage
 from .auth import Principal
-from .errors import NotFound, Unauthorized, ValidationError
+from .errors import BadRequest, NotFound, Unauthorized, ValidationError
 from .ids import is_id, new_id, now_iso
-from .pagination import PageRequest, fetch_page
+from .pagination import AFTER, BEFORE, Cursor, Page, PageRequest, fetch_page
 from .validation import Validator
 
 INPUT_MAX = 1000
@@ -95,19 +95,50 @@ def search_words(q: Optional[str]) -> List[str]:
 
 
 def history(principal: Principal, req: PageRequest,
-            q: Optional[str] = None) -> Tuple[List[Dict[str, Any]], Optional[str], Optional[int]]:
-    """A page of the caller's chats, newest first; with `q`, only those whose input or line
-    contains every word (count is then None: knowing it would mean reading the whole history)."""
-    st, uid = storage.store(), principal.user_id
+            q: Optional[str] = None) -> Tuple[Page, List[Dict[str, Any]], Optional[int]]:
+    """A page of the caller's chats: one Query and the count (one GetItem). With `q`, only
+    those whose input or line contains every word, and no count (see search)."""
     words = search_words(q)
     if words:
-        items, next_after = fetch_page(
-            req, lambda limit, after: st.search_chats(uid, words, limit, after, SEARCH_READ_BUDGET),
-            lambda n: st.skip_search(uid, words, n))
-        return [shape(c) for c in items], next_after, None
-    items, next_after = fetch_page(req, lambda limit, after: st.list_chats(uid, limit, after),
-                                   lambda n: st.skip_chats(uid, n))
-    return [shape(c) for c in items], next_after, st.chat_count(uid)
+        page = search(principal, req, words)
+        return page, [shape(c) for c in page.items], None
+    st = storage.store()
+    count = lambda: st.chat_count(principal.user_id)  # noqa: E731
+    page = fetch_page(req, st.chats_of(principal.user_id), count)
+    return page, [shape(c) for c in page.items], page.count if page.count is not None else count()
+
+
+def search(principal: Principal, req: PageRequest, words: List[str]) -> Page:
+    """A page of matches, read from the caller's own partition with a filter.
+
+    Each request reads at most SEARCH_READ_BUDGET chats, so a page may come back short (even
+    empty) with a link that continues from where the reading stopped, in either direction.
+    Knowing how many match would mean reading the whole history: there is no count and no
+    last page. A bare page number skips the matches before it.
+    """
+    st, uid, per_page, cursor = storage.store(), principal.user_id, req.per_page, req.cursor
+    read = lambda start, newest_first: st.search_chats(  # noqa: E731
+        uid, words, per_page, start, SEARCH_READ_BUDGET, newest_first)
+    if cursor is None and req.page > 1:
+        after = st.skip_search(uid, words, (req.page - 1) * per_page)
+        if after is None:
+            return Page([], req.page, past_end=True)
+        cursor = Cursor(AFTER, req.page, after)
+    if cursor is None:
+        items, more = read(None, True)
+        return Page(items, 1, next_key=more)
+    if cursor.kind == AFTER:
+        items, more = read(cursor.key, True)
+        return Page(items, cursor.page, next_key=more, prev_key=items[0]['chat_id'] if items else cursor.key,
+                    here=cursor)
+    if cursor.kind == BEFORE:  # newer matches, read oldest first from the key
+        items, more = read(cursor.key, False)
+        items.reverse()
+        if more is None:  # reached the newest: this is the first page
+            return Page(items, 1, next_key=items[-1]['chat_id'] if items else cursor.key)
+        return Page(items, max(2, cursor.page), next_key=items[-1]['chat_id'] if items else cursor.key,
+                    prev_key=more, here=cursor)
+    raise BadRequest('검색 결과에는 마지막 페이지 링크가 없습니다.')
 
 
 def get(principal: Principal, chat_id: str) -> Dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any, Dict, List, Optional
 
 from . import bookmarks, chat, storage
 from .auth import Principal
-from .errors import ValidationError
-from .pagination import decode_cursor, encode_cursor
+from .errors import BadRequest, ValidationError
+from .pagination import AFTER, Cursor, decode_cursor, encode_cursor
 
 FORMATS = ('json', 'csv')
 PART_CHATS = 1000
@@ -68,8 +68,14 @@ def part(principal: Principal, fmt: Optional[str], cursor: Optional[str]) -> Par
     fmt = (fmt or 'json').lower()
     if fmt not in FORMATS:
         raise ValidationError({'format': 'json 또는 csv여야 합니다.'})
-    after, number = decode_cursor(cursor) if cursor else (None, 1)
-    items, more_after = storage.store().list_chats(principal.user_id, PART_CHATS, after)
+    after, number = None, 1
+    if cursor:
+        c = decode_cursor(cursor)
+        if c.kind != AFTER:
+            raise BadRequest('cursor 값이 올바르지 않습니다.')
+        after, number = c.key, c.page
+    got = storage.store().chats_of(principal.user_id).page(PART_CHATS + 1, after)
+    items, more_after = got[:PART_CHATS], (got[PART_CHATS - 1]['chat_id'] if len(got) > PART_CHATS else None)
     shaped = [chat.shape(c) for c in items]
     kept = bookmarks.every(principal) if number == 1 else []
     if fmt == 'json':
@@ -84,7 +90,8 @@ def part(principal: Principal, fmt: Optional[str], cursor: Optional[str]) -> Par
         used += size
         taken += 1
     next_after = items[taken - 1]['chat_id'] if taken < len(items) else more_after
-    return Part(fmt, number, shaped[:taken], kept, encode_cursor(next_after, number + 1) if next_after else None)
+    return Part(fmt, number, shaped[:taken], kept,
+                encode_cursor(Cursor(AFTER, number + 1, next_after)) if next_after else None)
 
 
 def to_csv(p: Part) -> str:

@@ -7,13 +7,13 @@ its links.
 """
 import re
 import secrets
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from . import chat as chats, corpus, storage
 from .auth import Principal
-from .errors import NotFound, ValidationError
+from .errors import Conflict, NotFound, ValidationError
 from .ids import new_id, now_iso
-from .pagination import PageRequest, fetch_page
+from .pagination import Page, PageRequest, fetch_page
 
 SHARE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{24}$')  # secrets.token_urlsafe(18): 144 random bits
 
@@ -40,13 +40,23 @@ def create(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str
         raise ValidationError({'include_input': 'true 또는 false여야 합니다.'})
     chat = chats.get(principal, chat_id)
     # LIMIT(issue 10): a share link is a write, limited like chats (see the report / README)
+    st = storage.store()
+    if len(chat.get('shares') or ()) >= st.SHARES_PER_CHAT:
+        raise _too_many()
     share = {'id': new_share_id(), 'entry': new_id(), 'chat_id': chat['chat_id'], 'include_input': include,
              'created_at': now_iso(), 'card': _card(chat, include)}
     try:
-        storage.store().put_share(principal.user_id, share)
-    except storage.ConditionFailed:
+        st.put_share(principal.user_id, share)
+    except storage.ConditionFailed as exc:
+        if (exc.detail or [None] * 3)[2] == 'ConditionalCheckFailed' and st.get_chat(principal.user_id, chat_id):
+            raise _too_many()  # links made in parallel filled it up
         raise NotFound('대화를 찾을 수 없습니다.')  # the chat (or the account) was deleted meanwhile
     return shape(share)
+
+
+def _too_many() -> Conflict:
+    return Conflict('이 카드의 공유 링크가 %d개로 가득 찼습니다. 쓰지 않는 링크를 취소해 주세요.'
+                    % storage.Store.SHARES_PER_CHAT)
 
 
 def shape(share: Dict[str, Any]) -> Dict[str, Any]:
@@ -56,12 +66,13 @@ def shape(share: Dict[str, Any]) -> Dict[str, Any]:
             'card': {'scene': card.get('scene'), 'speaker': card.get('speaker'), 'quote': card['quote']}}
 
 
-def page(principal: Principal, req: PageRequest) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+def page(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
     st, uid = storage.store(), principal.user_id
-    entries, next_after = fetch_page(req, lambda limit, after: st.list_shares(uid, limit, after),
-                                     lambda n: st.skip_shares(uid, n))
-    found = st.get_shares(e['share_id'] for e in entries)
-    return [shape(found[e['share_id']]) for e in entries if e['share_id'] in found], next_after, st.share_count(uid)
+    count = lambda: st.share_count(uid)  # noqa: E731
+    got = fetch_page(req, st.shares_of(uid), count)
+    found = st.get_shares(e['share_id'] for e in got.items)
+    results = [shape(found[e['share_id']]) for e in got.items if e['share_id'] in found]
+    return got, results, got.count if got.count is not None else count()
 
 
 def revoke(principal: Principal, share_id: str) -> None:

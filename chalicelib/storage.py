@@ -80,6 +80,44 @@ def _cancel_reasons(exc: ClientError) -> List[str]:
     return [r.get('Code', 'None') for r in exc.response.get('CancellationReasons', [])]
 
 
+class Partition:
+    """One partition of a table in sort-key order (ids are time-ordered: descending is newest
+    first): what pagination reads of a collection. Every read is a Query by key."""
+
+    def __init__(self, table, key_name: str, key_value: str, sort_name: str):
+        self.table, self.key_name, self.key_value, self.sort_name = table, key_name, key_value, sort_name
+
+    def key_of(self, item: Dict[str, Any]) -> str:
+        return item[self.sort_name]
+
+    def _query(self, limit: int, start: Optional[str], newest_first: bool, **extra) -> Iterable[Dict[str, Any]]:
+        kwargs = dict(extra, KeyConditionExpression=Key(self.key_name).eq(self.key_value),
+                      ScanIndexForward=not newest_first, Limit=limit)
+        if start is not None:
+            kwargs['ExclusiveStartKey'] = {self.key_name: self.key_value, self.sort_name: start}
+        seen = 0
+        while seen < limit:  # more than one call only when a call hits DynamoDB's 1 MB page
+            resp = self.table.query(**kwargs)
+            seen += len(resp['Items'])
+            yield from resp['Items']
+            if 'LastEvaluatedKey' not in resp:
+                return
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+            kwargs['Limit'] = limit - seen
+
+    def page(self, limit: int, start: Optional[str] = None, newest_first: bool = True) -> List[Dict[str, Any]]:
+        """Up to `limit` items following sort key `start` (exclusive), in that order."""
+        return [_plain(i) for i in self._query(limit, start, newest_first)]
+
+    def skip(self, n: int, newest_first: bool = True) -> Optional[str]:
+        """Sort key of the n-th item in that order (keys only), or None if there are fewer."""
+        last, seen = None, 0
+        for item in self._query(n, None, newest_first, ProjectionExpression='#s',
+                                ExpressionAttributeNames={'#s': self.sort_name}):
+            last, seen = item[self.sort_name], seen + 1
+        return last if seen >= n else None
+
+
 class Store:
     def __init__(self, cfg: settings.Settings):
         self.cfg = cfg
@@ -165,41 +203,6 @@ class Store:
                 return
             kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
 
-    def _query_page(self, table, key_name: str, key_value: str, sort_name: str, limit: int,
-                    after: Optional[str]) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-        """Newest-first page of `limit` items after `after`; second value continues, or None."""
-        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value), 'ScanIndexForward': False,
-                  'Limit': limit + 1}
-        if after:
-            kwargs['ExclusiveStartKey'] = {key_name: key_value, sort_name: after}
-        items: List[Dict[str, Any]] = []
-        while len(items) <= limit:
-            resp = table.query(**kwargs)
-            items.extend(resp['Items'])
-            if 'LastEvaluatedKey' not in resp:
-                break
-            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
-            kwargs['Limit'] = limit + 1 - len(items)
-        more = len(items) > limit
-        items = items[:limit]
-        return [_plain(i) for i in items], (items[-1][sort_name] if more else None)
-
-    def _skip(self, table, key_name: str, key_value: str, sort_name: str, n: int) -> Optional[str]:
-        """Sort key of the n-th newest item (keys only), or None if there are fewer."""
-        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value), 'ScanIndexForward': False,
-                  'ProjectionExpression': '#s', 'ExpressionAttributeNames': {'#s': sort_name}, 'Limit': n}
-        seen, last = 0, None
-        while seen < n:
-            resp = table.query(**kwargs)
-            seen += len(resp['Items'])
-            if resp['Items']:
-                last = resp['Items'][-1][sort_name]
-            if 'LastEvaluatedKey' not in resp:
-                break
-            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
-            kwargs['Limit'] = n - seen
-        return last if seen >= n else None
-
     # -- users ------------------------------------------------------------------------------
     def create_user(self, user: Dict[str, Any]) -> None:
         t = self.cfg.users_table
@@ -217,18 +220,27 @@ class Store:
         item = self.users.get_item(Key={'pk': 'USER#' + user_id}, ConsistentRead=True).get('Item')
         return _plain(item) if item else None
 
-    def get_users(self, user_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
-        ids = sorted(set(user_ids))
-        found: Dict[str, Dict[str, Any]] = {}
-        for start in range(0, len(ids), 100):
-            keys = [{'pk': 'USER#' + i} for i in ids[start:start + 100]]
-            request = {self.cfg.users_table: {'Keys': keys}}
+    def _batch_get(self, keys: Dict[str, List[Dict[str, str]]]) -> Dict[str, List[Dict[str, Any]]]:
+        """Items by key from one or more tables (strongly consistent), in as few calls as
+        BatchGetItem's 100 keys allow; what a table lacks is simply not returned."""
+        found: Dict[str, List[Dict[str, Any]]] = {table: [] for table in keys}
+        pending = [(table, k) for table, ks in keys.items() for k in ks]
+        for start in range(0, len(pending), 100):
+            request: Dict[str, Any] = {}
+            for table, k in pending[start:start + 100]:
+                request.setdefault(table, {'Keys': [], 'ConsistentRead': True})['Keys'].append(k)
             while request:
                 resp = self.db.batch_get_item(RequestItems=request)
-                for item in resp['Responses'].get(self.cfg.users_table, []):
-                    found[item['id']] = _plain(item)
+                for table, items in resp['Responses'].items():
+                    found[table].extend(_plain(i) for i in items)
                 request = resp.get('UnprocessedKeys') or None
         return found
+
+    def get_users(self, user_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        return {u['id']: u for u in self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in ids]})[self.cfg.users_table]}
 
     def user_id_for_email(self, email: str) -> Optional[str]:
         item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
@@ -279,6 +291,23 @@ class Store:
         """End every session of the user, but `keep` (a session id) if given."""
         self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk',
                           skip='SESSION#' + keep if keep else None)
+
+    def _session_keys(self, user_id: str) -> List[Dict[str, str]]:
+        return [{'pk': i['pk'], 'sk': i['sk']} for i in self._query_all(
+            self.auth, KeyConditionExpression=Key('pk').eq('USER#' + user_id), ConsistentRead=True,
+            ProjectionExpression='pk, sk')]
+
+    def update_user_ending_sessions(self, user_id: str, fields: Dict[str, Any], keep: str) -> None:
+        """Change the account and end its other sessions (all but session id `keep`): one
+        Query for the sessions, one transaction (more only past 99 sessions)."""
+        doomed = [k for k in self._session_keys(user_id) if k['sk'] != 'SESSION#' + keep]
+        update = {'Update': dict(_set_expression(fields), TableName=self.cfg.users_table,
+                                 Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)')}
+        self._transact([update] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}} for k in doomed[:99]])
+        if doomed[99:]:
+            with self.auth.batch_writer() as batch:
+                for k in doomed[99:]:
+                    batch.delete_item(Key=k)
 
     def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str, skip: Optional[str] = None) -> None:
         items = self._query_all(table, KeyConditionExpression=Key(key_name).eq(key_value), ConsistentRead=True,
@@ -366,11 +395,8 @@ class Store:
         item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}, ConsistentRead=consistent).get('Item')
         return _plain(item) if item else None
 
-    def list_chats(self, user_id: str, limit: int, after: Optional[str]):
-        return self._query_page(self.chats, 'user_id', user_id, 'chat_id', limit, after)
-
-    def skip_chats(self, user_id: str, n: int) -> Optional[str]:
-        return self._skip(self.chats, 'user_id', user_id, 'chat_id', n)
+    def chats_of(self, user_id: str) -> Partition:
+        return Partition(self.chats, 'user_id', user_id, 'chat_id')
 
     def chat_count(self, user_id: str) -> int:
         user = self.get_user(user_id)
@@ -385,26 +411,29 @@ class Store:
             cond = either if cond is None else cond & either
         return cond
 
-    def search_chats(self, user_id: str, words: List[str], limit: int, after: Optional[str],
-                     read_budget: int) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-        """Newest-first matches within one user's partition, reading at most `read_budget` chats.
+    def search_chats(self, user_id: str, words: List[str], limit: int, start: Optional[str],
+                     read_budget: int, newest_first: bool = True) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+        """Up to `limit` matches following `start` in that order, within one user's partition,
+        reading at most `read_budget` chats.
 
-        A page ends when it is full or the budget is spent; the second value continues after
-        the last chat read (the page may then hold fewer than `limit`, even none), or is None
-        at the end of the history.
+        The second value is where to go on from: after the page's last match when there are
+        more, after the last chat read when the budget ran out (the page may then be short,
+        even empty), None at that end of the history.
         """
-        kwargs = {'KeyConditionExpression': Key('user_id').eq(user_id), 'ScanIndexForward': False,
+        kwargs = {'KeyConditionExpression': Key('user_id').eq(user_id), 'ScanIndexForward': not newest_first,
                   'FilterExpression': self._search_filter(words)}
-        if after:
-            kwargs['ExclusiveStartKey'] = {'user_id': user_id, 'chat_id': after}
+        if start:
+            kwargs['ExclusiveStartKey'] = {'user_id': user_id, 'chat_id': start}
         items: List[Dict[str, Any]] = []
-        read, chunk = 0, max(20, limit * 4)
+        # A first small read fills most pages; the rest of the budget, if needed, in one more
+        # call (DynamoDB's 1 MB page may still cut a call in two).
+        read, chunk = 0, min(read_budget, max(100, limit * 10))
         while True:
             kwargs['Limit'] = min(chunk, read_budget - read)
             resp = self.chats.query(**kwargs)
             read += resp['ScannedCount']
             items.extend(resp['Items'])
-            if len(items) > limit:  # a full page and proof of more: continue after its last item
+            if len(items) > limit:  # a full page and proof of more: go on after its last item
                 return [_plain(i) for i in items[:limit]], items[limit - 1]['chat_id']
             last = resp.get('LastEvaluatedKey')
             if last is None:
@@ -412,7 +441,7 @@ class Store:
             if read >= read_budget:
                 return [_plain(i) for i in items], last['chat_id']
             kwargs['ExclusiveStartKey'] = last
-            chunk *= 2
+            chunk = read_budget
 
     def skip_search(self, user_id: str, words: List[str], n: int) -> Optional[str]:
         """chat_id of the n-th newest match, or None if there are fewer (reads until found)."""
@@ -426,12 +455,15 @@ class Store:
         return None
 
     @staticmethod
-    def _unchanged_rating(chat: Dict[str, Any], values: Dict[str, Any], tag: str = '') -> str:
-        """A condition that the chat still exists with the rating it was read with."""
+    def _unchanged(chat: Dict[str, Any], values: Dict[str, Any], tag: str = '') -> str:
+        """A condition that the chat still exists with the rating and share links it was read with."""
         values[':r' + tag] = int(chat.get('rating', 0))
-        if values[':r' + tag] == 0:
-            return 'attribute_exists(chat_id) AND (attribute_not_exists(rating) OR rating = :r%s)' % tag
-        return 'rating = :r' + tag
+        values[':v' + tag] = int(chat.get('share_v', 0))
+        rating = ('(attribute_not_exists(rating) OR rating = :r{0})' if values[':r' + tag] == 0
+                  else 'rating = :r{0}')
+        shares = ('(attribute_not_exists(share_v) OR share_v = :v{0})' if values[':v' + tag] == 0
+                  else 'share_v = :v{0}')
+        return ('attribute_exists(chat_id) AND ' + rating + ' AND ' + shares).format(tag)
 
     def rate_chat(self, user_id: str, chat_id: str, value: int) -> Optional[Dict[str, Any]]:
         """Set the chat's rating and move the line's 👍/👎 counts with it, atomically.
@@ -439,6 +471,7 @@ class Store:
         Conditioned on the rating read a moment before, so parallel changes each move the
         counts by exactly what they changed; None if the chat does not exist.
         """
+        key = {'user_id': user_id, 'chat_id': chat_id}
         for _ in range(30):
             chat = self.get_chat(user_id, chat_id, consistent=True)
             if chat is None:
@@ -446,11 +479,11 @@ class Store:
             old = int(chat.get('rating', 0))
             if old == value:
                 return chat
-            values = {':v': value}
-            cond = self._unchanged_rating(chat, values)
-            ops = [{'Update': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': chat_id},
-                               'ConditionExpression': cond, 'UpdateExpression': 'SET rating = :v',
-                               'ExpressionAttributeValues': values}}]
+            values = {':new': value, ':old': old}
+            cond = 'attribute_exists(chat_id) AND ' + (
+                '(attribute_not_exists(rating) OR rating = :old)' if old == 0 else 'rating = :old')
+            ops = [{'Update': {'TableName': self.cfg.chats_table, 'Key': key, 'ConditionExpression': cond,
+                               'UpdateExpression': 'SET rating = :new', 'ExpressionAttributeValues': values}}]
             line_id = chat['reply'].get('line_id')
             if line_id:
                 ops.append(self._rating_op(line_id, (value == 1) - (old == 1), (value == -1) - (old == -1)))
@@ -461,67 +494,88 @@ class Store:
                 time.sleep(random.uniform(0, 0.01))  # changed meanwhile: read again
         raise ServiceUnavailable('이 답변의 평가가 너무 자주 바뀌고 있습니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
 
+    @staticmethod
+    def _ops_for(chat: Dict[str, Any]) -> int:
+        """Transaction items deleting this chat takes: itself, its line's counts, two per link."""
+        return 2 + 2 * len(chat.get('shares') or ())
+
     def _delete_chats_ops(self, user_id: str, chats: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """Delete these chats as read (a rating changed meanwhile fails the transaction), take
-        them off the chat counter and their ratings off their lines' counts."""
-        ops, up, down = [], Counter(), Counter()
+        """Delete these chats as read (a rating or link changed meanwhile fails the whole
+        transaction), with their share links; take them off the account's counters and their
+        ratings off their lines' counts. The account update sits at index len(chats)."""
+        ops, links, up, down = [], [], Counter(), Counter()
         for i, chat in enumerate(chats):
             values: Dict[str, Any] = {}
-            cond = self._unchanged_rating(chat, values, str(i))
             ops.append({'Delete': {'TableName': self.cfg.chats_table,
                                    'Key': {'user_id': user_id, 'chat_id': chat['chat_id']},
-                                   'ConditionExpression': cond, 'ExpressionAttributeValues': values}})
+                                   'ConditionExpression': self._unchanged(chat, values, str(i)),
+                                   'ExpressionAttributeValues': values}})
             line_id, rating = (chat.get('reply') or {}).get('line_id'), int(chat.get('rating', 0))
             if line_id and rating:
                 up[line_id] += rating == 1
                 down[line_id] += rating == -1
-        ops.append(self._user_counter(user_id, 'chat_count', -len(chats)))  # at index len(chats)
+            for pair in sorted(chat.get('shares') or ()):
+                entry, share_id = pair.split('|', 1)
+                links += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}}},
+                          {'Delete': {'TableName': self.cfg.quotes_table,
+                                      'Key': {'pk': 'USER#%s#SHARES' % user_id, 'sk': entry}}}]
+        ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                               'ConditionExpression': 'attribute_exists(pk)',
+                               'UpdateExpression': 'ADD chat_count :c, share_count :s',
+                               'ExpressionAttributeValues': {':c': -len(chats), ':s': -(len(links) // 2)}}})
         ops += [self._rating_op(line_id, -up[line_id], -down[line_id]) for line_id in sorted(set(up) | set(down))]
-        return ops
+        return ops + links
 
     def delete_chat(self, user_id: str, chat_id: str) -> bool:
-        """Delete one chat, its rating from its line's counts, and its share links; False if absent."""
+        """Delete one chat, its rating from its line's counts and its share links; False if absent."""
         for _ in range(30):
             chat = self.get_chat(user_id, chat_id, consistent=True)
             if chat is None:
                 return False
             try:
                 self._transact(self._delete_chats_ops(user_id, [chat]))
-                break
+                return True
             except ConditionFailed as exc:
                 if _account_gone(exc, 1):
                     return False
-                continue  # re-rated meanwhile: read again
-        else:
-            raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
-        self.delete_shares_of(user_id, {chat_id})
-        return True
+                # re-rated or shared meanwhile: read again
+        raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
 
-    # 2 ops per chat at most (its delete, its line's rating) plus the chat counter: within 100.
     DELETE_BATCH = 49
+    TRANSACTION_MAX = 100
 
     def delete_chats(self, user_id: str) -> int:
         """Delete every chat of the user, keeping the counters exact under concurrent changes.
 
-        Each transaction deletes a batch of chats that must still be as read and subtracts
-        exactly them; if another request changed one first, the batch is read again. Their
-        share links go afterwards (a new link needs its chat, so none can slip in).
+        Each transaction deletes chats that must still be as read, with their share links, and
+        subtracts exactly them; if another request changed one first, the batch is read again.
         """
-        deleted: set = set()
+        deleted = 0
         while True:
             resp = self.chats.query(KeyConditionExpression=Key('user_id').eq(user_id), ConsistentRead=True,
-                                    ProjectionExpression='chat_id, rating, reply.line_id', Limit=self.DELETE_BATCH)
-            if not resp['Items']:
-                break
+                                    ProjectionExpression='chat_id, rating, reply.line_id, shares, share_v',
+                                    Limit=self.DELETE_BATCH)
+            batch = [_plain(i) for i in resp['Items']]
+            if not batch:
+                return deleted
+            groups, group, size = [], [], 1  # the account update
+            for chat in batch:  # as many chats a transaction as fit in its 100 items
+                if group and size + self._ops_for(chat) > self.TRANSACTION_MAX:
+                    groups.append(group)
+                    group, size = [], 1
+                group.append(chat)
+                size += self._ops_for(chat)
+            groups.append(group)
             try:
-                self._transact(self._delete_chats_ops(user_id, [_plain(i) for i in resp['Items']]))
-                deleted.update(i['chat_id'] for i in resp['Items'])
+                for group in groups:
+                    self._transact(self._delete_chats_ops(user_id, group))
+                    deleted += len(group)
             except ConditionFailed as exc:
-                if _account_gone(exc, len(resp['Items'])):
-                    break
-                continue  # someone deleted or re-rated some of these meanwhile: read again
-        self.delete_shares_of(user_id, deleted)
-        return len(deleted)
+                if _account_gone(exc, len(group)):
+                    return deleted
+                continue  # someone deleted, re-rated or shared some of these meanwhile: read again
+            if 'LastEvaluatedKey' not in resp:  # that was all of them
+                return deleted
 
     # -- per-line stats ---------------------------------------------------------------------
     def line_stats(self) -> Dict[str, Dict[str, int]]:
@@ -529,71 +583,58 @@ class Store:
         return {i['sk']: {k: max(0, int(i.get(k, 0))) for k in ('given', 'up', 'down')}
                 for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(STATS))}
 
-    def times_given(self, user_id: str, line_ids: Iterable[str]) -> Dict[str, int]:
-        items = self._batch_get(self.cfg.quotes_table,
-                                [{'pk': 'USER#%s#LINES' % user_id, 'sk': i} for i in sorted(set(line_ids))])
-        return {i['sk']: int(i.get('given', 0)) for i in items}
-
-    def _batch_get(self, table_name: str, keys: List[Dict[str, str]]) -> List[Dict[str, Any]]:
-        found: List[Dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            request = {table_name: {'Keys': keys[start:start + 100]}}
-            while request:
-                resp = self.db.batch_get_item(RequestItems=request)
-                found.extend(_plain(i) for i in resp['Responses'].get(table_name, []))
-                request = resp.get('UnprocessedKeys') or None
-        return found
-
     # -- bookmarks ("my lines") -------------------------------------------------------------
-    def put_bookmark(self, user_id: str, bookmark: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
-        """Keep a line once: (the bookmark, True) if new, (the one already there, False) if not.
+    # The user's per-line item ("USER#<id>#LINES"/<line id>: times given, and the bookmark's id
+    # and time once kept) guards against keeping a line twice; the list item holds the line as kept.
+    def _line_item(self, user_id: str, line_id: str) -> Dict[str, Any]:
+        return self.quotes.get_item(Key={'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
+                                    ConsistentRead=True).get('Item') or {}
 
-        The user's per-line item is the guard: it takes the bookmark's id only if it has none.
-        ConditionFailed (reason on the account) if the account is gone.
+    @staticmethod
+    def _kept(line_item: Dict[str, Any], line_id: str) -> Optional[Dict[str, Any]]:
+        if 'bookmark' not in line_item:
+            return None
+        return {'id': line_item['bookmark'], 'line_id': line_id, 'created_at': line_item['bookmarked_at']}
+
+    def put_bookmark(self, user_id: str, bookmark: Dict[str, Any]) -> Tuple[Dict[str, Any], bool, int]:
+        """Keep a line once: (the bookmark, whether it is new, times the line was given).
+
+        ConditionFailed (on the account) if the account is gone.
         """
-        t, lines = self.cfg.quotes_table, 'USER#%s#LINES' % user_id
+        t, line_id = self.cfg.quotes_table, bookmark['line_id']
         while True:
+            item = self._line_item(user_id, line_id)
+            kept = self._kept(item, line_id)
+            if kept is not None:
+                return kept, False, int(item.get('given', 0))
             try:
                 self._transact([
-                    {'Update': {'TableName': t, 'Key': {'pk': lines, 'sk': bookmark['line_id']},
+                    {'Update': {'TableName': t, 'Key': {'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
                                 'ConditionExpression': 'attribute_not_exists(bookmark)',
-                                'UpdateExpression': 'SET bookmark = :b',
-                                'ExpressionAttributeValues': {':b': bookmark['id']}}},
+                                'UpdateExpression': 'SET bookmark = :b, bookmarked_at = :t',
+                                'ExpressionAttributeValues': {':b': bookmark['id'], ':t': bookmark['created_at']}}},
                     {'Put': {'TableName': t, 'Item': dict(bookmark, pk='USER#%s#BOOKMARKS' % user_id, sk=bookmark['id'])}},
                     self._user_counter(user_id, 'bookmark_count', 1),
                 ])
-                return bookmark, True
+                return bookmark, True, int(item.get('given', 0))
             except ConditionFailed as exc:
                 if exc.detail and exc.detail[0] != 'ConditionalCheckFailed':
                     raise  # the account is gone
-            existing = self.get_bookmark(user_id, bookmark['line_id'])
-            if existing is not None:
-                return existing, False
-            # removed between the two: try again
-
-    def get_bookmark(self, user_id: str, line_id: str) -> Optional[Dict[str, Any]]:
-        guard = self.quotes.get_item(Key={'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
-                                     ConsistentRead=True).get('Item')
-        if not guard or 'bookmark' not in guard:
-            return None
-        item = self.quotes.get_item(Key={'pk': 'USER#%s#BOOKMARKS' % user_id, 'sk': guard['bookmark']},
-                                    ConsistentRead=True).get('Item')
-        return _plain(item) if item else None
+                # kept by a parallel request a moment ago: read it
 
     def delete_bookmark(self, user_id: str, line_id: str) -> bool:
         """Remove the line from the user's list; False if it was not there."""
         t = self.cfg.quotes_table
         for _ in range(10):
-            guard = self.quotes.get_item(Key={'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
-                                         ConsistentRead=True).get('Item')
-            if not guard or 'bookmark' not in guard:
+            kept = self._kept(self._line_item(user_id, line_id), line_id)
+            if kept is None:
                 return False
             try:
                 self._transact([
                     {'Update': {'TableName': t, 'Key': {'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
-                                'ConditionExpression': 'bookmark = :b', 'UpdateExpression': 'REMOVE bookmark',
-                                'ExpressionAttributeValues': {':b': guard['bookmark']}}},
-                    {'Delete': {'TableName': t, 'Key': {'pk': 'USER#%s#BOOKMARKS' % user_id, 'sk': guard['bookmark']}}},
+                                'ConditionExpression': 'bookmark = :b', 'UpdateExpression': 'REMOVE bookmark, bookmarked_at',
+                                'ExpressionAttributeValues': {':b': kept['id']}}},
+                    {'Delete': {'TableName': t, 'Key': {'pk': 'USER#%s#BOOKMARKS' % user_id, 'sk': kept['id']}}},
                     self._user_counter(user_id, 'bookmark_count', -1),
                 ])
                 return True
@@ -601,16 +642,13 @@ class Store:
                 continue  # removed (or removed and kept again) meanwhile: read again
         return False
 
-    def list_bookmarks(self, user_id: str, limit: int, after: Optional[str]):
-        return self._query_page(self.quotes, 'pk', 'USER#%s#BOOKMARKS' % user_id, 'sk', limit, after)
+    def bookmarks_of(self, user_id: str) -> Partition:
+        return Partition(self.quotes, 'pk', 'USER#%s#BOOKMARKS' % user_id, 'sk')
 
-    def skip_bookmarks(self, user_id: str, n: int) -> Optional[str]:
-        return self._skip(self.quotes, 'pk', 'USER#%s#BOOKMARKS' % user_id, 'sk', n)
-
-    def all_bookmarks(self, user_id: str) -> List[Dict[str, Any]]:
-        """Newest first (an export; bounded by the corpus's size)."""
-        return [_plain(i) for i in self._query_all(self.quotes, ScanIndexForward=False,
-                                                   KeyConditionExpression=Key('pk').eq('USER#%s#BOOKMARKS' % user_id))]
+    def times_given(self, user_id: str, line_ids: Iterable[str]) -> Dict[str, int]:
+        t = self.cfg.quotes_table
+        items = self._batch_get({t: [{'pk': 'USER#%s#LINES' % user_id, 'sk': i} for i in sorted(set(line_ids))]})[t]
+        return {i['sk']: int(i.get('given', 0)) for i in items}
 
     def _user_count(self, user_id: str, name: str) -> int:
         user = self.get_user(user_id)
@@ -620,17 +658,26 @@ class Store:
         return self._user_count(user_id, 'bookmark_count')
 
     # -- share links ------------------------------------------------------------------------
+    # The chat lists its links ("shares": "<entry id>|<share id>" strings, "share_v" counting
+    # changes), so deleting it deletes them in the same transaction, conditioned on that list
+    # being unchanged: a link made in between fails the delete, which then reads again.
+    SHARES_PER_CHAT = 10
+
     def put_share(self, user_id: str, share: Dict[str, Any]) -> None:
-        """A public card and the owner's list entry, atomically; ConditionFailed if the chat or
-        the account is gone (so a deleted chat can never gain a link)."""
+        """A public card and the owner's list entry, atomically. ConditionFailed if the chat
+        is gone or has SHARES_PER_CHAT links already (reason at index 2), or the account is gone."""
         t = self.cfg.quotes_table
         self._transact([
             {'Put': {'TableName': t, 'Item': dict(share, pk='SHARE#' + share['id'], sk=SHARE_SK, user_id=user_id),
                      'ConditionExpression': 'attribute_not_exists(pk)'}},
             {'Put': {'TableName': t, 'Item': {'pk': 'USER#%s#SHARES' % user_id, 'sk': share['entry'],
                                               'share_id': share['id'], 'chat_id': share['chat_id']}}},
-            {'ConditionCheck': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': share['chat_id']},
-                                'ConditionExpression': 'attribute_exists(chat_id)'}},
+            {'Update': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': share['chat_id']},
+                        'ConditionExpression': 'attribute_exists(chat_id) AND '
+                                               '(attribute_not_exists(shares) OR size(shares) < :max)',
+                        'UpdateExpression': 'ADD shares :link, share_v :one',
+                        'ExpressionAttributeValues': {':link': {'%s|%s' % (share['entry'], share['id'])},
+                                                      ':one': 1, ':max': self.SHARES_PER_CHAT}}},
             self._user_counter(user_id, 'share_count', 1),
         ])
 
@@ -640,12 +687,13 @@ class Store:
         return _plain(item) if item else None
 
     def get_shares(self, share_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
-        items = self._batch_get(self.cfg.quotes_table, [{'pk': 'SHARE#' + i, 'sk': SHARE_SK} for i in sorted(set(share_ids))])
+        t = self.cfg.quotes_table
+        items = self._batch_get({t: [{'pk': 'SHARE#' + i, 'sk': SHARE_SK} for i in sorted(set(share_ids))]})[t]
         return {i['id']: i for i in items}
 
     def delete_share(self, user_id: str, share_id: str) -> bool:
         """Revoke one of the user's links; False if it is not theirs or already gone."""
-        share = self.quotes.get_item(Key={'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}, ConsistentRead=True).get('Item')
+        share = self.get_share(share_id)
         if not share or share.get('user_id') != user_id:
             return False
         t = self.cfg.quotes_table
@@ -654,32 +702,25 @@ class Store:
                 {'Delete': {'TableName': t, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK},
                             'ConditionExpression': 'attribute_exists(pk)'}},
                 {'Delete': {'TableName': t, 'Key': {'pk': 'USER#%s#SHARES' % user_id, 'sk': share['entry']}}},
+                {'Update': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': share['chat_id']},
+                            'ConditionExpression': 'attribute_exists(chat_id)',
+                            'UpdateExpression': 'DELETE shares :link ADD share_v :one',
+                            'ExpressionAttributeValues': {':link': {'%s|%s' % (share['entry'], share_id)}, ':one': 1}}},
                 self._user_counter(user_id, 'share_count', -1),
             ])
         except ConditionFailed:
-            return False  # revoked by a parallel request
+            return False  # revoked, or its chat deleted, by a parallel request
         return True
 
-    def delete_shares_of(self, user_id: str, chat_ids: set) -> None:
-        """Revoke the user's links to these chats (read from their list, strongly consistent)."""
-        if not chat_ids:
-            return
-        for entry in list(self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq('USER#%s#SHARES' % user_id),
-                                          ConsistentRead=True)):
-            if entry['chat_id'] in chat_ids:
-                self.delete_share(user_id, entry['share_id'])
-
-    def list_shares(self, user_id: str, limit: int, after: Optional[str]):
-        return self._query_page(self.quotes, 'pk', 'USER#%s#SHARES' % user_id, 'sk', limit, after)
-
-    def skip_shares(self, user_id: str, n: int) -> Optional[str]:
-        return self._skip(self.quotes, 'pk', 'USER#%s#SHARES' % user_id, 'sk', n)
+    def shares_of(self, user_id: str) -> Partition:
+        return Partition(self.quotes, 'pk', 'USER#%s#SHARES' % user_id, 'sk')
 
     def share_count(self, user_id: str) -> int:
         return self._user_count(user_id, 'share_count')
 
     def delete_kept(self, user_id: str) -> None:
-        """On account deletion: every share link, bookmark and per-line count of the user."""
+        """On account deletion, after its chats (which took their links): any link left,
+        every bookmark and per-line count of the user."""
         for entry in list(self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq('USER#%s#SHARES' % user_id),
                                           ConsistentRead=True)):
             self.quotes.delete_item(Key={'pk': 'SHARE#' + entry['share_id'], 'sk': SHARE_SK})
@@ -711,14 +752,33 @@ class Store:
         item = self.quotes.get_item(Key={'pk': BOARD, 'sk': quote_id}, ConsistentRead=True).get('Item')
         return _plain(item) if item else None
 
-    def list_proposals(self, limit: int, after: Optional[str]):
-        return self._query_page(self.quotes, 'pk', BOARD, 'sk', limit, after)
-
-    def skip_proposals(self, n: int) -> Optional[str]:
-        return self._skip(self.quotes, 'pk', BOARD, 'sk', n)
+    def proposals(self) -> Partition:
+        return Partition(self.quotes, 'pk', BOARD, 'sk')
 
     def proposal_count(self) -> int:
         return self._counter('board')
+
+    def users_and_board_count(self, user_ids: Iterable[str]) -> Tuple[Dict[str, Dict[str, Any]], int]:
+        """Those accounts and the board's proposal count, in one BatchGetItem."""
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in sorted(set(user_ids))],
+                                 self.cfg.quotes_table: [{'pk': META, 'sk': 'board'}]})
+        counter = found[self.cfg.quotes_table]
+        return ({u['id']: u for u in found[self.cfg.users_table]},
+                max(0, int(counter[0]['value'])) if counter else 0)
+
+    def user_and_proposal(self, user_id: str, quote_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        """An account and a proposal, in one BatchGetItem."""
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
+                                 self.cfg.quotes_table: [{'pk': BOARD, 'sk': quote_id}]})
+        users, quotes = found[self.cfg.users_table], found[self.cfg.quotes_table]
+        return (users[0] if users else None), (quotes[0] if quotes else None)
+
+    def put_proposals_bulk(self, proposals: List[Dict[str, Any]]) -> None:
+        """Seed many proposals at once (benchmarks, migrations): batch writes, then one counter update."""
+        with self.quotes.batch_writer() as batch:
+            for q in proposals:
+                batch.put_item(Item=dict(q, pk=BOARD, sk=q['id'], owner=q['user_id']))
+        self.client.transact_write_items(TransactItems=[self._counter_update('board', len(proposals))])
 
     def proposal_ids_of(self, user_id: str) -> List[str]:
         return [i['sk'] for i in self._query_all(self.quotes, IndexName='by_owner',

@@ -308,9 +308,16 @@ export function link(resource, desc) {
   return links.find((l) => l && l.desc === desc) || null;
 }
 
-function pageQuery(page, perPage) {
-  return `?per-page=${perPage}&page=${page}`;
+/** `?per-page=…&page=…[&cursor=…]` for a page given as {page, cursor} (or a bare number). */
+function pageQuery(at, perPage) {
+  const { page = 1, cursor = null } = typeof at === 'object' && at ? at : { page: at };
+  const params = new URLSearchParams({ 'per-page': String(perPage), page: String(page) });
+  if (cursor) params.set('cursor', cursor);
+  return `?${params}`;
 }
+
+const pageRequest = (path, at, perPage) =>
+  request('GET', typeof at === 'string' ? at : path + pageQuery(at, perPage));
 
 // -- the API, by resource ---------------------------------------------------------------------
 export const accounts = {
@@ -362,9 +369,8 @@ export const chat = {
   /** The line for `input`; `exclude` lists line ids already shown for it ("another line"). */
   ask: (input, exclude = []) =>
     request('POST', '/chat/api', { body: exclude.length ? { input, exclude } : { input } }),
-  /** A page of history by number, or by following a `next`/`previous` link. */
-  history: (pageOrLink, perPage = 5) =>
-    request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/chat/model' + pageQuery(pageOrLink, perPage)),
+  /** A page of history: {page, cursor} as the API's links name it, or a link to follow. */
+  history: (at, perPage = 5) => pageRequest('/chat/model', at, perPage),
   /** Chats whose input or line contains the words; follow `next` (a link) for more. */
   search: (q, nextHref = null, perPage = 10) =>
     request('GET', nextHref || `/chat/model?q=${encodeURIComponent(q)}&per-page=${perPage}`),
@@ -403,26 +409,22 @@ export const chat = {
 };
 
 export const keep = {
-  bookmarks: (pageOrLink, perPage = 5) =>
-    request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/chat/bookmarks' + pageQuery(pageOrLink, perPage)),
+  bookmarks: (at, perPage = 5) => pageRequest('/chat/bookmarks', at, perPage),
   bookmark: (lineId) => request('PUT', '/chat/bookmarks/' + encodeURIComponent(lineId)),
   unbookmark: (lineId) => request('DELETE', '/chat/bookmarks/' + encodeURIComponent(lineId)),
-  shares: (pageOrLink, perPage = 5) =>
-    request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/chat/shares' + pageQuery(pageOrLink, perPage)),
+  shares: (at, perPage = 5) => pageRequest('/chat/shares', at, perPage),
   revoke: (shareId) => request('DELETE', '/chat/shares/' + encodeURIComponent(shareId)),
   /** A shared card, as anyone with the link sees it (no login). */
   shared: (shareId) => request('GET', '/share/' + encodeURIComponent(shareId), { auth: false }),
 };
 
 export const admin = {
-  lineStats: (pageOrLink, perPage = 10, sort = 'down') =>
-    request('GET', typeof pageOrLink === 'string' ? pageOrLink
-      : `/corpus/stats${pageQuery(pageOrLink, perPage)}&sort=${encodeURIComponent(sort)}`),
+  lineStats: (at, perPage = 10, sort = 'down') =>
+    request('GET', typeof at === 'string' ? at : `/corpus/stats${pageQuery(at, perPage)}&sort=${encodeURIComponent(sort)}`),
 };
 
 export const board = {
-  list: (pageOrLink, perPage = 10) =>
-    request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/quote' + pageQuery(pageOrLink, perPage)),
+  list: (at, perPage = 10) => pageRequest('/quote', at, perPage),
   get: (id) => request('GET', '/quote/' + encodeURIComponent(id)),
   create: (fields) => request('POST', '/quote', { body: fields }),
   update: (id, fields) => request('PUT', '/quote/' + encodeURIComponent(id), { body: fields }),
