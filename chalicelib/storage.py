@@ -645,6 +645,11 @@ class Store:
     def bookmarks_of(self, user_id: str) -> Partition:
         return Partition(self.quotes, 'pk', 'USER#%s#BOOKMARKS' % user_id, 'sk')
 
+    def all_bookmarks(self, user_id: str) -> List[Dict[str, Any]]:
+        """Newest first (an export; at most one per corpus line)."""
+        return [_plain(i) for i in self._query_all(self.quotes, ScanIndexForward=False,
+                                                   KeyConditionExpression=Key('pk').eq('USER#%s#BOOKMARKS' % user_id))]
+
     def times_given(self, user_id: str, line_ids: Iterable[str]) -> Dict[str, int]:
         t = self.cfg.quotes_table
         items = self._batch_get({t: [{'pk': 'USER#%s#LINES' % user_id, 'sk': i} for i in sorted(set(line_ids))]})[t]

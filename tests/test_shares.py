@@ -149,3 +149,28 @@ def test_unknown_or_malformed_share_ids_are_404(api, demo, share_id):
     r = api.get('/share/' + share_id)
     assert r.status == 404, r
     assert r.json['Code'] == 'NotFoundError'
+
+
+def test_a_card_holds_at_most_ten_links(api, demo, owner):
+    token = owner['access']
+    chat = ask(api, token)
+    made = [share(api, token, chat['id']).json['id'] for _ in range(10)]
+    r = share(api, token, chat['id'])
+    assert r.status == 409 and '10' in r.json['Message'], r
+    assert api.delete('/chat/shares/' + made[0], token=token).status == 204
+    assert share(api, token, chat['id']).status == 201
+    assert api.get('/chat/shares', token=token).json['count'] == 10
+
+
+def test_deleting_every_chat_takes_every_link_even_many(api, demo, owner):
+    """Chats with ten links each: their deletes span several transactions of at most 100 items."""
+    token = owner['access']
+    links = []
+    for _ in range(6):
+        chat = ask(api, token)
+        links += [share(api, token, chat['id']).json['id'] for _ in range(10)]
+    assert api.get('/chat/shares', token=token).json['count'] == 60
+    assert api.delete('/chat/model', token=token).status == 204
+    assert all(api.get('/share/' + share_id).status == 404 for share_id in links)
+    assert api.get('/chat/shares', token=token).json['count'] == 0
+    assert api.get('/chat/model', token=token).json['count'] == 0
