@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cu
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test bench admin import-quotes deps tools-check browser clean package deploy
+.PHONY: run test bench admin import-quotes deps tools-check browser clean package deploy openapi
 
 run: deps
 	$(PY) tools/dev.py
@@ -18,6 +18,10 @@ test: deps browser
 
 bench: deps
 	$(PY) tools/bench.py
+
+# Rewrites chalicelib/openapi.json from tools/build_openapi.py (after adding or changing a route).
+openapi: $(PY_STAMP)
+	$(PY) tools/build_openapi.py
 
 admin: deps
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com" >&2; exit 2; }

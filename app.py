@@ -3,7 +3,7 @@ import functools
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, chat, links, model, quotes, storage, web
+from chalicelib import auth, chat, links, model, openapi, quotes, storage, web
 from chalicelib.errors import CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, from_dependency, handled
 from chalicelib.pagination import collection, page_request
 
@@ -34,6 +34,8 @@ def http_conventions(event, get_response):
 
 
 def route(path, methods, public=False, errors=CHALICE, **kwargs):
+    """Register `view` at `path`. Every route here must also be in chalicelib/openapi.json
+    (tools/build_openapi.py; tests/test_openapi.py holds them to each other)."""
     def register(view):
         guarded = view if public else _verified(view)
         app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(guarded, errors))
@@ -69,6 +71,11 @@ def health():
         store = 'down'
     body = {'status': 'ok' if store == 'ok' else 'degraded', 'store': {'dynamodb': store}, 'model': model.describe()}
     return Response(body=body, status_code=200 if store == 'ok' else 503)
+
+
+@route('/openapi.json', ['GET'], public=True)
+def openapi_document():
+    return openapi.document(web.base_url(req()))
 
 
 # -- accounts ---------------------------------------------------------------------------------
