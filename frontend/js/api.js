@@ -358,6 +358,10 @@ export const chat = {
   removeAll: () => request('DELETE', '/chat/model'),
 };
 
+export const service = {
+  openapi: () => request('GET', '/openapi.json', { auth: false }),
+};
+
 export const board = {
   list: (pageOrLink, perPage = 10) =>
     request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/quote' + pageQuery(pageOrLink, perPage)),
