@@ -75,6 +75,8 @@ TIMESTAMP = string(format='date-time', description='ISO 8601 with an offset')
 ID = string(1, 64, description='opaque id (time-ordered)')
 SCENE = integer(1, 16, description='episode of 스토브리그 (1..16)')
 EMAIL = string(3, 254, format='email')
+SOURCES = {'type': 'array', 'items': string(1),
+           'description': 'where the line\'s wording, speaker and episode were confirmed'}
 NICKNAME = string(1, 30)
 PASSWORD = string(8, 72, description='8+ characters and at most 72 bytes in UTF-8 (bcrypt\'s limit)')
 
@@ -124,10 +126,15 @@ SCHEMAS: Dict[str, Schema] = {
                          nickname=NICKNAME, password=PASSWORD, current_password=string(1, 1000)),
     'PasswordConfirm': obj(['*'], password=string(1, 1000)),
     # chatbot
-    'ChatRequest': obj(['*'], input=string(1, 1000, description='how the person feels or what happened')),
+    'ChatRequest': obj(['input'], input=string(1, 1000, description='how the person feels or what happened'),
+                       exclude={'type': 'array', 'maxItems': 50, 'items': string(1, 100),
+                                'description': 'line_ids already shown for this input: ask for another line'}),
+    'ChatForm': obj(['*'], 'The original chatbot view\'s form: `input` only.',
+                    input=string(1, 1000, description='how the person feels or what happened')),
     'ChatReply': obj(['id', 'user', 'quote', 'description', 'scene', 'speaker', 'created_at'],
                      id=ID, user=ID, quote=string(1), description=string(1), scene=nullable(SCENE),
-                     speaker=nullable(string(1)), created_at=TIMESTAMP,
+                     speaker=nullable(string(1)), created_at=TIMESTAMP, line_id=nullable(string(1)),
+                     sources=SOURCES,
                      source=nullable({'type': 'string', 'enum': ['openai', 'local', 'client'],
                                       'description': 'what answered; `client` for an exchange saved by POST /chat/model'}),
                      grounded={'type': 'boolean'}),
@@ -135,7 +142,8 @@ SCHEMAS: Dict[str, Schema] = {
                 id=ID, user=ID, content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'),
                 _links=ref('Links')),
     'ChatAnswer': obj(['*'], scene=nullable(SCENE), quote=string(1), description=string(1),
-                      speaker=nullable(string(1)),
+                      speaker=nullable(string(1)), line_id=nullable(string(1, description='the corpus line')),
+                      sources=SOURCES,
                       source={'type': 'string', 'enum': ['openai', 'local']},
                       grounded={'type': 'boolean', 'description': 'false only if the corpus is empty and the model '
                                                                   'answered from its own recollection'},
@@ -221,8 +229,8 @@ QUOTE_ID = param('quote_id', 'path', ID, 'id of a proposal')
 # -- operations --------------------------------------------------------------------------------
 def op(path: str, method: str, summary: str, tag: str, ok: int = 200, answer: Optional[Schema] = None,
        body: Optional[Schema] = None, public: bool = False, errors: Sequence[int] = (),
-       params: Sequence[Dict[str, Any]] = (), description: Optional[str] = None, forms: bool = False,
-       error_schema: str = 'Error', ok_description: str = 'OK') -> Dict[str, Any]:
+       params: Sequence[Dict[str, Any]] = (), description: Optional[str] = None,
+       error_schema: str = 'Error', ok_description: str = 'OK', form: Optional[Schema] = None) -> Dict[str, Any]:
     """One operation. Added for you: 401 if it needs a login, 400 and 415 if it takes a body,
     400 if it takes query parameters, 503 always (an unavailable table)."""
     codes = set(errors) | {503}
@@ -248,9 +256,9 @@ def op(path: str, method: str, summary: str, tag: str, ok: int = 200, answer: Op
         operation['parameters'] = list(params)
     if body is not None:
         content = _json(body)
-        if forms:
-            content['application/x-www-form-urlencoded'] = {'schema': body}
-            content['multipart/form-data'] = {'schema': body}
+        if form is not None:
+            content['application/x-www-form-urlencoded'] = {'schema': form}
+            content['multipart/form-data'] = {'schema': form}
         operation['requestBody'] = {'required': True, 'content': content}
     operation['security'] = [] if public else [{'bearerAuth': []}]
     return {'path': path, 'method': method.lower(), 'operation': operation}
@@ -298,9 +306,10 @@ OPERATIONS: List[Dict[str, Any]] = [
        body=ref('PasswordConfirm'), errors=[404, 429], **NO_CONTENT),
     # chatbot
     op('/chat/api', 'POST', 'Answer with the fitting Stove League line, and save the exchange', 'chat',
-       answer={'oneOf': [ref('ChatAnswer'), ref('LegacyChatAnswer')]}, body=ref('ChatRequest'), forms=True,
-       errors=[429, 502, 504],
-       description='`input` as JSON or as a form field. Model failures: 502 (error or off-format), 503 '
+       answer={'oneOf': [ref('ChatAnswer'), ref('LegacyChatAnswer')]}, body=ref('ChatRequest'),
+       form=ref('ChatForm'), errors=[404, 429, 502, 504],
+       description='`input` as JSON or as a form field. `exclude` asks for another line than those already '
+                   'shown; 404 when every fitting line is excluded. Model failures: 502 (error or off-format), 503 '
                    '(unreachable or rate-limited, with Retry-After), 504 (timeout); nothing is saved then. '
                    'Legacy mode (Origin in LEGACY_ORIGINS): the answer is a JSON string (LegacyChatAnswer) '
                    'and is not saved; the client saves it with POST /chat/model.'),
