@@ -9,6 +9,13 @@ from playwright.sync_api import expect
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+VIEWER_TIMEOUT_MS = 20000  # the viewer is a 1.7 MB script: its first drawing gets more time on a busy machine
+
+
+def drawn(page):
+    expect(page.locator('#api-docs .opblock').first).to_be_visible(timeout=VIEWER_TIMEOUT_MS)
+
+
 def operations():
     with open(os.path.join(ROOT, 'chalicelib', 'openapi.json'), encoding='utf-8') as f:
         doc = json.load(f)
@@ -24,6 +31,7 @@ def test_docs_page_from_the_footer_shows_every_route(page, site, server):
     expect(page.get_by_role('heading', name='API 문서', exact=True)).to_be_visible()
     expect(page.locator('#openapi-link')).to_have_attribute('href', server + '/openapi.json')
 
+    drawn(page)
     expected = operations()
     blocks = page.locator('#api-docs .opblock')
     expect(blocks).to_have_count(len(expected))
@@ -38,6 +46,7 @@ def test_docs_page_from_the_footer_shows_every_route(page, site, server):
 
 def test_docs_page_try_it_out_calls_this_api(page, site):
     page.goto(site.url('docs.html'))
+    drawn(page)
     health = page.locator('#operations-service-getHealth')
     health.locator('.opblock-summary-control').click()
     health.get_by_role('button', name='Try it out').click()
