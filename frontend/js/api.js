@@ -423,6 +423,10 @@ export const admin = {
     request('GET', typeof at === 'string' ? at : `/corpus/stats${pageQuery(at, perPage)}&sort=${encodeURIComponent(sort)}`),
 };
 
+export const service = {
+  openapi: () => request('GET', '/openapi.json', { auth: false }),
+};
+
 export const board = {
   list: (at, perPage = 10) => pageRequest('/quote', at, perPage),
   get: (id) => request('GET', '/quote/' + encodeURIComponent(id)),
