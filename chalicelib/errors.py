@@ -4,12 +4,11 @@ Each class carries the status and the `Code` of Chalice's own error of that stat
 clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validation.
 """
 import functools
-import logging
 from typing import Callable, Dict, Optional
 
 from chalice import Response
 
-log = logging.getLogger(__name__)
+from . import observe
 
 
 class AppError(Exception):
@@ -109,8 +108,12 @@ def from_dependency(exc: Exception) -> Optional[AppError]:
     return None
 
 
+UNEXPECTED = '예기치 못한 문제가 생겼습니다. 잠시 후 다시 시도해 주세요. 계속되면 요청 ID를 알려 주세요.'
+
+
 def handled(view: Callable) -> Callable:
-    """Route decorator: every AppError (and a failing table) becomes its JSON answer."""
+    """Route decorator: every AppError (and a failing table) becomes its JSON answer; anything
+    else is a bug: its traceback goes on the request's log line, the client gets a plain 500."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
@@ -120,7 +123,15 @@ def handled(view: Callable) -> Callable:
         except Exception as exc:
             mapped = from_dependency(exc)
             if mapped is None:
-                raise
-            log.warning('dependency failure: %s', exc)
+                observe.unexpected(exc)
+                return AppError(UNEXPECTED).to_response()
+            observe.note(dependency_error=_dependency_code(exc))
             return mapped.to_response()
     return wrapper
+
+
+def _dependency_code(exc: Exception) -> str:
+    response = getattr(exc, 'response', None)
+    if isinstance(response, dict):
+        return response.get('Error', {}).get('Code') or type(exc).__name__
+    return type(exc).__name__
