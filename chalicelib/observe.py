@@ -28,8 +28,22 @@ NAMESPACE = 'StoveLeague'
 SERVICE = 'stove-league'
 LOGIN_ROUTE = 'POST /rest-auth/login'
 
+# Every metric this module writes (dimension Service, plus the one named), with its unit.
+# deploy/resources.json's alarms and deploy/dashboard.json use these names (a test checks).
+# Each metric × dimension value is a CloudWatch custom metric, billed for the hours it gets
+# data: no per-route request counter (Latency's SampleCount is that count), one Route value
+# for every CORS preflight.
+METRICS = {
+    'Latency': ('Milliseconds', 'Route'),
+    'ServerErrors': ('Count', 'Route'), 'RateLimited': ('Count', 'Route'),
+    'LoginFailures': ('Count', None), 'ChatsAnswered': ('Count', 'Source'),
+    'ModelCalls': ('Count', None), 'ModelLatency': ('Milliseconds', None), 'ModelErrors': ('Count', 'Kind'),
+    'ModelTokensIn': ('Count', None), 'ModelTokensOut': ('Count', None), 'ModelTokens': ('Count', None),
+}
+
 _state: contextvars.ContextVar = contextvars.ContextVar('observe_request', default=None)
 _write_lock = threading.Lock()
+output = None  # where lines go: None is sys.stdout as it is at write time (Lambda, make run, tests)
 _cold = [True]  # the first request of this container (Lambda cold start)
 
 
@@ -48,10 +62,11 @@ class Request:
         self.status = 500
         self.by_gateway = False  # answered by the gateway alone: deployed, the Lambda never sees it
 
-    def metric(self, name: str, value: float, unit: str = 'Count', dimension: Optional[Tuple[str, str]] = None):
+    def metric(self, name: str, value: float, dimension_value: Optional[str] = None):
+        unit, dimension = METRICS[name]
         if dimension:
-            self.dimensions[dimension[0]] = dimension[1]
-        self.metrics.append((name, value, unit, dimension[0] if dimension else None))
+            self.dimensions[dimension] = dimension_value
+        self.metrics.append((name, value, unit, dimension))
 
     def stamp(self, response):
         """X-Request-Id on every answer; "RequestId" in error bodies of the {"Code", "Message"}
@@ -143,11 +158,21 @@ def _model_error_kind(exc: BaseException) -> str:
     return {504: 'timeout', 503: 'unreachable'}.get(status, 'bad_answer')
 
 
-def _count_model_error(seen: Request, kind: str) -> None:
+def _model_error_detail(exc: BaseException) -> str:
+    """What the operator checks first: the model server's HTTP status, else the error's type."""
+    cause = exc.__cause__ or exc.__context__
+    status = getattr(cause, 'status_code', None)
+    if isinstance(status, int):
+        return 'HTTP %d' % status
+    return type(cause or exc).__name__
+
+
+def _count_model_error(seen: Request, kind: str, exc: BaseException) -> None:
     if not seen.model_error_counted:
         seen.model_error_counted = True
         seen.fields['model_error'] = kind
-        seen.metric('ModelErrors', 1, dimension=('Kind', kind))
+        seen.fields['model_error_detail'] = _model_error_detail(exc)
+        seen.metric('ModelErrors', 1, kind)
 
 
 def model_call(fn: Callable) -> Callable:
@@ -160,7 +185,7 @@ def model_call(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except Exception as exc:
             if seen is not None and getattr(exc, 'status', 500) >= 500:
-                _count_model_error(seen, _model_error_kind(exc))
+                _count_model_error(seen, _model_error_kind(exc), exc)
             raise
         finally:
             if seen is not None:
@@ -168,7 +193,7 @@ def model_call(fn: Callable) -> Callable:
                 seen.model_calls += 1
                 seen.fields['model_latency_ms'] = round(seen.fields.get('model_latency_ms', 0) + ms, 1)
                 seen.metric('ModelCalls', 1)
-                seen.metric('ModelLatency', round(ms, 1), 'Milliseconds')
+                seen.metric('ModelLatency', round(ms, 1))
     return wrapper
 
 
@@ -199,7 +224,7 @@ def answerer(fn: Callable) -> Callable:
             result = fn(*args, **kwargs)
         except Exception as exc:
             if seen is not None and seen.model_calls and getattr(exc, 'status', 500) >= 500:
-                _count_model_error(seen, 'bad_answer')
+                _count_model_error(seen, 'bad_answer', exc)
             raise
         if seen is not None:
             seen.fields['answerer'] = result.source
@@ -243,16 +268,16 @@ def build(seen: Request) -> Dict[str, Any]:
 
     if seen.by_gateway:  # API Gateway's own metrics count these when deployed
         return line
-    seen.metric('Requests', 1, dimension=('Route', seen.route))
-    seen.metric('Latency', latency, 'Milliseconds', dimension=('Route', seen.route))
-    if seen.status == 429:  # whoever refused it (issue 10's limits, the login throttle): counted here
-        seen.metric('RateLimited', 1, dimension=('Route', seen.route))
+    route = 'OPTIONS (preflight)' if seen.method == 'OPTIONS' else seen.route
+    seen.metric('Latency', latency, route)
+    if seen.status == 429:  # whoever refused it (the login throttle, any other limit): counted here
+        seen.metric('RateLimited', 1, route)
     if seen.status >= 500:
-        seen.metric('ServerErrors', 1, dimension=('Route', seen.route))
+        seen.metric('ServerErrors', 1, route)
     if seen.route == LOGIN_ROUTE and seen.status == 401:
         seen.metric('LoginFailures', 1)
     if 'answerer' in seen.fields and seen.status < 400:
-        seen.metric('ChatsAnswered', 1, dimension=('Source', seen.fields['answerer']))
+        seen.metric('ChatsAnswered', 1, seen.fields['answerer'])
     line.update(emf(seen.metrics, seen.dimensions))
     return line
 
@@ -316,9 +341,10 @@ def pretty(line: Dict[str, Any]) -> str:
 def _write(line: Dict[str, Any]) -> None:
     text = pretty(line) if log_format() == 'pretty' and 'route' in line else json.dumps(
         line, ensure_ascii=False, separators=(',', ':'), default=str)
+    stream = output or sys.stdout
     with _write_lock:  # chalice local serves requests on threads: whole lines only
-        sys.stdout.write(text + '\n')
-        sys.stdout.flush()
+        stream.write(text + '\n')
+        stream.flush()
 
 
 def emit(seen: Request) -> None:

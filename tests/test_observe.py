@@ -71,6 +71,9 @@ def check_emf(line):
             value = line[m['Name']]
             assert isinstance(value, (int, float)) and not isinstance(value, bool), m
             assert m['Name'] not in found, 'a metric appears in two directives: %s' % m['Name']
+            unit, dimension = observe.METRICS[m['Name']]  # what alarms and the dashboard rely on
+            assert m['Unit'] == unit and d['Dimensions'] == ([['Service'], ['Service', dimension]] if dimension
+                                                             else [['Service']]), m
             found[m['Name']] = (value, m['Unit'], d['Dimensions'])
     assert line['Service'] == observe.SERVICE
     return found
@@ -108,6 +111,9 @@ def test_every_answer_carries_a_request_id_and_error_bodies_repeat_it(api, capsy
     for name, rid in ids.items():
         assert len([l for l in lines if l.get('request_id') == rid]) == 1, name
     assert the_line(lines, ids['gateway 404'])['status'] == 404
+    preflight = the_line(lines, ids['preflight'])
+    assert preflight['route'] == '/chat/api' and preflight['Route'] == 'OPTIONS (preflight)'  # one metric for all
+    assert 'Latency' not in the_line(lines, ids['gateway 404'])  # deployed, API Gateway counts its own answers
 
 
 def _gateway_event(method, path, resource, body=None, request_id='c0ffee00-1111-2222-3333-444455556666'):
@@ -266,15 +272,17 @@ def test_metrics_chats_by_source_tokens_and_latency_per_route(api, demo, fake_op
     assert 'ModelErrors' not in metrics and 'RateLimited' not in metrics and 'ServerErrors' not in metrics
 
 
-@pytest.mark.parametrize('behaviour, status, kind', [
-    (lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0), 502, 'http_error'),
-    (lambda req: (429, {'error': {'message': 'slow down', 'type': 'rate_limit'}}, 0), 503, 'rate_limited'),
-    (lambda req: (200, completion('{}'), 2.5), 504, 'timeout'),
-    (lambda req: (200, completion('this is not json'), 0), 502, 'bad_answer'),
+@pytest.mark.parametrize('behaviour, status, kind, detail', [
+    (lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0), 502, 'http_error', 'HTTP 500'),
+    (lambda req: (401, {'error': {'message': 'bad key', 'type': 'invalid_api_key'}}, 0), 502, 'http_error', 'HTTP 401'),
+    (lambda req: (429, {'error': {'message': 'slow down', 'type': 'rate_limit'}}, 0), 503, 'rate_limited', 'HTTP 429'),
+    (lambda req: (200, completion('{}'), 2.5), 504, 'timeout', 'APITimeoutError'),
+    (lambda req: (200, completion('this is not json'), 0), 502, 'bad_answer', 'JSONDecodeError'),
     (lambda req: (200, completion(json.dumps({'candidate_id': candidates_of(req)[0]['candidate_id'],
-                                              'quote': '지어낸 대사', 'description': 'x'})), 0), 502, 'bad_answer'),
+                                              'quote': '지어낸 대사', 'description': 'x'})), 0), 502, 'bad_answer',
+     'BadGateway'),
 ])
-def test_model_errors_are_counted_by_kind(api, demo, fake_openai, capsys, behaviour, status, kind):
+def test_model_errors_are_counted_by_kind(api, demo, fake_openai, capsys, behaviour, status, kind, detail):
     token = api.join()['access']
     fake_openai.behaviour = behaviour
     capsys.readouterr()
@@ -283,7 +291,7 @@ def test_model_errors_are_counted_by_kind(api, demo, fake_openai, capsys, behavi
     line = the_line(log_lines(capsys.readouterr().out), r.headers['x-request-id'])
     metrics = check_emf(line)
     assert metrics['ModelErrors'] == (1, 'Count', [['Service'], ['Service', 'Kind']]) and line['Kind'] == kind
-    assert line['model_error'] == kind and metrics['ModelCalls'][0] == 1
+    assert line['model_error'] == kind and line['model_error_detail'] == detail and metrics['ModelCalls'][0] == 1
     assert metrics['ServerErrors'][0] == 1 and 'ChatsAnswered' not in metrics
 
 
@@ -323,13 +331,13 @@ def test_login_failures_and_any_429_are_counted(api, monkeypatch, capsys):
 
 def test_emf_sums_repeated_metrics_and_groups_them_by_dimension():
     out = observe.emf([('ModelCalls', 1, 'Count', None), ('ModelCalls', 1, 'Count', None),
-                       ('ModelLatency', 2.5, 'Milliseconds', None), ('Requests', 1, 'Count', 'Route')],
+                       ('ModelLatency', 2.5, 'Milliseconds', None), ('Latency', 3.25, 'Milliseconds', 'Route')],
                       {'Route': 'GET /health'})
     assert out['ModelCalls'] == 2 and out['ModelLatency'] == 2.5 and out['Route'] == 'GET /health'
     directives = {tuple(map(tuple, d['Dimensions'])): [m['Name'] for m in d['Metrics']]
                   for d in out['_aws']['CloudWatchMetrics']}
     assert directives == {(('Service',),): ['ModelCalls', 'ModelLatency'],
-                          (('Service',), ('Service', 'Route')): ['Requests']}
+                          (('Service',), ('Service', 'Route')): ['Latency']}
     check_emf(out)
 
 

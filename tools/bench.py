@@ -63,8 +63,9 @@ def main() -> None:
         os.environ.update(dynamodb_local.local_aws_env(port))
         os.environ.update({'JWT_SECRET': 'bench-' + 'x' * 40, 'BCRYPT_ROUNDS': '4'})
         os.environ.pop('OPENAI_API_KEY', None)
-        from chalicelib import corpus, settings, storage
+        from chalicelib import corpus, observe, settings, storage
         from chalicelib.ids import new_id, now_iso
+        observe.output = open(os.devnull, 'w')  # the log lines are written (and timed), not shown
         from tools.local_api import make_server
         settings.reload()
         st = storage.store()
