@@ -1,7 +1,7 @@
 """What an operator sees: one JSON line per request, with CloudWatch metrics embedded in it.
 
 The HTTP middleware opens a request (`request`), the `handled` decorator and the model module
-add to it (`note`, `unexpected`, `model_call`, `model_usage`, `answered`), and on the way out
+add to it (`note`, `unexpected`, `model_call`, `model_usage`, `answerer`), and on the way out
 one line is printed to stdout: request id, route, method, status, latency, user id, answerer,
 model tokens and latency, and for an unexpected error its traceback. Lambda sends stdout to
 CloudWatch Logs, which reads the `_aws` block as metrics (embedded metric format, EMF):
@@ -86,15 +86,13 @@ def current() -> Optional[Request]:
 
 def request_id_of(event) -> str:
     """API Gateway's request id when deployed; locally (chalice local has none) a new UUID,
-    remembered on the request so every part of this request agrees."""
-    context = event.context if event.context is not None else {}
-    rid = context.get('requestId')
+    kept in the request's context so every part of this request agrees."""
+    context = event.context
+    rid = context.get('requestId') if context is not None else None
     if not rid:
         rid = str(uuid.uuid4())
-        try:
+        if context is not None:
             context['requestId'] = rid
-        except TypeError:
-            pass
     return rid
 
 
@@ -123,8 +121,6 @@ class request:
             self.seen.error, self.seen.status = exc, 500
         emit(self.seen)
         return False
-
-
 
 
 def note(**fields: Any) -> None:
@@ -239,8 +235,7 @@ def _error_name(exc: BaseException) -> str:
 
 def _trace_id() -> Optional[str]:
     header = os.environ.get('_X_AMZN_TRACE_ID', '')  # set by Lambda per invocation when traced
-    root = next((p[5:] for p in header.split(';') if p.startswith('Root=')), None)
-    return root
+    return next((p[5:] for p in header.split(';') if p.startswith('Root=')), None)
 
 
 def build(seen: Request) -> Dict[str, Any]:
@@ -326,7 +321,7 @@ def pretty(line: Dict[str, Any]) -> str:
     parts = [time.strftime('%H:%M:%S'), line.get('method', ''), line.get('route', ''), '→', str(line.get('status', '')),
              '%.0f ms' % line.get('latency_ms', 0)]
     for key, label in (('user_id', 'user'), ('answerer', 'answerer'), ('model_error', 'model error'),
-                       ('error_code', 'code')):
+                       ('error_code', 'code'), ('dependency_error', 'table')):
         if key in line:
             parts.append('%s=%s' % (label, line[key]))
     if 'model_tokens_in' in line:

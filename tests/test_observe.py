@@ -124,9 +124,10 @@ def _gateway_event(method, path, resource, body=None, request_id='c0ffee00-1111-
             'body': body, 'isBase64Encoded': False}
 
 
-def test_deployed_the_request_id_is_api_gateways(store, capsys):
+def test_deployed_the_request_id_is_api_gateways(store, capsys, monkeypatch):
     """An API Gateway proxy event, handed to the Lambda handler as Lambda would."""
     import app as handler
+    monkeypatch.setenv('_X_AMZN_TRACE_ID', 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1')
     ok = handler.app(_gateway_event('GET', '/health', '/health'), None)
     assert ok['statusCode'] == 200 and ok['headers']['X-Request-Id'] == 'c0ffee00-1111-2222-3333-444455556666'
     bad = handler.app(_gateway_event('POST', '/rest-auth/login', '/rest-auth/login', '{"email": 1}',
@@ -134,7 +135,9 @@ def test_deployed_the_request_id_is_api_gateways(store, capsys):
     assert bad['statusCode'] == 400
     assert json.loads(bad['body'])['RequestId'] == bad['headers']['X-Request-Id'] == 'feedbeef-0000-0000-0000-000000000001'
     lines = log_lines(capsys.readouterr().out)
-    assert the_line(lines, 'feedbeef-0000-0000-0000-000000000001')['status'] == 400
+    line = the_line(lines, 'feedbeef-0000-0000-0000-000000000001')
+    assert line['status'] == 400 and line['route'] == '/rest-auth/login'
+    assert line['xray_trace_id'] == '1-5759e988-bd862e3fe1be46a994272793'  # from the log line to the trace
 
 
 # -- the log line ---------------------------------------------------------------------------------
