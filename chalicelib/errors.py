@@ -1,14 +1,18 @@
 """The app's error family and the one place that turns it into HTTP answers.
 
 Each class carries the status and the `Code` of Chalice's own error of that status, so
-clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validation.
+clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validation. The one
+exception is dj-rest-auth's own route, whose old clients read its shape (DJ_REST_AUTH below).
 """
 import functools
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from chalice import Response
 
 from . import observe
+
+CHALICE = 'chalice'  # {"Code", "Message", "Fields"?}: every route but one
+DJ_REST_AUTH = 'dj-rest-auth'  # {"field": ["message"]} / {"detail"}: POST /rest-auth/registration
 
 
 class AppError(Exception):
@@ -22,10 +26,22 @@ class AppError(Exception):
         self.fields = fields
         self.headers = headers or {}
 
-    def to_response(self) -> Response:
+    def body(self) -> Dict[str, Any]:
         body = {'Code': self.code, 'Message': self.message}
         if self.fields:
             body['Fields'] = self.fields
+        return body
+
+    def drf_body(self) -> Dict[str, Any]:
+        """Django REST framework's shape, as dj-rest-auth answered: each field → a list of
+        messages, else {"detail"}. Nothing else at the top level: the original sign-up page
+        writes every top-level key into the element with that id, and an unknown key throws."""
+        if self.fields:
+            return {name: [message] for name, message in self.fields.items()}
+        return {'detail': self.message}
+
+    def to_response(self, shape: str = CHALICE) -> Response:
+        body = self.drf_body() if shape == DJ_REST_AUTH else self.body()
         return Response(body=body, status_code=self.status, headers=self.headers)
 
 
@@ -111,22 +127,22 @@ def from_dependency(exc: Exception) -> Optional[AppError]:
 UNEXPECTED = '예기치 못한 문제가 생겼습니다. 잠시 후 다시 시도해 주세요. 계속되면 요청 ID를 알려 주세요.'
 
 
-def handled(view: Callable) -> Callable:
-    """Route decorator: every AppError (and a failing table) becomes its JSON answer; anything
-    else is a bug: its traceback goes on the request's log line, the client gets a plain 500."""
+def handled(view: Callable, shape: str = CHALICE) -> Callable:
+    """Route decorator: every AppError (and a failing table) becomes its JSON answer, in `shape`;
+    anything else is a bug: its traceback goes on the request's log line, the client gets a plain 500."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
             return view(*args, **kwargs)
         except AppError as exc:
-            return exc.to_response()
+            return exc.to_response(shape)
         except Exception as exc:
             mapped = from_dependency(exc)
             if mapped is None:
                 observe.unexpected(exc)
-                return AppError(UNEXPECTED).to_response()
+                return AppError(UNEXPECTED).to_response(shape)
             observe.note(dependency_error=_dependency_code(exc))
-            return mapped.to_response()
+            return mapped.to_response(shape)
     return wrapper
 
 
