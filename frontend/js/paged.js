@@ -2,7 +2,7 @@
 // links, keeps the address bar (?page=N) and the back button in step, and falls back to the
 // last page when the one asked for is past the end (e.g. after deleting its last item).
 import { pager } from './render.js';
-import { queryInt, showError } from './ui.js';
+import { announce, queryInt, showError } from './ui.js';
 
 export function pagedList({ list, pagerHost, perPage, label, fetchPage, render }) {
   let page = queryInt('page');
@@ -23,7 +23,13 @@ export function pagedList({ list, pagerHost, perPage, label, fetchPage, render }
       if (data.count > perPage || page > 1) {
         pagerHost.append(pager({ page, perPage, data, label, go: (to, link) => load(to, link, 'push') }));
       }
-      if (mode === 'push') list.scrollIntoView({ block: 'start' });
+      if (mode === 'push') {
+        // the pager link that had focus was just replaced: put the keyboard at the new items
+        list.tabIndex = -1;
+        list.focus({ preventScroll: true });
+        list.scrollIntoView({ block: 'start' });
+        announce(`${page}쪽을 불러왔어요.`);
+      }
     } catch (err) {
       showError(err);
     } finally {

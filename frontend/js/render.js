@@ -77,7 +77,8 @@ export function pager({ page, perPage, data, go, label = '페이지' }) {
   for (const p of pageNumbers(page, total)) {
     if (p === null) items.push(el('li', { class: 'gap', 'aria-hidden': 'true' }, '…'));
     else if (p === page) items.push(el('li', {}, el('span', { class: 'page current', 'aria-current': 'page' }, String(p))));
-    else items.push(item(String(p), p, null, { 'aria-label': `${p}쪽` }));
+    // named "N 쪽" by a hidden word, not aria-label="N쪽": the visible text must be a word of the name (WCAG 2.5.3)
+    else items.push(item([String(p), el('span', { class: 'visually-hidden' }, '쪽')], p, null));
   }
   items.push(item('다음', data.next ? page + 1 : null, data.next, { rel: 'next', extraClass: 'step' }));
   return el('nav', { class: 'pager', 'aria-label': label },

@@ -139,7 +139,7 @@ def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     expect(bubbles).to_have_text(first_page)
     expect(page).to_have_url(site.url('history.html'))  # page 1 is the bare address
 
-    pager.get_by_role('link', name='2쪽').click()
+    pager.get_by_role('link', name='2 쪽').click()  # "2" shown, "쪽" for screen readers
     expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
     page.go_back()
     expect(bubbles).to_have_text(first_page)

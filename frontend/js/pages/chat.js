@@ -1,9 +1,15 @@
 // The chat: send a worry, show a "thinking" state, then the answer card.
 import { ApiError, accounts, chat } from '../api.js';
 import { answerCard } from '../render.js';
-import { $, boot, clearFormErrors, el, errorText, formMessage, showError, showWhoami } from '../ui.js';
+import { $, announce, boot, clearFormErrors, el, episodeLabel, errorText, formMessage, showError, showWhoami }
+  from '../ui.js';
 
 const MAX = 1000;
+
+/** What a screen reader is told when an answer arrives (the card itself gets the focus). */
+function spoken(reply) {
+  return `답이 왔어요. ${episodeLabel(reply.scene)} ${reply.speaker || '화자 미상'}: “${reply.quote}”`;
+}
 
 if (boot({ page: 'chat' })) {
   const form = $('#chat-form');
@@ -18,7 +24,10 @@ if (boot({ page: 'chat' })) {
   const updateCount = () => {
     $('#chat-count').textContent = `${input.value.length} / ${MAX}`;
   };
-  input.addEventListener('input', updateCount);
+  input.addEventListener('input', () => {
+    updateCount();
+    if (input.getAttribute('aria-invalid')) clearFormErrors(form); // being fixed: the error is stale
+  });
   input.addEventListener('keydown', (e) => {
     // Enter sends, Shift+Enter is a new line; never while a Hangul syllable is being composed
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -40,16 +49,17 @@ if (boot({ page: 'chat' })) {
     clearFormErrors(form);
     const text = input.value.trim();
     if (!text) {
-      formMessage(form, '고민이나 상황을 먼저 적어 주세요.');
+      formMessage(form, '고민이나 상황을 먼저 적어 주세요.'); // #chat-error, in the box's description
+      input.setAttribute('aria-invalid', 'true');
       input.focus();
       return;
     }
     busy = true;
     button.disabled = true;
     form.setAttribute('aria-busy', 'true');
-    $('#chat-intro').hidden = true;
+    $('#chat-intro').classList.add('used'); // its h1 stays, for the page outline
 
-    const thinking = el('div', { class: 'thinking', role: 'status' },
+    const thinking = el('div', { class: 'thinking' },
       el('span', { class: 'dots', 'aria-hidden': 'true' }, el('span'), el('span'), el('span')),
       '꼭 맞는 명대사를 고르는 중…');
     const exchange = el('li', { class: 'exchange', 'aria-busy': 'true' },
@@ -59,10 +69,17 @@ if (boot({ page: 'chat' })) {
     input.value = '';
     updateCount();
     exchange.scrollIntoView({ block: 'end' });
+    announce('꼭 맞는 명대사를 고르는 중…');
+    let focusTarget = input;
 
     try {
       const answer = await chat.ask(text);
-      thinking.replaceWith(answerCard(answer));
+      const card = answerCard(answer, { headingLevel: 2 });
+      card.tabIndex = -1; // focus moves to the new answer; Tab goes on from there back to the box
+      thinking.replaceWith(card);
+      announce(spoken(answer));
+      // unless a next worry is being typed meanwhile: then the typing is not interrupted
+      if (!(input.value && document.activeElement === input)) focusTarget = card;
     } catch (err) {
       if (!(err instanceof ApiError)) console.error(err);
       thinking.replaceWith(el('p', { class: 'notice error', role: 'alert' }, `답을 받지 못했어요. ${errorText(err)}`));
@@ -76,7 +93,7 @@ if (boot({ page: 'chat' })) {
       busy = false;
       button.disabled = false;
       form.removeAttribute('aria-busy');
-      input.focus();
+      focusTarget.focus();
     }
   });
 }
