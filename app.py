@@ -124,8 +124,8 @@ def _chat_body(saved):
 def chat_api():
     answer, saved = chat.ask(principal(), web.form_or_json(req()))
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
-            'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
-            'chat': _chat_body(saved), '_links': links.chat(req(), saved['chat_id'])}
+            'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
+            'source': answer.source, 'grounded': answer.grounded, 'chat': _chat_body(saved), '_links': links.chat(req(), saved['chat_id'])}
 
 
 @route('/chat/model', ['GET', 'POST', 'DELETE'])

@@ -1,5 +1,5 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from . import corpus, model, storage
 from .auth import Principal
@@ -9,6 +9,7 @@ from .pagination import PageRequest, fetch_page
 from .validation import Validator
 
 INPUT_MAX = 1000
+EXCLUDE_MAX = 50
 
 
 def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
@@ -18,7 +19,8 @@ def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
             'chat_reply': {'id': reply['id'], 'user': chat['user_id'], 'quote': reply['quote'],
                            'description': reply['description'], 'scene': reply.get('scene'),
                            'speaker': reply.get('speaker'), 'created_at': reply['created_at'],
-                           'source': reply.get('source'), 'grounded': bool(reply.get('grounded'))}}
+                           'source': reply.get('source'), 'grounded': bool(reply.get('grounded')),
+                           'line_id': reply.get('line_id'), 'sources': list(reply.get('sources') or [])}}
 
 
 def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str, Any]:
@@ -36,12 +38,25 @@ def ask(principal: Principal, data: Dict[str, Any]) -> Tuple[model.Answer, Dict[
     """Answer the input and save the exchange; a failing model raises before anything is saved."""
     v = Validator(data)
     text = v.text('input', max_len=INPUT_MAX, multiline=True)
+    exclude = _line_ids(v, 'exclude')
     v.done()
-    answer = model.answer(text, corpus.current())
+    answer = model.answer(text, corpus.current(), exclude)
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
              'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
-             'line_id': answer.line_id}
+             'line_id': answer.line_id, 'sources': answer.sources}
     return answer, _save(principal, text, reply)
+
+
+def _line_ids(v: Validator, name: str) -> FrozenSet[str]:
+    """An optional list of corpus line ids (the lines already shown for this input)."""
+    value = v.data.get(name)
+    if value is None:
+        return frozenset()
+    if (not isinstance(value, list) or len(value) > EXCLUDE_MAX
+            or not all(isinstance(i, str) and 0 < len(i) <= 100 for i in value)):
+        v.fail(name, '대사 id(문자열) %d개까지의 목록이어야 합니다.' % EXCLUDE_MAX)
+        return frozenset()
+    return frozenset(value)
 
 
 def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:

@@ -465,6 +465,12 @@ class Store:
                 batch.put_item(Item=dict(line, pk=CORPUS, sk=line['id']))
         self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
 
+    def delete_corpus_lines(self, line_ids: List[str]) -> None:
+        with self.quotes.batch_writer() as batch:
+            for line_id in line_ids:
+                batch.delete_item(Key={'pk': CORPUS, 'sk': line_id})
+        self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
+
 
 @functools.lru_cache(maxsize=1)
 def _store_for(cfg: settings.Settings) -> Store:

@@ -350,7 +350,9 @@ export const accounts = {
 };
 
 export const chat = {
-  ask: (input) => request('POST', '/chat/api', { body: { input } }),
+  /** The line for `input`; `exclude` lists line ids already shown for it ("another line"). */
+  ask: (input, exclude = []) =>
+    request('POST', '/chat/api', { body: exclude.length ? { input, exclude } : { input } }),
   /** A page of history by number, or by following a `next`/`previous` link. */
   history: (pageOrLink, perPage = 5) =>
     request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/chat/model' + pageQuery(pageOrLink, perPage)),

@@ -11,10 +11,22 @@ export function sourceLabel(source) {
   return SOURCES[source] || '';
 }
 
-/** The chatbot's answer: episode, speaker, the line, why it fits, and who picked it. */
-export function answerCard(reply, { headingLevel = 3 } = {}) {
+/** Where the line's wording was confirmed: a link to the first source, named by its site. */
+function citation(sources) {
+  const href = (sources || []).find((u) => /^https?:\/\//.test(u));
+  if (!href) return null;
+  return el('p', { class: 'cite' }, '출처: ',
+    el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, new URL(href).hostname.replace(/^www\./, '')));
+}
+
+/**
+ * The chatbot's answer: episode, speaker, the line, why it fits, where it is confirmed, and
+ * who picked it. `actions` (buttons) go at the card's foot.
+ */
+export function answerCard(reply, { headingLevel = 3, actions = [] } = {}) {
   const source = sourceLabel(reply.source);
-  return el('article', { class: 'card answer', 'aria-label': `${reply.speaker || '화자 미상'}의 대사` },
+  return el('article', { class: 'card answer', 'aria-label': `${reply.speaker || '화자 미상'}의 대사`,
+                         'data-line-id': reply.line_id || '' },
     el('p', { class: 'answer-meta' },
       el('span', { class: 'episode' }, episodeLabel(reply.scene)),
       el('span', { class: 'speaker' }, reply.speaker || '화자 미상')),
@@ -22,12 +34,14 @@ export function answerCard(reply, { headingLevel = 3 } = {}) {
     el('div', { class: 'why' },
       el(`h${headingLevel}`, {}, '이 대사를 고른 이유'),
       el('p', { class: 'description' }, reply.description)),
+    citation(reply.sources),
     source ? el('p', { class: `source source-${reply.source}` }, source) : null,
     // The model answered from memory (no line of ours fitted): say it is not a checked line.
     reply.source === 'openai' && reply.grounded === false
       ? el('p', { class: 'ungrounded', role: 'note' },
         '이 대사는 챗봇의 대사 목록에 없어, 모델의 기억에 기댄 답이에요. 실제 대사와 다를 수 있어요.')
-      : null);
+      : null,
+    actions.length ? el('div', { class: 'card-actions' }, ...actions) : null);
 }
 
 /** 반영됨 / 검토 중: where a board proposal stands. */

@@ -43,6 +43,46 @@ if (boot({ page: 'chat' })) {
     });
   }
 
+  /**
+   * An answer card with "다른 대사": it asks again for the same input without the lines shown
+   * so far, puts the new card below, and says so plainly when every fitting line was shown.
+   */
+  function answerWithAnother(text, answer, shown) {
+    const another = el('button', { type: 'button', class: 'button small another' }, '다른 대사');
+    const card = answerCard(answer, { headingLevel: 2, actions: [another] });
+    another.addEventListener('click', async () => {
+      if (busy) return;
+      busy = true;
+      another.disabled = true;
+      another.textContent = '찾는 중…';
+      announce('다른 대사를 찾는 중…');
+      try {
+        const next = await chat.ask(text, shown);
+        const nextCard = answerWithAnother(text, next, [...shown, next.line_id]);
+        another.remove();
+        card.after(nextCard);
+        nextCard.setAttribute('tabindex', '-1');
+        announce(spoken(next));
+        nextCard.focus();
+      } catch (err) {
+        if (!(err instanceof ApiError)) console.error(err);
+        if (err.status === 404) { // every fitting line was shown: say so, and offer no more
+          const notice = el('p', { class: 'notice all-shown', role: 'status', tabindex: '-1' }, err.message);
+          card.after(notice);
+          another.remove();
+          notice.focus(); // the focused button is gone: the focus goes to the news, which is read out
+        } else { // a passing failure: say it, and let the person try again
+          another.disabled = false;
+          another.textContent = '다른 대사';
+          card.after(el('p', { class: 'notice error', role: 'alert' }, `다른 대사를 받지 못했어요. ${errorText(err)}`));
+        }
+      } finally {
+        busy = false;
+      }
+    });
+    return card;
+  }
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (busy) return;
@@ -74,8 +114,8 @@ if (boot({ page: 'chat' })) {
 
     try {
       const answer = await chat.ask(text);
-      const card = answerCard(answer, { headingLevel: 2 });
-      card.tabIndex = -1; // focus moves to the new answer; Tab goes on from there back to the box
+      const card = answerWithAnother(text, answer, [answer.line_id]);
+      card.tabIndex = -1; // focus moves to the new answer; Tab goes on to its buttons, then the box
       thinking.replaceWith(card);
       announce(spoken(answer));
       // unless a next worry is being typed meanwhile: then the typing is not interrupted
