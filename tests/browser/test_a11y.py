@@ -274,6 +274,34 @@ def test_the_chat_by_keyboard_only(page, site, demo):
     expect(page.get_by_label('이메일')).to_be_focused()
 
 
+def test_another_line_by_keyboard_until_every_fitting_line_was_shown(page, site, demo):
+    site.sign_in(page, site.user())
+    box = page.get_by_label('고민이나 상황')
+    box.fill('회사에서 파벌 싸움 때문에 지쳤어요')
+    box.press('Enter')
+    cards = page.locator('.answer')
+    expect(cards.first).to_be_focused()
+    announcer = page.locator('#announcer')
+    for shown in range(1, 10):
+        another = cards.nth(shown - 1).get_by_role('button', name='다른 대사')
+        tab_to(page, another)  # from the focused card, on to its button
+        page.keyboard.press('Enter')
+        done = page.locator('.all-shown')
+        expect(cards.nth(shown).or_(done)).to_be_visible()
+        if done.count():
+            expect(done).to_be_focused()  # the button it was on is gone: focus on the news
+            assert_focus_visible(page)
+            assert_accessible(page, 'chat: every fitting line shown')
+            break
+        expect(cards.nth(shown)).to_be_focused()  # the new line, below the last one
+        expect(announcer).to_contain_text(cards.nth(shown).locator('.speaker').inner_text())
+        expect(another).to_have_count(0)
+    else:
+        raise AssertionError('"다른 대사" never ran out of lines')
+    assert shown >= 2, 'the corpus should hold more than one fitting line for this input'
+    tab_to(page, box)
+
+
 def test_paging_by_keyboard_keeps_the_focus_in_the_list(page, site, demo):
     account = site.user()
     ask_via_api(site, account, ['고민 %d번' % i for i in range(7)])
