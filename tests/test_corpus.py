@@ -2,6 +2,7 @@
 from (`line_id`, `sources`), and what the model is shown."""
 import json
 from collections import Counter
+from difflib import SequenceMatcher
 
 import pytest
 
@@ -17,6 +18,37 @@ def shipped():
 
 
 # -- the corpus file -------------------------------------------------------------------------
+def test_every_shipped_record_is_well_formed_and_cited(shipped):
+    with open(corpus.SHIPPED_FILE, encoding='utf-8') as f:
+        raw = [json.loads(line) for line in f if line.strip()]
+    assert len(raw) == len(shipped) >= 80
+    for record in raw:
+        assert set(record) == {'id', 'scene', 'speaker', 'quote', 'description', 'tags', 'sources'}, record['id']
+        assert record['id'].startswith('e%02d-' % record['scene']), record['id']
+        assert record['sources'] and all(u.startswith(('https://', 'http://')) for u in record['sources']), record['id']
+        assert 5 <= len(record['tags']) <= 20 and len(set(record['tags'])) == len(record['tags']), record['id']
+        assert len(record['description']) <= 300, record['id']
+
+
+def test_no_line_twice_not_even_worded_differently(shipped):
+    squash = [''.join(ch for ch in l['quote'] if ch.isalnum()) for l in shipped]
+    near = [(a['id'], b['id']) for i, a in enumerate(shipped) for j, b in enumerate(shipped)
+            if i < j and SequenceMatcher(None, squash[i], squash[j]).ratio() > 0.7]
+    assert near == []
+    assert len({l['id'] for l in shipped}) == len(shipped)
+
+
+def test_every_episode_and_many_speakers_are_present(shipped):
+    assert {l['scene'] for l in shipped} == set(range(1, corpus.EPISODES + 1))
+    speakers = Counter(l['speaker'] for l in shipped)
+    assert len(speakers) >= 8, speakers
+
+
+def test_everyday_situation_words_are_covered(shipped):
+    tags = {t for l in shipped for t in l['tags']}
+    assert EVERYDAY_TAGS <= tags, EVERYDAY_TAGS - tags
+
+
 def test_loading_is_idempotent_and_drops_lines_no_longer_shipped(store, shipped):
     store.put_corpus_lines([dict(id='demo-0123456789abcdef', scene=1, speaker='백승수', quote='예전 대사',
                                  description='예전 설명', tags=[], sources=[], origin='demo'),
@@ -58,7 +90,7 @@ def test_answer_and_saved_chat_say_which_line_and_where_it_is_confirmed(api, dem
     assert r.status == 200, r
     line = demo.get(r.json['line_id'])
     assert line is not None and line['quote'] == r.json['quote']
-    assert r.json['sources'] == line['sources']
+    assert r.json['sources'] == line['sources'] and r.json['sources']
     reply = r.json['chat']['chat_reply']
     assert (reply['line_id'], reply['sources']) == (line['id'], line['sources'])
     listed = api.get('/chat/model', token=token).json['results'][0]['chat_reply']

@@ -2,7 +2,8 @@
 API on Chalice's local server (loopback HTTP), with the local answerer, so the model's own
 latency is left out.
 
-Prints: p50/p95 of POST /chat/api with a 1,000-line corpus (local answerer, and the OpenAI path
+Prints: top-1/top-3 relevance on the labelled situations (tools/relevance.py); p50/p95 of
+POST /chat/api with a 1,000-line corpus (local answerer, and the OpenAI path
 against a fake server that answers at once); p50 of a history page at 10 and
 at 10,000 chats (first page, and a page reached by following `next` deep in), and their ratio;
 the app's cold import time and whether it imports openai at start.
@@ -67,6 +68,8 @@ def main() -> None:
         from chalicelib.ids import new_id, now_iso
         from tools.local_api import make_server
         settings.reload()
+        from tools import relevance
+        relevance.report()
         st = storage.store()
         st.create_tables()
         corpus.import_text(synthetic_corpus(1000), origin='bench')
