@@ -11,6 +11,9 @@ from tests.fake_openai import choose
 
 PROPOSAL = {'title': '여론에 대하여', 'content': '여론은 아무것도 책임지지 않습니다.',
             'description': '남의 말에 흔들릴 때.', 'scene': 1, 'speaker': '백승수'}
+# A test's first answer waits for the corpus index to be built (each test starts with clean
+# tables) and, on the OpenAI path, for the first import of the client: seconds on a busy machine.
+FIRST_ANSWER_MS = 20000
 
 
 @pytest.fixture(params=['light', 'dark'])
@@ -30,7 +33,7 @@ def hold_chat_answers(page):
 
 
 def wait_for(page, condition, what):
-    for _ in range(100):  # route handlers run on Playwright's side: poll for them
+    for _ in range(300):  # route handlers run on Playwright's side: poll for them (≤ 15 s)
         if condition():
             return
         page.wait_for_timeout(50)
@@ -97,7 +100,7 @@ def test_chat_page(page, site, demo, fake_openai, scheme):
     assert_accessible(page, 'chat: thinking')
     wait_for(page, lambda: held, 'the held answer')
     held[0].continue_()
-    expect(page.locator('.answer')).to_be_visible()
+    expect(page.locator('.answer')).to_be_visible(timeout=FIRST_ANSWER_MS)
     assert_accessible(page, 'chat: an answer')
 
     fake_openai.behaviour = lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0)
@@ -233,7 +236,7 @@ def test_the_chat_by_keyboard_only(page, site, demo):
     expect(box).to_have_value('상사가 자꾸 부당한 일을 시켜요')
     page.keyboard.press('Enter')
     card = page.locator('.answer')
-    expect(card).to_be_focused()  # focus lands on the new answer
+    expect(card).to_be_focused(timeout=FIRST_ANSWER_MS)  # focus lands on the new answer
     assert_focus_visible(page)
 
     tab_to(page, box)  # on from the answer to the box, for the next worry
@@ -280,7 +283,7 @@ def test_another_line_by_keyboard_until_every_fitting_line_was_shown(page, site,
     box.fill('회사에서 파벌 싸움 때문에 지쳤어요')
     box.press('Enter')
     cards = page.locator('.answer')
-    expect(cards.first).to_be_focused()
+    expect(cards.first).to_be_focused(timeout=FIRST_ANSWER_MS)
     announcer = page.locator('#announcer')
     for shown in range(1, 10):
         another = cards.nth(shown - 1).get_by_role('button', name='다른 대사')
@@ -377,7 +380,7 @@ def test_thinking_and_the_answer_are_announced_politely(page, site, demo):
     card = page.locator('.answer')
     quote = card.locator('.quote').inner_text()
     speaker = card.locator('.speaker').inner_text()
-    expect(announcer).to_contain_text('답이 왔어요')
+    expect(announcer).to_contain_text('답이 왔어요', timeout=FIRST_ANSWER_MS)
     expect(announcer).to_contain_text(speaker)
     expect(announcer).to_contain_text(quote.strip('“”'))
 
@@ -435,7 +438,7 @@ def test_nothing_moves_when_reduced_motion_is_asked_for(page, site, demo, motion
     moving = page.evaluate(RUNNING_ANIMATIONS)
     wait_for(page, lambda: held, 'the held answer')
     held[0].continue_()
-    expect(page.locator('.answer')).to_be_visible()
+    expect(page.locator('.answer')).to_be_visible(timeout=FIRST_ANSWER_MS)
 
     page.goto(site.url('history.html'))  # the list fades while a page loads
     expect(page.locator('.history-item')).to_have_count(5)
