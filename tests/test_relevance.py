@@ -23,3 +23,8 @@ def test_the_labelled_set_names_only_real_lines_and_keeps_a_held_out_part(index)
         assert case['fits'] and all(index.get(i) for i in case['fits']), case
     splits = Counter(c['split'] for c in cases)
     assert splits['heldout'] >= 40 and splits['tune'] >= 40, splits
+def test_local_answerer_meets_its_goals_on_the_tune_split(index):
+    acc = relevance.local_accuracy(index, relevance.load_set('tune'))
+    misses = relevance.misses(index, relevance.load_set('tune'))
+    assert acc['top1'] >= 0.85, '\n'.join(misses)
+    assert acc['top3'] >= 0.95, acc
