@@ -136,10 +136,10 @@ def chat_model():
     if method == 'DELETE':
         chat.delete_all(principal())
         return Response(body='', status_code=204)
-    page = page_request(req())
-    results, next_after, count = chat.history(principal(), page)
+    asked = page_request(req())
+    page, results, count = chat.history(principal(), asked)
     results = [dict(c, _links=links.chat(req(), c['id'])) for c in results]
-    return collection(req(), '/chat/model', page, results, next_after, count, links.history(req()))
+    return collection(req(), '/chat/model', asked, page, results, count, links.history(req()))
 
 
 @route('/chat/delete', ['POST'])
@@ -166,10 +166,10 @@ def quote_board():
     if req().method == 'POST':
         q, caller = quotes.create(principal(), web.json_body(req()))
         return Response(body=_quote_body(q, {caller['id']: caller}, caller), status_code=201)
-    page = page_request(req())
-    items, authors, caller, next_after, count = quotes.board(principal(), page)
-    results = [_quote_body(q, authors, caller) for q in items]
-    return collection(req(), '/quote', page, results, next_after, count, links.board(req()))
+    asked = page_request(req())
+    page, authors, caller, count = quotes.board(principal(), asked)
+    results = [_quote_body(q, authors, caller) for q in page.items]
+    return collection(req(), '/quote', asked, page, results, count, links.board(req()))
 
 
 @route('/quote/{quote_id}', ['GET', 'PUT', 'DELETE'])

@@ -201,10 +201,11 @@ def update_profile(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]
         fields['nickname'] = nickname
     if new_password is not None:
         fields['password_hash'] = hash_password(new_password)
-    updated = storage.store().update_user(user['id'], fields)
-    if new_password is not None:  # whoever else held a session with the old password loses it
-        storage.store().delete_sessions(user['id'], keep=principal.session_id)
-    return updated
+    if new_password is None:
+        return storage.store().update_user(user['id'], fields)
+    # Whoever else held a session with the old password loses it, in the same transaction.
+    storage.store().update_user_ending_sessions(user['id'], fields, keep=principal.session_id)
+    return dict(user, **fields)
 
 
 def delete_account(principal: Principal, data: Dict[str, Any]) -> None:

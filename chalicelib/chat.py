@@ -5,7 +5,7 @@ from . import corpus, model, storage
 from .auth import Principal
 from .errors import NotFound, Unauthorized
 from .ids import is_id, new_id, now_iso
-from .pagination import PageRequest, fetch_page
+from .pagination import Page, PageRequest, fetch_page
 from .validation import Validator
 
 INPUT_MAX = 1000
@@ -78,11 +78,12 @@ def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
                                       'speaker': speaker, 'source': 'client', 'grounded': False})
 
 
-def history(principal: Principal, req: PageRequest) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+def history(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
+    """A page of the caller's chats: one Query and the count (one GetItem)."""
     st = storage.store()
-    items, next_after = fetch_page(req, lambda limit, after: st.list_chats(principal.user_id, limit, after),
-                                   lambda n: st.skip_chats(principal.user_id, n))
-    return [shape(c) for c in items], next_after, st.chat_count(principal.user_id)
+    count = lambda: st.chat_count(principal.user_id)  # noqa: E731
+    page = fetch_page(req, st.chats_of(principal.user_id), count)
+    return page, [shape(c) for c in page.items], page.count if page.count is not None else count()
 
 
 def get(principal: Principal, chat_id: str) -> Dict[str, Any]:

@@ -291,7 +291,7 @@ def test_delete_account_needs_password_then_removes_everything(api, store):
     assert api.get('/rest-auth/profile', token=token).status == 401
     assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).status == 401
     assert login(api).status == 401
-    assert store.list_chats(joined['user']['id'], 50, None) == ([], None)
+    assert store.chats_of(joined['user']['id']).page(50) == []
     assert api.post('/rest-auth/join', {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}).status == 201
 
 

@@ -56,46 +56,36 @@ export function authorLabel(q) {
   return q.user ? `${q.user.nickname} (${q.user.email})` : '탈퇴한 회원';
 }
 
-/** Page numbers to show around the current one: 1 … 4 5 [6] 7 8 … 20. */
-function pageNumbers(current, total) {
-  const wanted = new Set([1, total]);
-  for (let p = current - 2; p <= current + 2; p += 1) if (p >= 1 && p <= total) wanted.add(p);
-  const sorted = [...wanted].sort((a, b) => a - b);
-  const out = [];
-  sorted.forEach((p, i) => {
-    if (i && p - sorted[i - 1] > 1) out.push(null);
-    out.push(p);
-  });
-  return out;
-}
-
 /**
- * A pager for a collection page: previous/next follow the API's own `previous`/`next` links
- * (`next` carries a cursor), the numbers ask for a page by number.
- * `go(pageNumber, link)` is called with the link to follow, or null for a numbered page.
+ * A pager: 이전/다음, and the page numbers that are one request away — the first, the previous,
+ * the next and the last page (each named by the API's cursor, never a skip through the pages
+ * between). Targets are {page, cursor}; `href(target)` is a target's address (so a link opens
+ * in a new tab too) and `go(target)` opens it in place.
  */
-export function pager({ page, perPage, data, go, label = '페이지' }) {
-  const total = Math.max(1, Math.ceil((data.count || 0) / perPage), data.next ? page + 1 : 1);
-  const item = (text, target, linkHref, { extraClass = '', ...attrs } = {}) => {
+export function pager({ page, total, count, prev, next, first, last, href, go, label = '페이지' }) {
+  const targets = new Map();
+  for (const t of [prev, next, first, last]) if (t && t.page !== page && !targets.has(t.page)) targets.set(t.page, t);
+  const item = (text, target, { extraClass = '', ...attrs } = {}) => {
     const cls = `page ${extraClass}`.trim();
     if (!target) return el('li', {}, el('span', { class: `${cls} disabled`, 'aria-disabled': 'true' }, text));
-    const a = el('a', { class: cls, href: `?page=${target}`, ...attrs }, text);
+    const a = el('a', { class: cls, href: href(target), ...attrs }, text);
     a.addEventListener('click', (e) => {
       if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return; // new tab: plain link
       e.preventDefault();
-      go(target, linkHref || null);
+      go(target);
     });
     return el('li', {}, a);
   };
-  const items = [item('이전', data.previous ? page - 1 : null, data.previous, { rel: 'prev', extraClass: 'step' })];
-  for (const p of pageNumbers(page, total)) {
-    if (p === null) items.push(el('li', { class: 'gap', 'aria-hidden': 'true' }, '…'));
-    else if (p === page) items.push(el('li', {}, el('span', { class: 'page current', 'aria-current': 'page' }, String(p))));
+  const items = [item('이전', prev, { rel: 'prev', extraClass: 'step' })];
+  const numbers = [...targets.keys(), page].sort((a, b) => a - b);
+  numbers.forEach((p, i) => {
+    if (i && p - numbers[i - 1] > 1) items.push(el('li', { class: 'gap', 'aria-hidden': 'true' }, '…'));
+    if (p === page) items.push(el('li', {}, el('span', { class: 'page current', 'aria-current': 'page' }, String(p))));
     // named "N 쪽" by a hidden word, not aria-label="N쪽": the visible text must be a word of the name (WCAG 2.5.3)
-    else items.push(item([String(p), el('span', { class: 'visually-hidden' }, '쪽')], p, null));
-  }
-  items.push(item('다음', data.next ? page + 1 : null, data.next, { rel: 'next', extraClass: 'step' }));
+    else items.push(item([String(p), el('span', { class: 'visually-hidden' }, '쪽')], targets.get(p)));
+  });
+  items.push(item('다음', next, { rel: 'next', extraClass: 'step' }));
   return el('nav', { class: 'pager', 'aria-label': label },
     el('ul', {}, items),
-    el('p', { class: 'page-info' }, `${page} / ${total}쪽 · 모두 ${data.count || 0}개`));
+    el('p', { class: 'page-info' }, `${page} / ${total}쪽 · 모두 ${count || 0}개`));
 }

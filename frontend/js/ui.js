@@ -294,8 +294,3 @@ export function episodeLabel(scene) {
   return Number.isInteger(scene) ? `${scene}회` : '회차 미상';
 }
 
-/** The number in ?name= of this page's URL, if it is a positive integer. */
-export function queryInt(name, fallback = 1) {
-  const raw = new URLSearchParams(location.search).get(name);
-  return raw && /^[1-9]\d{0,6}$/.test(raw) ? Number(raw) : fallback;
-}
