@@ -312,7 +312,7 @@ def test_paging_by_keyboard_keeps_the_focus_in_the_list(page, site, demo):
     pager = page.get_by_role('navigation', name='대화 기록 페이지')
     tab_to(page, pager.get_by_role('link', name='다음'))
     page.keyboard.press('Enter')
-    expect(page).to_have_url(site.url('history.html?page=2'))
+    expect(page).to_have_url(re.compile(r'/history\.html\?page=2&cursor='))
     expect(page.locator('.history-item')).to_have_count(2)
     expect(page.locator('#history-list')).to_be_focused()  # the pager link it was on is gone
     assert_focus_visible(page)
