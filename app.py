@@ -3,8 +3,8 @@ import functools
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, chat, links, model, quotes, storage, web
-from chalicelib.errors import AppError, ServiceUnavailable, from_dependency, handled
+from chalicelib import auth, chat, links, model, openapi, quotes, storage, web
+from chalicelib.errors import CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, from_dependency, handled
 from chalicelib.pagination import collection, page_request
 
 app = Chalice(app_name='stove-league')
@@ -33,10 +33,12 @@ def http_conventions(event, get_response):
     return web.finish(get_response(event), event.headers.get('origin'))
 
 
-def route(path, methods, public=False, **kwargs):
+def route(path, methods, public=False, errors=CHALICE, **kwargs):
+    """Register `view` at `path`. Every route here must also be in chalicelib/openapi.json
+    (tools/build_openapi.py; tests/test_openapi.py holds them to each other)."""
     def register(view):
         guarded = view if public else _verified(view)
-        app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(guarded))
+        app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(guarded, errors))
         return view
     return register
 
@@ -71,25 +73,31 @@ def health():
     return Response(body=body, status_code=200 if store == 'ok' else 503)
 
 
+@route('/openapi.json', ['GET'], public=True)
+def openapi_document():
+    return openapi.document(web.base_url(req()))
+
+
 # -- accounts ---------------------------------------------------------------------------------
 def join():
-    result = auth.join(web.json_body(req()))
+    result = auth.join(web.json_body(req()), legacy=web.legacy_client(req()))
     return Response(body=dict(result, _links=links.account(req())), status_code=201)
 
 
 route('/rest-auth/join', ['POST'], public=True)(join)
-route('/rest-auth/registration', ['POST'], public=True)(join)  # dj-rest-auth's name, kept for old clients
+# dj-rest-auth's name, kept for the original client, which reads dj-rest-auth's error shape
+route('/rest-auth/registration', ['POST'], public=True, errors=DJ_REST_AUTH)(join)
 
 
 @route('/rest-auth/login', ['POST'], public=True)
 def login():
-    result = auth.login(web.json_body(req()), web.client_ip(req()))
+    result = auth.login(web.json_body(req()), web.client_ip(req()), legacy=web.legacy_client(req()))
     return dict(result, _links=links.account(req()))
 
 
 @route('/rest-auth/token/refresh', ['POST'], public=True)
 def refresh():
-    return auth.refresh(web.json_body(req()))
+    return auth.refresh(web.json_body(req()), legacy=web.legacy_client(req()))
 
 
 @route('/rest-auth/logout', ['POST', 'GET'])
@@ -122,6 +130,9 @@ def _chat_body(saved):
 
 @route('/chat/api', ['POST'], content_types=FORM_TYPES)
 def chat_api():
+    if web.legacy_client(req()):  # the old shape, saved by the client's own POST /chat/model
+        answer, _ = chat.ask(principal(), web.form_or_json(req()), save=False)
+        return web.json_string({'scene': answer.scene, 'quote': answer.quote, 'description': answer.description})
     answer, saved = chat.ask(principal(), web.form_or_json(req()))
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
             'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,

@@ -47,14 +47,17 @@ def _encode(claims: Dict[str, Any]) -> str:
     return jwt.encode(claims, settings.get().jwt_secret, algorithm=ALGORITHM)
 
 
-def _issue(user_id: str, session_id: str) -> Tuple[str, str, str, int]:
+def _issue(user_id: str, session_id: str, legacy: bool = False) -> Tuple[str, str, str, int]:
     cfg, now = settings.get(), int(time.time())
     refresh_jti = uuid.uuid4().hex
     access = _encode({'sub': user_id, 'user_id': user_id, 'sid': session_id, 'jti': uuid.uuid4().hex,
                       'type': 'access', 'iat': now, 'exp': now + cfg.access_ttl})
     refresh_exp = now + cfg.refresh_ttl
-    refresh = _encode({'sub': user_id, 'sid': session_id, 'jti': refresh_jti, 'type': 'refresh',
-                       'iat': now, 'exp': refresh_exp})
+    refresh_claims = {'sub': user_id, 'sid': session_id, 'jti': refresh_jti, 'type': 'refresh',
+                      'iat': now, 'exp': refresh_exp}
+    if legacy:
+        refresh_claims['legacy'] = True  # begun by the original web client: see _refresh_in_place
+    refresh = _encode(refresh_claims)
     return access, refresh, refresh_jti, refresh_exp
 
 
@@ -87,9 +90,9 @@ def authenticate(header: Optional[str]) -> Principal:
     return Principal(claims['sub'], claims['sid'])
 
 
-def _start_session(user_id: str) -> Dict[str, Any]:
+def _start_session(user_id: str, legacy: bool = False) -> Dict[str, Any]:
     sid = new_id()
-    access, refresh, jti, exp = _issue(user_id, sid)
+    access, refresh, jti, exp = _issue(user_id, sid, legacy)
     storage.store().put_session(user_id, sid, jti, exp)
     return {'access': access, 'refresh': refresh}
 
@@ -101,7 +104,7 @@ def public_user(user: Dict[str, Any]) -> Dict[str, Any]:
             'is_admin': bool(user.get('is_admin', False))}
 
 
-def join(data: Dict[str, Any]) -> Dict[str, Any]:
+def join(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
     v = Validator(data)
     email = v.email()
     nickname = v.text('nickname', max_len=30)
@@ -119,7 +122,7 @@ def join(data: Dict[str, Any]) -> Dict[str, Any]:
         storage.store().create_user(user)
     except storage.EmailTaken:
         raise Conflict('이미 가입된 이메일입니다.', fields={'email': '이미 가입된 이메일입니다.'})
-    return dict(_start_session(user['id']), user=public_user(user))
+    return dict(_start_session(user['id'], legacy), user=public_user(user))
 
 
 def _window(now: float) -> Tuple[int, int]:
@@ -128,7 +131,7 @@ def _window(now: float) -> Tuple[int, int]:
     return start, start + size
 
 
-def login(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
+def login(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
     v = Validator(data)
     email = v.email()
     password = v.text('password', max_len=1000, strip=False)
@@ -154,15 +157,17 @@ def login(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
         user = st.update_user(user['id'], {'last_login': now_iso(), 'ip_address': ip})
     except storage.ConditionFailed:
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # deleted a moment ago
-    tokens = _start_session(user['id'])
+    tokens = _start_session(user['id'], legacy)
     return dict(tokens, token_type='Bearer', expires_in=cfg.access_ttl, user=public_user(user))
 
 
-def refresh(data: Dict[str, Any]) -> Dict[str, Any]:
+def refresh(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
     v = Validator(data)
     token = v.text('refresh', max_len=4096)
     v.done()
     claims = _decode(token, 'refresh')
+    if legacy and claims.get('legacy'):
+        return _refresh_in_place(claims, token)
     st = storage.store()
     access, new_refresh, jti, exp = _issue(claims['sub'], claims['sid'])
     try:
@@ -172,6 +177,22 @@ def refresh(data: Dict[str, Any]) -> Dict[str, Any]:
         st.delete_session(claims['sub'], claims['sid'])
         raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.')
     return {'access': access, 'refresh': new_refresh}
+
+
+def _refresh_in_place(claims: Dict[str, Any], token: str) -> Dict[str, Any]:
+    """Legacy mode: the original web client keeps login's refresh token and sends it at every
+    refresh, as the Django app (no rotation) allowed. Only a session that began at a legacy
+    origin, refreshed from one, is spared rotation; the token stays valid for its lifetime
+    and dies with its session (logout, password change, account deletion)."""
+    st = storage.store()
+    session = st.get_session(claims['sub'], claims['sid'])
+    if session is None:
+        raise Unauthorized('로그아웃되었거나 만료된 세션입니다.')
+    if session.get('refresh_jti') != claims['jti']:  # another client rotated it: a reuse, as in refresh()
+        st.delete_session(claims['sub'], claims['sid'])
+        raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.')
+    access = _issue(claims['sub'], claims['sid'])[0]
+    return {'access': access, 'refresh': token}
 
 
 def logout(principal: Principal) -> None:

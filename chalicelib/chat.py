@@ -34,8 +34,10 @@ def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str
     return chat
 
 
-def ask(principal: Principal, data: Dict[str, Any]) -> Tuple[model.Answer, Dict[str, Any]]:
-    """Answer the input and save the exchange; a failing model raises before anything is saved."""
+def ask(principal: Principal, data: Dict[str, Any],
+        save: bool = True) -> Tuple[model.Answer, Optional[Dict[str, Any]]]:
+    """Answer the input and save the exchange; a failing model raises before anything is saved.
+    `save=False` (legacy mode) only answers: the original client saves through `record`."""
     v = Validator(data)
     text = v.text('input', max_len=INPUT_MAX, multiline=True)
     exclude = _line_ids(v, 'exclude')
@@ -44,7 +46,7 @@ def ask(principal: Principal, data: Dict[str, Any]) -> Tuple[model.Answer, Dict[
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
              'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
              'line_id': answer.line_id, 'sources': answer.sources}
-    return answer, _save(principal, text, reply)
+    return answer, _save(principal, text, reply) if save else None
 
 
 def _line_ids(v: Validator, name: str) -> FrozenSet[str]:

@@ -132,6 +132,7 @@ def test_every_function_gets_tables_secrets_and_the_frontend_origin(resources, p
         assert not any(k.endswith('_PARAM') or k in ('JWT_SECRET', 'OPENAI_API_KEY') for k in env), \
             '%s: secrets come from Secrets Manager, never from plain environment values' % name
         assert env['CORS_ORIGINS'] == FRONTEND_ORIGIN, name
+        assert env['LEGACY_ORIGINS'] == {'Ref': 'LegacyOrigins'}, name  # a stack parameter, empty by default
         assert fn['Properties']['LoggingConfig']['LogGroup']['Ref'] in log_groups, name
 
 

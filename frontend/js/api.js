@@ -366,6 +366,10 @@ export const chat = {
   removeAll: () => request('DELETE', '/chat/model'),
 };
 
+export const service = {
+  openapi: () => request('GET', '/openapi.json', { auth: false }),
+};
+
 export const board = {
   list: (at, perPage = 10) => pageRequest('/quote', at, perPage),
   get: (id) => request('GET', '/quote/' + encodeURIComponent(id)),

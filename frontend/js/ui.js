@@ -54,6 +54,13 @@ function renderHeader(page, loggedIn) {
   );
 }
 
+/** The footer every page shares: where the API's documentation is. */
+function renderFooter() {
+  if ($('#site-footer')) return;
+  document.body.append(el('footer', { class: 'site-footer', id: 'site-footer' },
+    el('a', { href: 'docs.html' }, 'API 문서')));
+}
+
 /** Update the nickname shown in the header (after a profile load or change). */
 export function showWhoami() {
   const user = currentUser();
@@ -67,6 +74,7 @@ export function showWhoami() {
  */
 export function boot({ page, protect = true }) {
   installCrashHandler();
+  renderFooter();
   try {
     apiBase();
   } catch (err) {
