@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, with_request_id
 from tests.fake_openai import choose, completion
 
 
@@ -113,7 +113,8 @@ def test_a_failing_answer_shows_the_servers_message_and_keeps_the_text(page, sit
     box = page.get_by_label('고민이나 상황')
     box.fill('아무 말')
     box.press('Enter')
-    expect(page.locator('.chat-log [role="alert"]')).to_have_text('답을 받지 못했어요. ' + expected.json['Message'])
+    expect(page.locator('.chat-log [role="alert"]')).to_have_text(
+        with_request_id('답을 받지 못했어요. ' + expected.json['Message']))
     expect(box).to_have_value('아무 말')
     expect(box).to_be_focused()
 

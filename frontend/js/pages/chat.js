@@ -1,8 +1,10 @@
 // The chat: send a worry, show a "thinking" state, then the answer card.
 import { ApiError, accounts, chat } from '../api.js';
 import { answerCard } from '../render.js';
-import { $, announce, boot, clearFormErrors, el, episodeLabel, errorText, formMessage, showError, showWhoami }
-  from '../ui.js';
+import {
+  $, announce, boot, clearFormErrors, el, episodeLabel, errorText, formMessage, requestIdNote, showError,
+  showWhoami,
+} from '../ui.js';
 
 const MAX = 1000;
 
@@ -74,7 +76,8 @@ if (boot({ page: 'chat' })) {
         } else { // a passing failure: say it, and let the person try again
           another.disabled = false;
           another.textContent = '다른 대사';
-          card.after(el('p', { class: 'notice error', role: 'alert' }, `다른 대사를 받지 못했어요. ${errorText(err)}`));
+          card.after(el('p', { class: 'notice error', role: 'alert' }, `다른 대사를 받지 못했어요. ${errorText(err)}`,
+            requestIdNote(err)));
         }
       } finally {
         busy = false;
@@ -122,7 +125,8 @@ if (boot({ page: 'chat' })) {
       if (!(input.value && document.activeElement === input)) focusTarget = card;
     } catch (err) {
       if (!(err instanceof ApiError)) console.error(err);
-      thinking.replaceWith(el('p', { class: 'notice error', role: 'alert' }, `답을 받지 못했어요. ${errorText(err)}`));
+      thinking.replaceWith(el('p', { class: 'notice error', role: 'alert' }, `답을 받지 못했어요. ${errorText(err)}`,
+        requestIdNote(err)));
       if (!input.value) {
         input.value = text; // nothing is lost: send it again when ready
         updateCount();
