@@ -90,6 +90,7 @@ export function boot({ page, protect = true }) {
     return false;
   }
   renderHeader(page, protect);
+  addAnnouncer();
   if (protect) {
     // logged out in another tab (its logout clears the shared storage): follow it here
     window.addEventListener('storage', (e) => {
@@ -132,6 +133,29 @@ export function status(message, kind = 'info', err = null) {
   region.setAttribute('aria-live', kind === 'error' ? 'assertive' : 'polite');
   region.replaceChildren(...[message, requestIdNote(err)].filter(Boolean));
   if (kind === 'error') region.scrollIntoView({ block: 'nearest' });
+}
+
+function addAnnouncer() {
+  if ($('#announcer')) return;
+  // Exists from page load: screen readers only announce changes to a live region they know.
+  const region = el('div', { id: 'announcer', class: 'visually-hidden', role: 'status',
+                             'aria-live': 'polite', 'aria-atomic': 'true' });
+  ($('#main') || document.body).append(region);
+}
+
+let announcement = null;
+
+/**
+ * Tell screen-reader users something that happened out of their focus (an answer arrived,
+ * a page loaded), politely: after what they are hearing now. Invisible on screen.
+ */
+export function announce(message) {
+  addAnnouncer();
+  const region = $('#announcer');
+  clearTimeout(announcement);
+  region.textContent = '';
+  // set in a later task, so a message equal to the last one is still a change and is read again
+  announcement = setTimeout(() => { region.textContent = message; }, 50);
 }
 
 /**
