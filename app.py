@@ -3,7 +3,8 @@ import functools
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, bookmarks, chat, export, links, model, openapi, quotes, ratings, shares, storage, web
+from chalicelib import (auth, bookmarks, chat, export, links, model, observe, openapi, quotes, ratings, shares,
+                        storage, web)
 from chalicelib.errors import CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, from_dependency, handled
 from chalicelib.pagination import collection, numbered_collection, page_request
 
@@ -30,7 +31,8 @@ def jwt_auth(auth_request):
 
 @app.middleware('http')
 def http_conventions(event, get_response):
-    return web.finish(get_response(event), event.headers.get('origin'))
+    with observe.request(event) as seen:  # the request's one log line, written on the way out
+        return web.finish(seen.stamp(get_response(event)), event.headers.get('origin'))
 
 
 def route(path, methods, public=False, errors=CHALICE, **kwargs):

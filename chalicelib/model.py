@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Collection, Dict, List, Optional
 
-from . import settings
+from . import observe, settings
 from .corpus import Index
 from .errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
 
@@ -110,6 +110,7 @@ def _client(api_key: str, base_url: Optional[str], timeout: float, max_retries: 
     return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
 
 
+@observe.model_call
 def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[str, Any]:
     import openai
     cfg = settings.get()
@@ -130,6 +131,7 @@ def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[st
         raise BadGateway('모델 서버가 오류로 답했습니다 (HTTP %d).' % exc.status_code)
     except (openai.APIError, ValueError) as exc:  # e.g. a body that is not JSON at all
         raise BadGateway('모델의 응답을 읽을 수 없습니다: %s' % type(exc).__name__)
+    observe.model_usage(resp)
     try:
         content = resp.choices[0].message.content
         data = json.loads(content)
@@ -179,6 +181,7 @@ def messages(text: str, cands: List[Dict[str, Any]]) -> List[Dict[str, str]]:
             {'role': 'user', 'content': '후보:\n%s\n\n사용자:\n%s' % (prompt_listing(cands), text)}]
 
 
+@observe.answerer
 def answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
     """The line for `text`, never one of `exclude` (lines already shown for it): NotFound
     once every fitting line has been shown."""

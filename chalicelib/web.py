@@ -76,7 +76,7 @@ def cors_headers(origin: Optional[str]) -> Dict[str, str]:
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Credentials': 'true',
         # Link: an export's next part; Content-Disposition: its file name
-        'Access-Control-Expose-Headers': 'Retry-After, Link, Content-Disposition',
+        'Access-Control-Expose-Headers': 'Retry-After, X-Request-Id, Link, Content-Disposition',
         'Vary': 'Origin',
     }
 

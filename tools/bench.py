@@ -324,7 +324,8 @@ def main() -> None:
         os.environ.update(dynamodb_local.local_aws_env(port))
         os.environ.update({'JWT_SECRET': 'bench-' + 'x' * 40, 'BCRYPT_ROUNDS': '4'})
         os.environ.pop('OPENAI_API_KEY', None)
-        from chalicelib import corpus, settings, storage
+        from chalicelib import corpus, observe, settings, storage
+        observe.output = open(os.devnull, 'w')  # the log lines are written (and timed), not shown
         settings.reload()
         from tools import relevance
         relevance.report()

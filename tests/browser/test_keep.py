@@ -319,3 +319,57 @@ def test_admin_sees_per_line_figures_from_the_board(page, site, demo):
     expect(first.locator('.down')).to_have_text('2')
     page.get_by_label('정렬').select_option('scene')
     expect(rows.first.locator('td').first).to_contain_text('1회')
+
+
+# -- accessibility of these pages (axe-core, WCAG 2.1 A/AA), light and dark ---------------------
+@pytest.fixture(params=['light', 'dark'])
+def scheme(request, page):
+    page.emulate_media(color_scheme=request.param)
+    return request.param
+
+
+def test_keep_share_and_stats_pages_are_accessible(page, site, demo, scheme, browser):
+    from tests.browser.a11y import assert_accessible, assert_focus_visible
+    account = site.user(email='a11y-%s@example.com' % scheme)
+    chat = ask(site, account)
+    site.api.put('/chat/bookmarks/' + chat['chat_reply']['line_id'], token=account['access'])
+    site.sign_in(page, account, 'history.html')
+    expect(page.locator('.history-item')).to_have_count(1)
+    page.get_by_role('button', name='도움이 됐어요').click()
+    page.get_by_role('button', name='공유하기').click()
+    page.get_by_role('button', name='공유 링크 만들기').click()
+    expect(page.get_by_label('공유 링크 주소')).to_be_focused()
+    assert_focus_visible(page)
+    assert_accessible(page, 'history: rated, share link made')
+    page.get_by_label('내 대화에서 찾기').fill('부당')
+    page.get_by_role('button', name='찾기').click()
+    expect(page.locator('#search-list .history-item')).to_have_count(1)
+    assert_accessible(page, 'history: search results')
+
+    page.goto(site.url('my-lines.html'))
+    expect(page.locator('.line-item')).to_have_count(1)
+    assert_accessible(page, 'my lines: one line')
+    page.goto(site.url('shares.html'))
+    expect(page.locator('.share-item')).to_have_count(1)
+    assert_accessible(page, 'my links: one link')
+    share_url = page.locator('.share-item a').first.get_attribute('href')
+    page.get_by_role('button', name='링크 취소').click()
+    expect(page.get_by_role('dialog')).to_be_visible()
+    assert_accessible(page, 'my links: the confirm dialog')
+    page.keyboard.press('Escape')
+
+    page.goto(share_url)
+    expect(page.locator('.answer')).to_be_visible()
+    assert_accessible(page, 'share page: a card')
+    page.goto(site.url('share.html?id=' + 'A' * 24))
+    expect(page.get_by_role('heading', level=1)).to_have_text('카드를 찾을 수 없어요')
+    assert_accessible(page, 'share page: not found')
+
+    auth.set_admin(account['email'])
+    page.goto(site.url('board-stats.html'))
+    expect(page.locator('#stats-list tr')).to_have_count(10)
+    assert_accessible(page, 'per-line figures')
+    page.goto(site.url('my-lines.html'))
+    page.get_by_role('button', name='빼기').click()
+    expect(page.locator('.history-list .empty')).to_be_visible()
+    assert_accessible(page, 'my lines: empty')

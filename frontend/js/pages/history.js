@@ -27,7 +27,8 @@ if (boot({ page: 'history' })) {
   let pages = null;
   let search = null; // {q, next, found} while a search is shown
 
-  function item(c, after) {
+  /** One chat; `level`: its card's heading level (2 in the list, 3 under the search's heading). */
+  function item(c, after, level = 2) {
     const remove = el('button', { type: 'button', class: 'button small danger-outline',
                                   'aria-label': `“${c.content.slice(0, 20)}” 대화 삭제` }, '삭제');
     remove.addEventListener('click', async () => {
@@ -46,7 +47,7 @@ if (boot({ page: 'history' })) {
         showError(err);
       }
     });
-    const card = answerCard(c.chat_reply, { actions: cardActions(c) });
+    const card = answerCard(c.chat_reply, { headingLevel: level, actions: cardActions(c) });
     return el('li', { class: 'history-item', 'data-id': c.id },
       el('div', { class: 'item-head' }, time(c.created_at), remove),
       el('p', { class: 'bubble mine' }, el('span', { class: 'visually-hidden' }, '나: '), c.content),
@@ -81,7 +82,7 @@ if (boot({ page: 'history' })) {
       let added = 0;
       for (let step = 0; step < SEARCH_STEPS && search.next !== null && added < SEARCH_FILL; step += 1) {
         const data = await chat.search(search.q, search.next || null, SEARCH_PER_PAGE);
-        searchList.append(...data.results.map((c) => item(c, restartSearch)));
+        searchList.append(...data.results.map((c) => item(c, restartSearch, 3)));
         added += data.results.length;
         search.found += data.results.length;
         search.next = data.next;
@@ -187,6 +188,7 @@ if (boot({ page: 'history' })) {
       status('대화 기록을 모두 지웠어요.', 'success');
       await pages.first();
       if (search) await restartSearch();
+      $('h1').focus(); // the button that had focus is now disabled: start again from the top
     } catch (err) {
       deleteAll.disabled = false;
       showError(err);
