@@ -40,7 +40,7 @@ def encode_cursor(after: str, page: int) -> str:
 
 def decode_cursor(cursor: str) -> Tuple[str, int]:
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
+        data = web.parse_json(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
         after, page = data['a'], data['p']
     except (ValueError, KeyError, TypeError):
         raise BadRequest('cursor 값이 올바르지 않습니다.')

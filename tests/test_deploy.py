@@ -243,6 +243,7 @@ def test_gateway_responses_mirror_local_api_with_cors(resources):
         assert params['gatewayresponse.header.Access-Control-Allow-Origin'] == {'Fn::Sub': origin}, kind
         assert params['gatewayresponse.header.Access-Control-Allow-Credentials'] == "'true'", kind
         assert params['gatewayresponse.header.Vary'] == "'Origin'", kind
+        assert params['gatewayresponse.header.X-Content-Type-Options'] == "'nosniff'", kind  # as web.finish
         template = response['responseTemplates']['application/json']
         assert template.startswith('{"Code": ') and '"Message": ' in template, kind
     assert {'DEFAULT_4XX', 'DEFAULT_5XX'} <= set(responses)

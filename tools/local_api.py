@@ -1,6 +1,8 @@
-"""Serve the API on Chalice's own local server (what `chalice local` runs), plus the one thing
-API Gateway does that `chalice local` does not: its own 401/403/404 answers carry CORS headers
-and the app's JSON error shape. Deployed, GatewayResponses in the merge template do the same.
+"""Serve the API on Chalice's own local server (what `chalice local` runs), plus what API
+Gateway does that `chalice local` does not: its own 401/403/404 answers carry CORS headers
+and the app's JSON error shape (deployed, GatewayResponses in the merge template do the same),
+and the request context names the domain the API is served on and when the request arrived
+(`domainName`, `requestTimeEpoch`): here, this server's own address.
 
 Usage: python tools/local_api.py [--host 127.0.0.1] [--port 8000] [--stage local]
 """
@@ -8,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,6 +40,21 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
     from chalice.local import ChaliceRequestHandler, LocalDevServer
 
     class GatewayHandler(ChaliceRequestHandler):
+        def __init__(self, request, client_address, server, app_object, config):
+            from chalice.local import LocalGateway
+            from http.server import BaseHTTPRequestHandler
+            self.local_gateway = LocalGateway(app_object, config)
+            convert = self.local_gateway.event_converter.create_lambda_event
+            domain = '%s:%d' % (host if host not in ('0.0.0.0', '::', '') else '127.0.0.1', server.server_address[1])
+
+            def create_lambda_event(*args, **kwargs):
+                event = convert(*args, **kwargs)
+                event['requestContext'].update(domainName=domain, stage=stage,
+                                               requestTimeEpoch=int(time.time() * 1000))
+                return event
+            self.local_gateway.event_converter.create_lambda_event = create_lambda_event
+            BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
         def log_message(self, *args):
             if not quiet:
                 super().log_message(*args)
@@ -47,7 +65,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
                 return super()._send_error_response(error)
             from chalicelib import web
             status, code, message = GATEWAY_ERRORS[kind]
-            headers = dict(error.headers, **{'Content-Type': 'application/json'})
+            headers = dict(error.headers, **{'Content-Type': 'application/json'}, **web.SECURITY_HEADERS)
             headers.update(web.cors_headers(self.headers.get('origin')))
             body = json.dumps({'Code': code, 'Message': message}, ensure_ascii=False).encode('utf-8')
             self._send_http_response(status, headers, body)
