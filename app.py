@@ -1,10 +1,11 @@
 """Routes only: parse the request, call one function of chalicelib, shape the answer."""
 import functools
+import logging
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, chat, links, model, quotes, storage, web
-from chalicelib.errors import AppError, ServiceUnavailable, from_dependency, handled
+from chalicelib import auth, chat, deadline, links, model, quotes, settings, storage, web
+from chalicelib.errors import ServiceUnavailable, Unauthorized, handled
 from chalicelib.pagination import collection, page_request
 
 app = Chalice(app_name='stove-league')
@@ -14,23 +15,29 @@ FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipar
 
 @app.authorizer(ttl_seconds=0)  # no cache: a logged-out token must fail at once
 def jwt_auth(auth_request):
+    # Never raises: raising drops the connection under `chalice local` and is a 500 deployed.
+    deadline.start(settings.get().request_budget)
     try:
         principal = auth.authenticate(auth_request.token)
-    except AppError:
-        # An empty grant, not an exception: raising drops the connection under `chalice local`.
-        # The gateway's deny becomes a JSON 401 (GatewayResponses deployed, tools/local_api.py locally).
+    except Unauthorized:
+        # An empty grant: the gateway's deny becomes a JSON 401 (GatewayResponses deployed,
+        # tools/local_api.py locally).
         return AuthResponse(routes=[], principal_id='anonymous')
-    except Exception as exc:
-        if from_dependency(exc) is None:
-            raise
-        # The session table did not answer: let the route say 503 rather than log the user out.
+    except Exception:
+        # The session could not be checked (table hung or down, budget spent, anything else):
+        # let the route say 503 with Retry-After rather than log the user out.
+        logging.getLogger(__name__).warning('authorizer could not verify a token', exc_info=True)
         return AuthResponse(routes=['*'], principal_id='unverified', context={'unavailable': 'true'})
     return AuthResponse(routes=['*'], principal_id=principal.user_id, context={'sid': principal.session_id})
 
 
 @app.middleware('http')
 def http_conventions(event, get_response):
-    return web.finish(get_response(event), event.headers.get('origin'))
+    deadline.start(settings.get().request_budget, web.arrival(event))
+    try:
+        return web.finish(get_response(event), event.headers.get('origin'))
+    finally:
+        deadline.clear()
 
 
 def route(path, methods, public=False, **kwargs):
@@ -68,13 +75,15 @@ def health():
     except Exception:
         store = 'down'
     body = {'status': 'ok' if store == 'ok' else 'degraded', 'store': {'dynamodb': store}, 'model': model.describe()}
-    return Response(body=body, status_code=200 if store == 'ok' else 503)
+    if store != 'ok':
+        return Response(body=body, status_code=503, headers={'Retry-After': '5'})
+    return body
 
 
 # -- accounts ---------------------------------------------------------------------------------
 def join():
-    result = auth.join(web.json_body(req()))
-    return Response(body=dict(result, _links=links.account(req())), status_code=201)
+    result = auth.join(web.json_body(req()), web.client_ip(req()))
+    return Response(body=dict(result, _links=links.account(req())), status_code=201, headers=web.NO_STORE)
 
 
 route('/rest-auth/join', ['POST'], public=True)(join)
@@ -84,12 +93,12 @@ route('/rest-auth/registration', ['POST'], public=True)(join)  # dj-rest-auth's 
 @route('/rest-auth/login', ['POST'], public=True)
 def login():
     result = auth.login(web.json_body(req()), web.client_ip(req()))
-    return dict(result, _links=links.account(req()))
+    return Response(body=dict(result, _links=links.account(req())), headers=web.NO_STORE)
 
 
 @route('/rest-auth/token/refresh', ['POST'], public=True)
 def refresh():
-    return auth.refresh(web.json_body(req()))
+    return Response(body=auth.refresh(web.json_body(req())), headers=web.NO_STORE)
 
 
 @route('/rest-auth/logout', ['POST', 'GET'])
@@ -110,8 +119,8 @@ def profile():
     if method == 'GET':
         return _profile_body(auth.profile(principal()))
     if method == 'PUT':
-        return _profile_body(auth.update_profile(principal(), web.json_body(req())))
-    auth.delete_account(principal(), web.json_body(req()))
+        return _profile_body(auth.update_profile(principal(), web.json_body(req()), web.client_ip(req())))
+    auth.delete_account(principal(), web.json_body(req()), web.client_ip(req()))
     return Response(body='', status_code=204)
 
 

@@ -1,7 +1,7 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import corpus, model, storage
+from . import corpus, limits, model, storage
 from .auth import Principal
 from .errors import NotFound, Unauthorized
 from .ids import is_id, new_id, now_iso
@@ -37,6 +37,7 @@ def ask(principal: Principal, data: Dict[str, Any]) -> Tuple[model.Answer, Dict[
     v = Validator(data)
     text = v.text('input', max_len=INPUT_MAX, multiline=True)
     v.done()
+    limits.check('chat', principal.user_id)  # each may be a billable model call
     answer = model.answer(text, corpus.current())
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
              'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
@@ -59,6 +60,7 @@ def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
     speaker = r.text('speaker', max_len=corpus.LIMITS['speaker'], required=False)
     v.errors.update({'chat_reply.' + k: m for k, m in r.errors.items()})
     v.done()
+    limits.check('chat', principal.user_id)  # a saved chat all the same
     return _save(principal, content, {'quote': quote, 'description': description, 'scene': scene,
                                       'speaker': speaker, 'source': 'client', 'grounded': False})
 

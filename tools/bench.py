@@ -62,6 +62,7 @@ def main() -> None:
     try:
         os.environ.update(dynamodb_local.local_aws_env(port))
         os.environ.update({'JWT_SECRET': 'bench-' + 'x' * 40, 'BCRYPT_ROUNDS': '4'})
+        os.environ.update({'CHAT_LIMIT_PER_MINUTE': '0', 'CHAT_LIMIT_PER_DAY': '0'})  # speed, not abuse limits
         os.environ.pop('OPENAI_API_KEY', None)
         from chalicelib import corpus, settings, storage
         from chalicelib.ids import new_id, now_iso
