@@ -5,10 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
+# The API docs page's viewer (frontend/docs.html), copied from the pinned npm package: served
+# from our own files, never a CDN. Git-ignored; `make deps` (so run, test and deploy) copies it.
+VIEWER := frontend/vendor/swagger-ui
+VIEWER_STAMP := $(VIEWER)/.copied-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test fuzz bench admin import-quotes deps tools-check browser clean package deploy
+.PHONY: run test fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi
 
 run: deps
 	$(PY) tools/dev.py
@@ -25,6 +29,10 @@ fuzz: deps
 bench: deps
 	$(PY) tools/bench.py
 
+# Rewrites chalicelib/openapi.json from tools/build_openapi.py (after adding or changing a route).
+openapi: $(PY_STAMP)
+	$(PY) tools/build_openapi.py
+
 admin: deps
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com" >&2; exit 2; }
 	$(PY) tools/cli.py admin "$(EMAIL)"
@@ -33,7 +41,7 @@ import-quotes: deps
 	@test -n "$(FILE)" || { echo "usage: make import-quotes FILE=lines.jsonl" >&2; exit 2; }
 	$(PY) tools/cli.py import-quotes "$(FILE)"
 
-deps: tools-check $(PY_STAMP) $(NODE_STAMP)
+deps: tools-check $(PY_STAMP) $(NODE_STAMP) $(VIEWER_STAMP)
 
 tools-check:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "Python 3.11+ is needed as $(PYTHON)." >&2; exit 1; }
@@ -50,6 +58,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	rm -f node_modules/.installed-*; touch $@
 
+$(VIEWER_STAMP): $(NODE_STAMP)
+	rm -rf $(VIEWER) && mkdir -p $(VIEWER)
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	  node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VIEWER)/
+	sed -i '/^\/\/# sourceMappingURL=/d' $(VIEWER)/swagger-ui-bundle.js  # the .map is not copied
+	sed -i '/^\/\*# sourceMappingURL=/d' $(VIEWER)/swagger-ui.css
+	touch $@
+
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 browser:
 	@test -x $(CHROMIUM) || { \
@@ -57,7 +73,7 @@ browser:
 	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache test-artifacts build
+	rm -rf $(VENV) node_modules .pytest_cache test-artifacts build frontend/vendor
 
 # -- deployment to AWS (deploy/README.md) -------------------------------------------------------
 # `make package` needs no AWS account: it writes build/package/sam.json (Chalice's template merged
@@ -73,5 +89,5 @@ package: $(PY_STAMP)
 lint-template: package
 	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json && echo "cfn-lint: $(PACKAGE_DIR)/sam.json has no findings"
 
-deploy: package
+deploy: package $(VIEWER_STAMP)
 	deploy/deploy.sh --package-dir $(PACKAGE_DIR) $(if $(DRY_RUN),--dry-run)

@@ -4,8 +4,8 @@ import logging
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, chat, deadline, links, model, quotes, settings, storage, web
-from chalicelib.errors import ServiceUnavailable, Unauthorized, handled
+from chalicelib import auth, chat, deadline, links, model, openapi, quotes, settings, storage, web
+from chalicelib.errors import CHALICE, DJ_REST_AUTH, ServiceUnavailable, Unauthorized, handled
 from chalicelib.pagination import collection, page_request
 
 app = Chalice(app_name='stove-league')
@@ -40,10 +40,12 @@ def http_conventions(event, get_response):
         deadline.clear()
 
 
-def route(path, methods, public=False, **kwargs):
+def route(path, methods, public=False, errors=CHALICE, **kwargs):
+    """Register `view` at `path`. Every route here must also be in chalicelib/openapi.json
+    (tools/build_openapi.py; tests/test_openapi.py holds them to each other)."""
     def register(view):
         guarded = view if public else _verified(view)
-        app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(guarded))
+        app.route(path, methods=methods, authorizer=None if public else jwt_auth, **kwargs)(handled(guarded, errors))
         return view
     return register
 
@@ -80,25 +82,31 @@ def health():
     return body
 
 
+@route('/openapi.json', ['GET'], public=True)
+def openapi_document():
+    return openapi.document(web.base_url(req()))
+
+
 # -- accounts ---------------------------------------------------------------------------------
 def join():
-    result = auth.join(web.json_body(req()), web.client_ip(req()))
+    result = auth.join(web.json_body(req()), web.client_ip(req()), legacy=web.legacy_client(req()))
     return Response(body=dict(result, _links=links.account(req())), status_code=201, headers=web.NO_STORE)
 
 
 route('/rest-auth/join', ['POST'], public=True)(join)
-route('/rest-auth/registration', ['POST'], public=True)(join)  # dj-rest-auth's name, kept for old clients
+# dj-rest-auth's name, kept for the original client, which reads dj-rest-auth's error shape
+route('/rest-auth/registration', ['POST'], public=True, errors=DJ_REST_AUTH)(join)
 
 
 @route('/rest-auth/login', ['POST'], public=True)
 def login():
-    result = auth.login(web.json_body(req()), web.client_ip(req()))
+    result = auth.login(web.json_body(req()), web.client_ip(req()), legacy=web.legacy_client(req()))
     return Response(body=dict(result, _links=links.account(req())), headers=web.NO_STORE)
 
 
 @route('/rest-auth/token/refresh', ['POST'], public=True)
 def refresh():
-    return Response(body=auth.refresh(web.json_body(req())), headers=web.NO_STORE)
+    return Response(body=auth.refresh(web.json_body(req()), legacy=web.legacy_client(req())), headers=web.NO_STORE)
 
 
 @route('/rest-auth/logout', ['POST', 'GET'])
@@ -131,10 +139,13 @@ def _chat_body(saved):
 
 @route('/chat/api', ['POST'], content_types=FORM_TYPES)
 def chat_api():
+    if web.legacy_client(req()):  # the old shape, saved by the client's own POST /chat/model
+        answer, _ = chat.ask(principal(), web.form_or_json(req()), save=False)
+        return web.json_string({'scene': answer.scene, 'quote': answer.quote, 'description': answer.description})
     answer, saved = chat.ask(principal(), web.form_or_json(req()))
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
-            'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
-            'chat': _chat_body(saved), '_links': links.chat(req(), saved['chat_id'])}
+            'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
+            'source': answer.source, 'grounded': answer.grounded, 'chat': _chat_body(saved), '_links': links.chat(req(), saved['chat_id'])}
 
 
 @route('/chat/model', ['GET', 'POST', 'DELETE'])
@@ -145,10 +156,10 @@ def chat_model():
     if method == 'DELETE':
         chat.delete_all(principal())
         return Response(body='', status_code=204)
-    page = page_request(req())
-    results, next_after, count = chat.history(principal(), page)
+    asked = page_request(req())
+    page, results, count = chat.history(principal(), asked)
     results = [dict(c, _links=links.chat(req(), c['id'])) for c in results]
-    return collection(req(), '/chat/model', page, results, next_after, count, links.history(req()))
+    return collection(req(), '/chat/model', asked, page, results, count, links.history(req()))
 
 
 @route('/chat/delete', ['POST'])
@@ -175,10 +186,10 @@ def quote_board():
     if req().method == 'POST':
         q, caller = quotes.create(principal(), web.json_body(req()))
         return Response(body=_quote_body(q, {caller['id']: caller}, caller), status_code=201)
-    page = page_request(req())
-    items, authors, caller, next_after, count = quotes.board(principal(), page)
-    results = [_quote_body(q, authors, caller) for q in items]
-    return collection(req(), '/quote', page, results, next_after, count, links.board(req()))
+    asked = page_request(req())
+    page, authors, caller, count = quotes.board(principal(), asked)
+    results = [_quote_body(q, authors, caller) for q in page.items]
+    return collection(req(), '/quote', asked, page, results, count, links.board(req()))
 
 
 @route('/quote/{quote_id}', ['GET', 'PUT', 'DELETE'])

@@ -5,7 +5,7 @@ import hmac
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import bcrypt
 import jwt
@@ -49,8 +49,8 @@ def _encode(claims: Dict[str, Any]) -> str:
     return jwt.encode(claims, settings.get().jwt_secret, algorithm=ALGORITHM)
 
 
-def _issue(user_id: str, session_id: str, at: Optional[int] = None,
-           parent_jti: Optional[str] = None) -> Tuple[str, str, str, int]:
+def _issue(user_id: str, session_id: str, at: Optional[int] = None, parent_jti: Optional[str] = None,
+           legacy: bool = False) -> Tuple[str, str, str, int]:
     """(access, refresh, refresh jti, refresh expiry). A pair that replaces the refresh token
     `parent_jti` is derived from it and its time: issuing it again gives the very same pair."""
     cfg = settings.get()
@@ -64,8 +64,11 @@ def _issue(user_id: str, session_id: str, at: Optional[int] = None,
     access = _encode({'sub': user_id, 'user_id': user_id, 'sid': session_id, 'jti': access_jti,
                       'type': 'access', 'iat': now, 'exp': now + cfg.access_ttl})
     refresh_exp = now + cfg.refresh_ttl
-    refresh = _encode({'sub': user_id, 'sid': session_id, 'jti': refresh_jti, 'type': 'refresh',
-                       'iat': now, 'exp': refresh_exp})
+    refresh_claims = {'sub': user_id, 'sid': session_id, 'jti': refresh_jti, 'type': 'refresh',
+                      'iat': now, 'exp': refresh_exp}
+    if legacy:
+        refresh_claims['legacy'] = True  # begun by the original web client: see _refresh_in_place
+    refresh = _encode(refresh_claims)
     return access, refresh, refresh_jti, refresh_exp
 
 
@@ -98,9 +101,9 @@ def authenticate(header: Optional[str]) -> Principal:
     return Principal(claims['sub'], claims['sid'])
 
 
-def _start_session(user_id: str) -> Dict[str, Any]:
+def _start_session(user_id: str, legacy: bool = False) -> Dict[str, Any]:
     sid = new_id()
-    access, refresh, jti, exp = _issue(user_id, sid)
+    access, refresh, jti, exp = _issue(user_id, sid, legacy=legacy)
     storage.store().put_session(user_id, sid, jti, exp)
     return {'access': access, 'refresh': refresh}
 
@@ -112,7 +115,7 @@ def public_user(user: Dict[str, Any]) -> Dict[str, Any]:
             'is_admin': bool(user.get('is_admin', False))}
 
 
-def join(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
+def join(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
     v = Validator(data)
     email = v.email()
     nickname = v.text('nickname', max_len=30)
@@ -131,7 +134,7 @@ def join(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
         storage.store().create_user(user)
     except storage.EmailTaken:
         raise Conflict('이미 가입된 이메일입니다.', fields={'email': '이미 가입된 이메일입니다.'})
-    return dict(_start_session(user['id']), user=public_user(user))
+    return dict(_start_session(user['id'], legacy), user=public_user(user))
 
 
 def _window(now: float) -> Tuple[int, int]:
@@ -157,7 +160,7 @@ def _reserve_attempt(email: str, ip: str, message: str) -> Tuple[int, int]:
 LOGIN_THROTTLED = '로그인 실패가 너무 많습니다. 잠시 후 다시 시도해 주세요.'
 
 
-def login(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
+def login(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
     """Three DynamoDB calls besides bcrypt: reserve the attempt, read the email item, and one
     transaction for last_login, the session and the throttle counts given back."""
     v = Validator(data)
@@ -171,7 +174,7 @@ def login(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
     if not check_password(password, hashed) or user is None:
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # the reserved counts stand as failures
     sid, at = new_id(), now_iso()
-    access, refresh_token, jti, exp = _issue(user['id'], sid)
+    access, refresh_token, jti, exp = _issue(user['id'], sid, legacy=legacy)
     try:
         st.finish_login(user, {'last_login': at, 'ip_address': ip},
                         {'sid': sid, 'refresh_jti': jti, 'expires_at': exp},
@@ -182,11 +185,13 @@ def login(data: Dict[str, Any], ip: str) -> Dict[str, Any]:
             'user': public_user(dict(user, last_login=at))}
 
 
-def refresh(data: Dict[str, Any]) -> Dict[str, Any]:
+def refresh(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
     v = Validator(data)
     token = v.text('refresh', max_len=4096)
     v.done()
     claims = _decode(token, 'refresh')
+    if legacy and claims.get('legacy'):
+        return _refresh_in_place(claims, token)
     cfg, st, now = settings.get(), storage.store(), int(time.time())
     user_id, sid, jti = claims['sub'], claims['sid'], claims['jti']
     access, new_refresh, new_jti, exp = _issue(user_id, sid, now, parent_jti=jti)
@@ -194,7 +199,8 @@ def refresh(data: Dict[str, Any]) -> Dict[str, Any]:
         st.rotate_session(user_id, sid, jti, new_jti, exp, now)
     except storage.ConditionFailed as exc:
         session = exc.detail
-        if session and session.get('prev_jti') == jti and 0 <= now - session['rotated_at'] <= cfg.refresh_reuse_grace:
+        if session and session.get('prev_jti') == jti and cfg.refresh_reuse_grace > 0 and \
+                0 <= now - session['rotated_at'] <= cfg.refresh_reuse_grace:
             # Rotated a moment ago by this same token (two tabs refreshing at once): the same
             # successor pair, not a logout.
             access, new_refresh, _, _ = _issue(user_id, sid, session['rotated_at'], parent_jti=jti)
@@ -203,6 +209,22 @@ def refresh(data: Dict[str, Any]) -> Dict[str, Any]:
             st.delete_session(user_id, sid)
         raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.')
     return {'access': access, 'refresh': new_refresh}
+
+
+def _refresh_in_place(claims: Dict[str, Any], token: str) -> Dict[str, Any]:
+    """Legacy mode: the original web client keeps login's refresh token and sends it at every
+    refresh, as the Django app (no rotation) allowed. Only a session that began at a legacy
+    origin, refreshed from one, is spared rotation; the token stays valid for its lifetime
+    and dies with its session (logout, password change, account deletion)."""
+    st = storage.store()
+    session = st.get_session(claims['sub'], claims['sid'])
+    if session is None:
+        raise Unauthorized('로그아웃되었거나 만료된 세션입니다.')
+    if session.get('refresh_jti') != claims['jti']:  # another client rotated it: a reuse, as in refresh()
+        st.delete_session(claims['sub'], claims['sid'])
+        raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.')
+    access = _issue(claims['sub'], claims['sid'])[0]
+    return {'access': access, 'refresh': token}
 
 
 def logout(principal: Principal) -> None:
@@ -216,12 +238,13 @@ def profile(principal: Principal) -> Dict[str, Any]:
     return user
 
 
-def _confirm_password(user: Dict[str, Any], password: str, ip: str, field: str) -> None:
-    """A password check on a profile change, throttled and counted like a login."""
+def _confirm_password(user: Dict[str, Any], password: str, ip: str, field: str) -> Tuple[List[str], List[str], int, int]:
+    """A password check on a profile change, throttled and counted like a login. Returns the
+    counts to give back (release, clear, window, expiry), for the caller's own write to carry."""
     window, counts_expire = _reserve_attempt(user['email'], ip, '비밀번호 확인에 너무 많이 실패했습니다. 잠시 후 다시 시도해 주세요.')
     if not check_password(password, user['password_hash']):
         raise ValidationError({field: '비밀번호가 올바르지 않습니다.' if field == 'password' else '현재 비밀번호가 올바르지 않습니다.'})
-    storage.store().release_attempts(['ip#' + ip], ['email#' + user['email']], window, counts_expire)
+    return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
 
 
 def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[str, Any]:
@@ -233,20 +256,22 @@ def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[
     if nickname is None and new_password is None:
         v.fail('nickname', 'nickname 또는 password 중 하나는 있어야 합니다.')
     v.done()
-    if new_password is not None:
-        _confirm_password(user, current, ip, 'current_password')
+    give_back = _confirm_password(user, current, ip, 'current_password') if new_password is not None else None
     fields = {}
     if nickname is not None:
         fields['nickname'] = nickname
     if new_password is not None:
         fields['password_hash'] = hash_password(new_password)
+    st = storage.store()
     try:
-        updated = storage.store().update_user(user['id'], fields, email=user['email'])
+        if new_password is None:
+            st.update_account(user['id'], user['email'], fields)
+        else:  # whoever else held a session with the old password loses it, in the same transaction
+            st.update_user_ending_sessions(user['id'], fields, keep=principal.session_id, email=user['email'],
+                                           give_back=give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.')  # deleted meanwhile
-    if new_password is not None:  # whoever else held a session with the old password loses it
-        storage.store().delete_sessions(user['id'], keep=principal.session_id)
-    return updated
+    return dict(user, **fields)
 
 
 def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
@@ -256,8 +281,8 @@ def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
     v = Validator(data)
     password = v.text('password', max_len=1000, strip=False)
     v.done()
-    _confirm_password(user, password, ip, 'password')
     st = storage.store()
+    st.release_attempts(*_confirm_password(user, password, ip, 'password'))
     # Tokens die first; the account item goes last, so a failure half-way leaves an account
     # its owner can log into and delete again, never orphaned chats or proposals.
     st.delete_sessions(user['id'])
@@ -272,4 +297,5 @@ def set_admin(email: str, is_admin: bool = True) -> Dict[str, Any]:
     user_id = st.user_id_for_email(email.strip().lower())
     if not user_id:
         raise NotFound('그 이메일의 계정이 없습니다: %s' % email)
-    return st.update_user(user_id, {'is_admin': is_admin}, email=email.strip().lower())
+    st.update_account(user_id, email.strip().lower(), {'is_admin': is_admin})
+    return st.get_user(user_id)

@@ -1,14 +1,15 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from . import corpus, limits, model, storage
 from .auth import Principal
 from .errors import NotFound, Unauthorized
 from .ids import is_id, new_id, now_iso
-from .pagination import PageRequest, fetch_page
+from .pagination import Page, PageRequest, fetch_page
 from .validation import Validator
 
 INPUT_MAX = 1000
+EXCLUDE_MAX = 50
 
 
 def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
@@ -18,7 +19,8 @@ def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
             'chat_reply': {'id': reply['id'], 'user': chat['user_id'], 'quote': reply['quote'],
                            'description': reply['description'], 'scene': reply.get('scene'),
                            'speaker': reply.get('speaker'), 'created_at': reply['created_at'],
-                           'source': reply.get('source'), 'grounded': bool(reply.get('grounded'))}}
+                           'source': reply.get('source'), 'grounded': bool(reply.get('grounded')),
+                           'line_id': reply.get('line_id'), 'sources': list(reply.get('sources') or [])}}
 
 
 def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str, Any]:
@@ -32,17 +34,32 @@ def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str
     return chat
 
 
-def ask(principal: Principal, data: Dict[str, Any]) -> Tuple[model.Answer, Dict[str, Any]]:
-    """Answer the input and save the exchange; a failing model raises before anything is saved."""
+def ask(principal: Principal, data: Dict[str, Any],
+        save: bool = True) -> Tuple[model.Answer, Optional[Dict[str, Any]]]:
+    """Answer the input and save the exchange; a failing model raises before anything is saved.
+    `save=False` (legacy mode) only answers: the original client saves through `record`."""
     v = Validator(data)
     text = v.text('input', max_len=INPUT_MAX, multiline=True)
+    exclude = _line_ids(v, 'exclude')
     v.done()
     limits.check('chat', principal.user_id)  # each may be a billable model call
-    answer = model.answer(text, corpus.current())
+    answer = model.answer(text, corpus.current(), exclude)
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
              'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
-             'line_id': answer.line_id}
-    return answer, _save(principal, text, reply)
+             'line_id': answer.line_id, 'sources': answer.sources}
+    return answer, _save(principal, text, reply) if save else None
+
+
+def _line_ids(v: Validator, name: str) -> FrozenSet[str]:
+    """An optional list of corpus line ids (the lines already shown for this input)."""
+    value = v.data.get(name)
+    if value is None:
+        return frozenset()
+    if (not isinstance(value, list) or len(value) > EXCLUDE_MAX
+            or not all(isinstance(i, str) and 0 < len(i) <= 100 for i in value)):
+        v.fail(name, '대사 id(문자열) %d개까지의 목록이어야 합니다.' % EXCLUDE_MAX)
+        return frozenset()
+    return frozenset(value)
 
 
 def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
@@ -65,11 +82,12 @@ def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
                                       'speaker': speaker, 'source': 'client', 'grounded': False})
 
 
-def history(principal: Principal, req: PageRequest) -> Tuple[List[Dict[str, Any]], Optional[str], int]:
+def history(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
+    """A page of the caller's chats: one Query and the count (one GetItem)."""
     st = storage.store()
-    items, next_after = fetch_page(req, lambda limit, after: st.list_chats(principal.user_id, limit, after),
-                                   lambda n: st.skip_chats(principal.user_id, n))
-    return [shape(c) for c in items], next_after, st.chat_count(principal.user_id)
+    count = lambda: st.chat_count(principal.user_id)  # noqa: E731
+    page = fetch_page(req, st.chats_of(principal.user_id), count)
+    return page, [shape(c) for c in page.items], page.count if page.count is not None else count()
 
 
 def get(principal: Principal, chat_id: str) -> Dict[str, Any]:

@@ -16,7 +16,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import storage
 
 EPISODES = 16  # 스토브리그 ran for 16 episodes
-DEMO_FILE = os.path.join(os.path.dirname(__file__), 'data', 'demo_quotes.jsonl')
+SHIPPED_FILE = os.path.join(os.path.dirname(__file__), 'data', 'corpus.jsonl')
+SHIPPED = 'corpus'
+SHIPPED_ORIGINS = ('corpus', 'demo')  # 'demo': the 8-line corpus shipped before
 LIMITS = {'speaker': 30, 'quote': 500, 'description': 1000}
 
 
@@ -24,11 +26,19 @@ class CorpusError(ValueError):
     pass
 
 
+LINE_ID = re.compile(r'^[a-z0-9][a-z0-9-]{0,63}$')
+SOURCES_MAX = 5
+
+
 def validate_line(obj: Any, scene_required: bool = True) -> Dict[str, Any]:
     """A clean corpus line from a raw record, or CorpusError saying what is wrong."""
     if not isinstance(obj, dict):
         raise CorpusError('JSON 객체가 아닙니다')
     line: Dict[str, Any] = {}
+    if obj.get('id') is not None:
+        if not isinstance(obj['id'], str) or not LINE_ID.match(obj['id']):
+            raise CorpusError('id: 영문 소문자·숫자·하이픈으로 된 64자 이하 문자열이어야 합니다')
+        line['id'] = obj['id']
     for name, limit in LIMITS.items():
         value = obj.get(name)
         if not isinstance(value, str) or not value.strip():
@@ -47,12 +57,18 @@ def validate_line(obj: Any, scene_required: bool = True) -> Dict[str, Any]:
     if not isinstance(tags, list) or not all(isinstance(t, str) and len(t) <= 30 for t in tags) or len(tags) > 20:
         raise CorpusError('tags: 30자 이하 문자열 20개까지의 목록이어야 합니다')
     line['tags'] = [t.strip() for t in tags if t.strip()]
+    sources = obj.get('sources', [])
+    if (not isinstance(sources, list) or len(sources) > SOURCES_MAX
+            or not all(isinstance(u, str) and len(u) <= 500 and re.match(r'^https?://[^\s]+$', u) for u in sources)):
+        raise CorpusError('sources: http(s) 주소 %d개까지의 목록이어야 합니다' % SOURCES_MAX)
+    line['sources'] = list(sources)
     return line
 
 
 def parse_jsonl(text: str, origin: str) -> List[Dict[str, Any]]:
     """Every line of a JSON Lines text, validated; the first bad one is named and nothing is kept."""
-    lines = []
+    lines: List[Dict[str, Any]] = []
+    seen = set()
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -60,8 +76,13 @@ def parse_jsonl(text: str, origin: str) -> List[Dict[str, Any]]:
             line = validate_line(json.loads(raw))
         except ValueError as exc:  # json's errors and ours alike
             raise CorpusError('%d번째 줄: %s' % (number, exc)) from None
-        digest = hashlib.sha1(('%s|%s|%s' % (line['scene'], line['speaker'], line['quote'])).encode()).hexdigest()
-        lines.append(dict(line, id='%s-%s' % (origin, digest[:16]), origin=origin))
+        if 'id' not in line:  # keyed by content, so re-importing the same record rewrites it
+            digest = hashlib.sha1(('%s|%s|%s' % (line['scene'], line['speaker'], line['quote'])).encode()).hexdigest()
+            line['id'] = '%s-%s' % (origin, digest[:16])
+        if line['id'] in seen:
+            raise CorpusError('%d번째 줄: id %s가 앞에서 이미 쓰였습니다' % (number, line['id']))
+        seen.add(line['id'])
+        lines.append(dict(line, origin=origin))
     return lines
 
 
@@ -73,13 +94,36 @@ def import_text(text: str, origin: str = 'import') -> int:
     return len(lines)
 
 
-def load_demo() -> int:
-    with open(DEMO_FILE, encoding='utf-8') as f:
-        return import_text(f.read(), origin='demo')
+def shipped_lines() -> List[Dict[str, Any]]:
+    with open(SHIPPED_FILE, encoding='utf-8') as f:
+        return parse_jsonl(f.read(), origin=SHIPPED)
+
+
+def load_shipped() -> int:
+    """Write the corpus shipped with the app, and drop shipped lines it no longer has.
+
+    Idempotent, so `make run` can call it at every start; imported and board lines are kept.
+    """
+    lines = shipped_lines()
+    st = storage.store()
+    keep = {line['id'] for line in lines}
+    stale = [line['id'] for line in st.corpus_lines()
+             if line.get('origin') in SHIPPED_ORIGINS and line['id'] not in keep]
+    st.put_corpus_lines(lines)
+    if stale:
+        st.delete_corpus_lines(stale)
+    return len(lines)
 
 
 # -- retrieval --------------------------------------------------------------------------------
+# BM25F over character n-grams: a word's stem matches whatever particle or ending follows it.
+# Each field's term counts are length-normalised and weighted before one saturation, so a word
+# in the tags (the situations a line is for) counts for more than the same word in the line.
 _WORD = re.compile(r'[0-9a-z가-힣]+')
+FIELD_WEIGHTS = {'tags': 3.0, 'description': 1.5, 'quote': 1.0, 'speaker': 0.5}
+FIELD_B = 0.75
+K1 = 1.2
+LEXICON_FILE = os.path.join(os.path.dirname(__file__), 'data', 'lexicon.json')
 
 
 def terms(text: str) -> List[str]:
@@ -91,38 +135,68 @@ def terms(text: str) -> List[str]:
     return out
 
 
-def _document(line: Dict[str, Any]) -> str:
-    return ' '.join([line['quote'], line['description'], line['speaker'], ' '.join(line.get('tags') or [])])
+def _field_text(line: Dict[str, Any], field: str) -> str:
+    value = line.get(field) or ''
+    return ' '.join(value) if isinstance(value, list) else value
+
+
+def _load_lexicon() -> List[Tuple[str, str]]:
+    """(everyday wording, situation words it means), longest wording first."""
+    try:
+        with open(LEXICON_FILE, encoding='utf-8') as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return []
+    pairs = [(variant, meaning) for meaning, variants in data.items() for variant in variants]
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+_LEXICON = _load_lexicon()
+
+
+def expand(query: str) -> str:
+    """The query plus the situation words its everyday wording stands for (차였어요 → 이별)."""
+    text = query.lower()
+    squashed = re.sub(r'\s+', '', text)
+    extra = [meaning for variant, meaning in _LEXICON if variant in text or variant in squashed]
+    return text + (' ' + ' '.join(extra) if extra else '')
 
 
 class Index:
-    K1, B = 1.2, 0.75
-
     def __init__(self, lines: List[Dict[str, Any]]):
         self.lines = sorted(lines, key=lambda l: l['id'])
-        self.postings: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
-        self.lengths = []
-        for doc, line in enumerate(self.lines):
-            counts = Counter(terms(_document(line)))
-            self.lengths.append(sum(counts.values()))
-            for term, tf in counts.items():
+        self._by_id = {line['id']: line for line in self.lines}
+        counts = [{f: Counter(terms(_field_text(line, f))) for f in FIELD_WEIGHTS} for line in self.lines]
+        avg = {f: (sum(sum(c[f].values()) for c in counts) / len(counts)) if counts else 0.0 for f in FIELD_WEIGHTS}
+        # term -> [(doc, weighted tf)]: the query-independent half of BM25F, computed once.
+        self.postings: Dict[str, List[Tuple[int, float]]] = defaultdict(list)
+        for doc, fields in enumerate(counts):
+            weighted: Dict[str, float] = defaultdict(float)
+            for f, c in fields.items():
+                norm = 1 - FIELD_B + FIELD_B * (sum(c.values()) / avg[f] if avg[f] else 1)
+                for term, tf in c.items():
+                    weighted[term] += FIELD_WEIGHTS[f] * tf / norm
+            for term, tf in weighted.items():
                 self.postings[term].append((doc, tf))
-        self.avg_len = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
+        n = len(self.lines)
+        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
 
     def __len__(self) -> int:
         return len(self.lines)
 
+    def get(self, line_id: str) -> Optional[Dict[str, Any]]:
+        """The line with that id, or None (a line withdrawn from the corpus is gone)."""
+        return self._by_id.get(line_id)
+
     def search(self, query: str, k: int = 5) -> List[Tuple[float, Dict[str, Any]]]:
-        n = len(self.lines)
         scores: Dict[int, float] = defaultdict(float)
-        for term, qtf in Counter(terms(query)).items():
+        for term, qtf in Counter(terms(expand(query))).items():
             posting = self.postings.get(term)
             if not posting:
                 continue
-            idf = math.log(1 + (n - len(posting) + 0.5) / (len(posting) + 0.5))
+            idf = self.idf[term]
             for doc, tf in posting:
-                norm = tf + self.K1 * (1 - self.B + self.B * self.lengths[doc] / self.avg_len)
-                scores[doc] += qtf * idf * tf * (self.K1 + 1) / norm
+                scores[doc] += qtf * idf * tf * (K1 + 1) / (tf + K1)
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [(score, self.lines[doc]) for doc, score in best]
 

@@ -1,15 +1,19 @@
 """The app's error family and the one place that turns it into HTTP answers.
 
 Each class carries the status and the `Code` of Chalice's own error of that status, so
-clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validation.
+clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validation. The one
+exception is dj-rest-auth's own route, whose old clients read its shape (DJ_REST_AUTH below).
 """
 import functools
 import logging
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from chalice import Response
 
 log = logging.getLogger(__name__)
+
+CHALICE = 'chalice'  # {"Code", "Message", "Fields"?}: every route but one
+DJ_REST_AUTH = 'dj-rest-auth'  # {"field": ["message"]} / {"detail"}: POST /rest-auth/registration
 
 
 class AppError(Exception):
@@ -23,10 +27,22 @@ class AppError(Exception):
         self.fields = fields
         self.headers = headers or {}
 
-    def to_response(self) -> Response:
+    def body(self) -> Dict[str, Any]:
         body = {'Code': self.code, 'Message': self.message}
         if self.fields:
             body['Fields'] = self.fields
+        return body
+
+    def drf_body(self) -> Dict[str, Any]:
+        """Django REST framework's shape, as dj-rest-auth answered: each field → a list of
+        messages, else {"detail"}. Nothing else at the top level: the original sign-up page
+        writes every top-level key into the element with that id, and an unknown key throws."""
+        if self.fields:
+            return {name: [message] for name, message in self.fields.items()}
+        return {'detail': self.message}
+
+    def to_response(self, shape: str = CHALICE) -> Response:
+        body = self.drf_body() if shape == DJ_REST_AUTH else self.body()
         return Response(body=body, status_code=self.status, headers=self.headers)
 
 
@@ -37,7 +53,7 @@ class BadRequest(AppError):
 FIELD_LABELS = {
     'email': '이메일', 'nickname': '닉네임', 'password': '비밀번호', 'password1': '비밀번호',
     'password2': '비밀번호 확인', 'current_password': '현재 비밀번호', 'refresh': 'refresh 토큰',
-    'input': '입력', 'content': '내용', 'title': '제목', 'description': '설명', 'scene': '회차',
+    'input': '입력', 'exclude': '제외할 대사', 'content': '내용', 'title': '제목', 'description': '설명', 'scene': '회차',
     'speaker': '화자', 'chat_reply': '답변', 'per-page': '페이지 크기', 'page': '페이지',
 }
 
@@ -118,18 +134,18 @@ def from_dependency(exc: Exception) -> Optional[AppError]:
     return None
 
 
-def handled(view: Callable) -> Callable:
-    """Route decorator: every AppError (and a failing table) becomes its JSON answer."""
+def handled(view: Callable, shape: str = CHALICE) -> Callable:
+    """Route decorator: every AppError (and a failing table) becomes its JSON answer, in `shape`."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
             return view(*args, **kwargs)
         except AppError as exc:
-            return exc.to_response()
+            return exc.to_response(shape)
         except Exception as exc:
             mapped = from_dependency(exc)
             if mapped is None:
                 raise
             log.warning('dependency failure: %s', exc)
-            return mapped.to_response()
+            return mapped.to_response(shape)
     return wrapper

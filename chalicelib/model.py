@@ -8,15 +8,19 @@ import json
 import math
 import re
 import time
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Collection, Dict, List, Optional
 
 from . import deadline, settings
 from .corpus import Index
-from .errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from .errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
 
-CANDIDATES = 8
+CANDIDATES = 8          # lines retrieved for the model when the corpus is too large to send whole
+ALL_LINES_UP_TO = 200   # up to this many lines the model sees every one, so retrieval misses nothing
+FIT_RATIO = 0.35        # a line "fits" when it scores at least this share of the best line's score
+FIT_MIN, FIT_MAX = 3, 10
 NONE_FITS = 'none'
+ALL_SHOWN = '이 이야기에 맞는 대사는 모두 보여 드렸어요. 상황을 조금 다르게 적어 보시면 다른 대사를 찾아 드릴게요.'
 
 
 @dataclass
@@ -28,35 +32,56 @@ class Answer:
     source: str          # "openai" or "local"
     grounded: bool       # the line is one of the corpus's, not the model's own recollection
     line_id: Optional[str] = None
+    sources: List[str] = field(default_factory=list)
 
 
 def _from_line(line: Dict[str, Any], source: str, description: Optional[str] = None) -> Answer:
     return Answer(scene=line.get('scene'), speaker=line['speaker'], quote=line['quote'],
                   description=description or line['description'], source=source, grounded=True,
-                  line_id=line['id'])
+                  line_id=line['id'], sources=list(line.get('sources') or []))
 
 
-def local_answer(text: str, index: Index) -> Answer:
+def fitting(text: str, index: Index) -> List[Dict[str, Any]]:
+    """The lines that fit the input, best first: those scoring near the best one (at least
+    FIT_MIN when any line shares a word with it); the general-purpose lines when none does."""
+    hits = index.search(text, FIT_MAX)
+    if not hits:
+        return [l for l in index.lines if '기본' in (l.get('tags') or [])] or index.lines[:FIT_MIN]
+    floor = hits[0][0] * FIT_RATIO
+    return [line for rank, (score, line) in enumerate(hits) if score >= floor or rank < FIT_MIN]
+
+
+def _require_lines(index: Index) -> None:
     if not len(index):
         raise ServiceUnavailable('아직 알고 있는 대사가 없습니다. 운영자가 대사를 불러와야 합니다.', retry_after=60)
-    hits = index.search(text, 1)
-    if hits:
-        return _from_line(hits[0][1], 'local')
-    # Nothing shares a syllable with the input: fall back to the lines meant for any situation.
-    general = [l for l in index.lines if '기본' in (l.get('tags') or [])] or index.lines
-    return _from_line(general[0], 'local')
 
 
-def candidates(text: str, index: Index) -> List[Dict[str, Any]]:
-    picked = [line for _, line in index.search(text, CANDIDATES)]
-    seen = {l['id'] for l in picked}
-    for line in index.lines:  # pad, so the model always has a real choice
-        if len(picked) >= CANDIDATES:
-            break
-        if line['id'] not in seen:
-            picked.append(line)
-            seen.add(line['id'])
-    return picked
+def local_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
+    _require_lines(index)
+    for line in fitting(text, index):
+        if line['id'] not in exclude:
+            return _from_line(line, 'local')
+    raise NotFound(ALL_SHOWN)
+
+
+def candidates(text: str, index: Index, exclude: Collection[str] = ()) -> List[Dict[str, Any]]:
+    """What the model chooses from: every line of a small corpus, else the best retrieved."""
+    if len(index) <= ALL_LINES_UP_TO:
+        return [l for l in index.lines if l['id'] not in exclude]
+    picked = [line for _, line in index.search(text, CANDIDATES + len(exclude)) if line['id'] not in exclude]
+    return picked[:CANDIDATES] or [l for l in fitting(text, index) if l['id'] not in exclude]
+
+
+def _when(line: Dict[str, Any]) -> str:
+    """A short 'when it fits' for the prompt: the description's first sentence."""
+    first = re.split(r'(?<=[.!?。])\s', line['description'], maxsplit=1)[0]
+    return first[:80]
+
+
+def prompt_listing(cands: List[Dict[str, Any]]) -> str:
+    return json.dumps([{'candidate_id': l['id'], 'scene': l.get('scene'), 'speaker': l['speaker'],
+                        'quote': l['quote'], 'when': _when(l)} for l in cands],
+                      ensure_ascii=False, separators=(',', ':'))
 
 
 SYSTEM_PROMPT = (
@@ -203,7 +228,7 @@ def _description(data: Dict[str, Any]) -> str:
     return text.strip()[:1000]
 
 
-def openai_answer(text: str, index: Index) -> Answer:
+def openai_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
     if not len(index):
         data = _complete([{'role': 'system', 'content': SYSTEM_PROMPT + ' 후보가 없으니 네가 확실히 아는 대사만 답하라.'},
                           {'role': 'user', 'content': text}], _FREE_SCHEMA)
@@ -212,28 +237,34 @@ def openai_answer(text: str, index: Index) -> Answer:
             raise BadGateway('모델이 약속된 형식으로 답하지 않았습니다.')
         scene = scene if isinstance(scene, int) and 1 <= scene <= 16 else None
         return Answer(scene, speaker.strip()[:30], quote.strip()[:500], _description(data), 'openai', False)
-    cands = candidates(text, index)
-    listing = [{'candidate_id': l['id'], 'scene': l.get('scene'), 'speaker': l['speaker'], 'quote': l['quote'],
-                'when': l['description']} for l in cands]
-    data = _complete([
-        {'role': 'system', 'content': SYSTEM_PROMPT},
-        {'role': 'user', 'content': '후보:\n%s\n\n사용자:\n%s' % (json.dumps(listing, ensure_ascii=False), text)},
-    ], _schema([l['id'] for l in cands]))
+    cands = candidates(text, index, exclude)
+    if not cands:
+        raise NotFound(ALL_SHOWN)
+    data = _complete(messages(text, cands), _schema([l['id'] for l in cands]))
     chosen = data.get('candidate_id')
     if chosen == NONE_FITS:
-        return local_answer(text, index)  # said plainly by source="local": no model-made line
+        return local_answer(text, index, exclude)  # said plainly by source="local": no model-made line
     line = next((l for l in cands if l['id'] == chosen), None)
     if line is None or not isinstance(data.get('quote'), str) or not _same(data['quote'], line['quote']):
         raise BadGateway('모델이 후보에 없는 대사를 답해 버렸습니다. 지어낸 대사는 보여 드리지 않습니다.')
     return _from_line(line, 'openai', _description(data))
 
 
-def answer(text: str, index: Index) -> Answer:
-    return openai_answer(text, index) if settings.get().openai_api_key else local_answer(text, index)
+def messages(text: str, cands: List[Dict[str, Any]]) -> List[Dict[str, str]]:
+    return [{'role': 'system', 'content': SYSTEM_PROMPT},
+            {'role': 'user', 'content': '후보:\n%s\n\n사용자:\n%s' % (prompt_listing(cands), text)}]
+
+
+def answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
+    """The line for `text`, never one of `exclude` (lines already shown for it): NotFound
+    once every fitting line has been shown."""
+    if settings.get().openai_api_key:
+        return openai_answer(text, index, exclude)
+    return local_answer(text, index, exclude)
 
 
 def describe() -> Dict[str, Any]:
     cfg = settings.get()
     if cfg.openai_api_key:
         return {'answerer': 'openai', 'model': cfg.openai_model}
-    return {'answerer': 'local', 'model': 'bm25-char-ngrams'}
+    return {'answerer': 'local', 'model': 'bm25f-char-ngrams'}

@@ -1,12 +1,20 @@
 """Page-number and cursor pagination with the contract's HATEOAS collection body.
 
-A `next` link carries an opaque cursor (the last key seen), so following it is one bounded
-Query however long the collection is. A bare `page=N` costs a keys-only skip, as documented.
+Any collection kept in sort-key order (a `Source`: newest first is descending) pages the
+same way. Links carry an opaque cursor naming where the page starts, so the first page,
+`next`, `previous`, the last page and a reload of any of them are each one bounded Query,
+however long the collection is:
+- after a key (`next`): the page's items follow that key, newest first;
+- before a key (`previous`): the page's items precede it, read oldest first from the key;
+- last: read oldest first from the old end (its length follows from the count).
+A bare `page=N` (the original clients send it) reads the count, then skips keys only from
+whichever end of the collection is nearer; its `self` link names the page by cursor from then on.
 """
 import base64
 import json
+import math
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 
 from . import web
 from .errors import BadRequest, ValidationError
@@ -14,13 +22,46 @@ from .ids import is_id
 from .validation import parse_int
 
 PER_PAGE_MIN, PER_PAGE_MAX, PER_PAGE_DEFAULT = 5, 50, 5
+PAGE_MAX = 10 ** 9
+AFTER, BEFORE, LAST = 'a', 'b', 'l'
+
+
+class Source(Protocol):
+    """A collection in sort-key order (storage.Partition is one)."""
+
+    def page(self, limit: int, start: Optional[str] = None, newest_first: bool = True) -> List[Dict[str, Any]]:
+        """Up to `limit` items following sort key `start` (exclusive) in that order."""
+
+    def skip(self, n: int, newest_first: bool = True) -> Optional[str]:
+        """Sort key of the n-th item in that order, reading keys only; None if there are fewer."""
+
+    def key_of(self, item: Dict[str, Any]) -> str:
+        """An item's sort key."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    kind: str            # AFTER, BEFORE or LAST
+    page: int            # the number of the page it opens
+    key: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class PageRequest:
     page: int
     per_page: int
-    after: Optional[str]  # sort key of the last item of the previous page, from a cursor
+    cursor: Optional[Cursor] = None
+
+
+@dataclass
+class Page:
+    items: List[Dict[str, Any]]
+    number: int
+    next_key: Optional[str] = None   # a next page follows this key
+    prev_key: Optional[str] = None   # a previous page precedes this key
+    here: Optional[Cursor] = None    # reopens this very page (None: the first page's bare address)
+    count: Optional[int] = None      # the collection's size, when it had to be read first
+    past_end: bool = False
 
 
 def _int_param(params: Dict[str, str], names, default: int, lo: int, hi: int) -> int:
@@ -33,52 +74,138 @@ def _int_param(params: Dict[str, str], names, default: int, lo: int, hi: int) ->
     return default
 
 
-def encode_cursor(after: str, page: int) -> str:
-    raw = json.dumps({'a': after, 'p': page}, separators=(',', ':')).encode()
+def encode_cursor(cursor: Cursor) -> str:
+    data = {'d': cursor.kind, 'p': cursor.page}
+    if cursor.key is not None:
+        data['k'] = cursor.key
+    raw = json.dumps(data, separators=(',', ':')).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip('=')
 
 
-def decode_cursor(cursor: str) -> Tuple[str, int]:
+def decode_cursor(text: str, key_ok: Callable[[Any], bool] = is_id) -> Cursor:
+    bad = BadRequest('cursor 값이 올바르지 않습니다.')
     try:
-        data = web.parse_json(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
-        after, page = data['a'], data['p']
-    except (ValueError, KeyError, TypeError):
-        raise BadRequest('cursor 값이 올바르지 않습니다.')
-    if not is_id(after) or not isinstance(page, int) or page < 2:
-        raise BadRequest('cursor 값이 올바르지 않습니다.')
-    return after, page
+        data = web.parse_json(base64.urlsafe_b64decode(text + '=' * (-len(text) % 4)))  # deep JSON: a 400
+        if 'a' in data and 'd' not in data:  # the first release's `next` cursors: {"a": key, "p": page}
+            data = {'d': AFTER, 'k': data['a'], 'p': data['p']}
+        kind, page, key = data['d'], data['p'], data.get('k')
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise bad
+    if kind not in (AFTER, BEFORE, LAST) or type(page) is not int or not 1 <= page <= PAGE_MAX:
+        raise bad
+    if kind == LAST:
+        return Cursor(LAST, page)
+    if (kind == AFTER and page < 2) or not key_ok(key):  # a page after an item is never the first
+        raise bad
+    return Cursor(kind, page, key)
 
 
-def page_request(request) -> PageRequest:
+def page_request(request, key_ok: Callable[[Any], bool] = is_id) -> PageRequest:
+    """`per-page` and `cursor` (or a bare `page`) of the query string; `key_ok` checks a cursor's key."""
     params = request.query_params or {}
     per_page = _int_param(params, ('per-page', 'per_page'), PER_PAGE_DEFAULT, PER_PAGE_MIN, PER_PAGE_MAX)
     if params.get('cursor'):
-        after, page = decode_cursor(params['cursor'])
-        return PageRequest(page, per_page, after)
-    page = _int_param(params, ('page',), 1, 1, 1_000_000)
-    return PageRequest(page, per_page, None)
+        cursor = decode_cursor(params['cursor'], key_ok)
+        return PageRequest(cursor.page, per_page, cursor)
+    return PageRequest(_int_param(params, ('page',), 1, 1, PAGE_MAX), per_page)
 
 
-Fetch = Callable[[int, Optional[str]], Tuple[List[Dict[str, Any]], Optional[str]]]
-Skip = Callable[[int], Optional[str]]
+def last_page_number(count: int, per_page: int) -> int:
+    return max(1, math.ceil(count / per_page))
 
 
-def fetch_page(req: PageRequest, fetch: Fetch, skip: Skip) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-    """(items of the page, key to continue after, or None on the last page)."""
-    after = req.after
-    if after is None and req.page > 1:
-        after = skip((req.page - 1) * req.per_page)
-        if after is None:  # past the end: an empty page, as DRF's clients can cope with
-            return [], None
-    return fetch(req.per_page, after)
+def _newest_first(source: Source, per_page: int, after: Optional[str], number: int) -> Page:
+    got = source.page(per_page + 1, after, newest_first=True)
+    items = got[:per_page]
+    if after is not None and not items:
+        return Page([], number, past_end=True)
+    return Page(items, number,
+                next_key=source.key_of(items[-1]) if len(got) > per_page else None,
+                prev_key=source.key_of(items[0]) if after is not None else None,
+                here=Cursor(AFTER, number, after) if after is not None else None)
 
 
-def collection(request, path: str, req: PageRequest, results: List[Any], next_after: Optional[str],
-               count: int, links: List[Dict[str, str]]) -> Dict[str, Any]:
+def _oldest_first(source: Source, size: int, before: Optional[str], number: int) -> Optional[Page]:
+    """The `size` items preceding `before` (or the old end: the last page); None when fewer are there."""
+    got = source.page(size + 1, before, newest_first=False)
+    if len(got) < size or not size:
+        return None
+    items = list(reversed(got[:size]))
+    if len(got) == size:  # nothing newer: the first page, whatever number it was asked as
+        return Page(items, 1, next_key=source.key_of(items[-1]) if before is not None else None)
+    number = max(number, 2)
+    return Page(items, number,
+                next_key=source.key_of(items[-1]) if before is not None else None,
+                prev_key=source.key_of(items[0]),
+                here=Cursor(LAST, number) if before is None else Cursor(BEFORE, number, before))
+
+
+def fetch_page(req: PageRequest, source: Source, count: Callable[[], int]) -> Page:
+    """The page asked for. `count` (the collection's size) is called only when the page
+    cannot be found without it (the last page, a bare page number); Page.count says so."""
+    per_page, cursor = req.per_page, req.cursor
+    if cursor is None and req.page == 1:
+        return _newest_first(source, per_page, None, 1)
+    if cursor is not None and cursor.kind == AFTER:
+        return _newest_first(source, per_page, cursor.key, cursor.page)
+    if cursor is not None and cursor.kind == BEFORE:
+        page = _oldest_first(source, per_page, cursor.key, cursor.page)
+        # Fewer than a page before it (some were deleted meanwhile): that is the first page.
+        return page or _newest_first(source, per_page, None, 1)
+
+    total = count()
+    last = last_page_number(total, per_page)
+    if cursor is not None:  # LAST
+        page = _oldest_first(source, total - (last - 1) * per_page, None, last)
+        page = page or _newest_first(source, per_page, None, 1)  # empty, or the count is behind
+    else:
+        page = _numbered(source, req.page, per_page, total)
+    page.count = total
+    return page
+
+
+def _numbered(source: Source, number: int, per_page: int, total: int) -> Page:
+    """A bare page number: skip keys only, from whichever end is nearer."""
+    newer = (number - 1) * per_page   # items before the page, newest first
+    older = total - number * per_page  # items after it (negative: it is the last page, partly full)
+    if newer >= total:
+        return Page([], number, past_end=True)
+    if max(older, 0) < newer:
+        if older <= 0:
+            page = _oldest_first(source, per_page + older, None, number)
+        else:
+            before = source.skip(older, newest_first=False)
+            page = _oldest_first(source, per_page, before, number) if before else None
+        if page is not None:
+            return page
+        # the count is behind the items: fall back on skipping from the new end
+    after = source.skip(newer, newest_first=True)
+    if after is None:
+        return Page([], number, past_end=True)
+    return _newest_first(source, per_page, after, number)
+
+
+def collection(request, path: str, req: PageRequest, page: Page, results: List[Any], count: int,
+               links: List[Dict[str, str]]) -> Dict[str, Any]:
+    """The collection body: `next`/`previous` and the `first`/`last`/`self` links by cursor."""
+    per_page = req.per_page
+
+    def at(number: int, cursor: Optional[Cursor] = None) -> str:
+        if cursor is None:
+            return web.url(request, path, **{'per-page': per_page, 'page': number})
+        return web.url(request, path, **{'per-page': per_page, 'page': cursor.page, 'cursor': encode_cursor(cursor)})
+
+    last = last_page_number(count, per_page)
+    last_link = at(1) if last == 1 else at(last, Cursor(LAST, last))
     nxt = prev = None
-    if next_after:
-        nxt = web.url(request, path, **{'per-page': req.per_page, 'page': req.page + 1,
-                                         'cursor': encode_cursor(next_after, req.page + 1)})
-    if req.page > 1:
-        prev = web.url(request, path, **{'per-page': req.per_page, 'page': req.page - 1})
-    return {'count': count, 'next': nxt, 'previous': prev, 'results': results, '_links': links}
+    if page.next_key:
+        nxt = at(page.number + 1, Cursor(AFTER, page.number + 1, page.next_key))
+    if page.prev_key:
+        # by cursor even to page 1: what arrived meanwhile shows up as a page before it, not as a gap
+        prev = at(page.number - 1, Cursor(BEFORE, max(1, page.number - 1), page.prev_key))
+    elif page.past_end and count:
+        prev = last_link
+    here = at(page.number) if page.here is None else at(page.here.page, page.here)
+    nav = [{'desc': desc, 'href': href, 'method': 'GET'}
+           for desc, href in (('self', here), ('first', at(1)), ('last', last_link))]
+    return {'count': count, 'next': nxt, 'previous': prev, 'results': results, '_links': links + nav}

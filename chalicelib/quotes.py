@@ -1,11 +1,11 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from . import corpus, limits, storage
 from .auth import Principal
 from .errors import Conflict, Forbidden, NotFound
 from .ids import is_id, new_id, now_iso
-from .pagination import PageRequest, fetch_page
+from .pagination import Page, PageRequest, fetch_page
 from .validation import Validator
 
 TITLE_MAX = 100
@@ -72,6 +72,22 @@ def _get(quote_id: str) -> Dict[str, Any]:
     return q
 
 
+def _caller_and(principal: Principal, quote_id: str) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+    """The caller's account and the proposal (None if there is none), read in one call."""
+    if not is_id(quote_id):
+        return _caller(principal), None
+    caller, q = storage.store().user_and_proposal(principal.user_id, quote_id)
+    if caller is None:
+        raise NotFound('계정을 찾을 수 없습니다.')
+    return caller, q
+
+
+def _found(q: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    if q is None:
+        raise NotFound('제안을 찾을 수 없습니다.')
+    return q
+
+
 def create(principal: Principal, data: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     caller = _caller(principal)
     fields = _validate(data, partial=False)
@@ -86,18 +102,33 @@ def create(principal: Principal, data: Dict[str, Any]) -> Tuple[Dict[str, Any], 
     return q, caller
 
 
-def board(principal: Principal, req: PageRequest):
+def board(principal: Principal, req: PageRequest) -> Tuple[Page, Dict[str, Dict[str, Any]], Dict[str, Any], int]:
+    """A page of proposals with their authors and the caller: one Query and one BatchGetItem
+    (the caller, the authors and the count together). A page that needs the count first
+    (the last, or a bare page number) reads the caller with it and the other authors after."""
     st = storage.store()
-    caller = _caller(principal)
-    items, next_after = fetch_page(req, st.list_proposals, st.skip_proposals)
-    authors = st.get_users(q['user_id'] for q in items if q.get('user_id'))
-    authors[caller['id']] = caller
-    return items, authors, caller, next_after, st.proposal_count()
+    ahead: Dict[str, Any] = {}
+
+    def count() -> int:
+        ahead['users'], ahead['count'] = st.users_and_board_count([principal.user_id])
+        return ahead['count']
+
+    page = fetch_page(req, st.proposals(), count)
+    wanted = {q['user_id'] for q in page.items if q.get('user_id')}
+    if ahead:
+        users, total = ahead['users'], ahead['count']
+        users.update(st.get_users(wanted - users.keys()))
+    else:
+        users, total = st.users_and_board_count(wanted | {principal.user_id})
+    caller = users.get(principal.user_id)
+    if caller is None:
+        raise NotFound('계정을 찾을 수 없습니다.')
+    return page, users, caller, total
 
 
 def read(principal: Principal, quote_id: str):
-    caller = _caller(principal)
-    q = _get(quote_id)
+    caller, q = _caller_and(principal, quote_id)
+    q = _found(q)
     return q, _authors_of(q, caller), caller
 
 
@@ -108,8 +139,8 @@ def _authors_of(q: Dict[str, Any], caller: Dict[str, Any]) -> Dict[str, Dict[str
 
 
 def update(principal: Principal, quote_id: str, data: Dict[str, Any]):
-    caller = _caller(principal)
-    q = _get(quote_id)
+    caller, q = _caller_and(principal, quote_id)
+    q = _found(q)
     if q.get('user_id') != caller['id']:
         raise Forbidden('작성자만 수정할 수 있습니다.')
     fields = _validate(data, partial=True)
@@ -122,8 +153,8 @@ def update(principal: Principal, quote_id: str, data: Dict[str, Any]):
 
 
 def delete(principal: Principal, quote_id: str) -> None:
-    caller = _caller(principal)
-    q = _get(quote_id)
+    caller, q = _caller_and(principal, quote_id)
+    q = _found(q)
     if not can_delete(q, caller):
         raise Forbidden('작성자나 관리자만 삭제할 수 있습니다.')
     try:
@@ -142,18 +173,20 @@ def corpus_line(q: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def set_applied(principal: Principal, quote_id: str, applied: bool):
-    caller = _caller(principal)
+    caller, q = _caller_and(principal, quote_id)
     if not caller.get('is_admin'):
         raise Forbidden('관리자만 반영하거나 취소할 수 있습니다.')
-    q = _get(quote_id)
+    q = _found(q)
     if bool(q.get('is_apply')) != applied:  # already so: nothing to do (idempotent)
+        at = now_iso() if applied else None
         try:
-            storage.store().set_applied(quote_id, q['updated_at'], corpus_line(q) if applied else None,
-                                        now_iso() if applied else None)
+            storage.store().set_applied(quote_id, q['updated_at'], corpus_line(q) if applied else None, at)
+            # what the transaction wrote, given its condition (unchanged since read)
+            q = dict(q, is_apply=applied, applied_at=at)
         except storage.ConditionFailed:
-            if bool(_get(quote_id).get('is_apply')) != applied:
+            q = _get(quote_id)
+            if bool(q.get('is_apply')) != applied:
                 raise Conflict('제안이 방금 수정되었습니다. 내용을 확인하고 다시 시도해 주세요.')
-        q = _get(quote_id)
     return q, _authors_of(q, caller), caller
 
 

@@ -17,6 +17,7 @@ class Settings:
     refresh_ttl: int
     bcrypt_rounds: int
     cors_origins: Tuple[str, ...]
+    legacy_origins: Tuple[str, ...]  # where the original web client is served (README: legacy mode)
     openai_api_key: Optional[str]
     openai_base_url: Optional[str]
     openai_model: str
@@ -71,6 +72,11 @@ def _base_url(value: Optional[str]) -> Optional[str]:
     return value.strip().rstrip('/')
 
 
+def _origins(value: str) -> Tuple[str, ...]:
+    """A comma-separated list of origins, compared as browsers send them (no trailing slash)."""
+    return tuple(o.strip().rstrip('/') for o in value.split(',') if o.strip())
+
+
 @functools.lru_cache(maxsize=1)
 def get() -> Settings:
     env = os.environ.get
@@ -78,8 +84,7 @@ def get() -> Settings:
     secret = _secret('JWT_SECRET')
     if not secret or len(secret) < 32:
         raise RuntimeError('JWT_SECRET must be set to at least 32 characters')
-    origins = tuple(o.strip().rstrip('/') for o in env('CORS_ORIGINS', 'http://localhost:8080,http://127.0.0.1:8080').split(',')
-                    if o.strip())
+    origins = _origins(env('CORS_ORIGINS', 'http://localhost:8080,http://127.0.0.1:8080'))
     return Settings(
         stage=env('STAGE', 'local'),
         users_table=env('USERS_TABLE', prefix + '-users'),
@@ -91,6 +96,7 @@ def get() -> Settings:
         refresh_ttl=int(env('REFRESH_TOKEN_TTL', str(14 * 24 * 3600))),
         bcrypt_rounds=int(env('BCRYPT_ROUNDS', '12')),
         cors_origins=origins,
+        legacy_origins=_origins(env('LEGACY_ORIGINS', '')),
         openai_api_key=_secret('OPENAI_API_KEY'),
         openai_base_url=env('OPENAI_BASE_URL') or None,
         openai_model=env('OPENAI_MODEL', 'gpt-4o-mini'),

@@ -76,6 +76,44 @@ def _within_deadline(**_) -> None:
     deadline.check()
 
 
+class Partition:
+    """One partition of a table in sort-key order (ids are time-ordered: descending is newest
+    first): what pagination reads of a collection. Every read is a Query by key."""
+
+    def __init__(self, table, key_name: str, key_value: str, sort_name: str):
+        self.table, self.key_name, self.key_value, self.sort_name = table, key_name, key_value, sort_name
+
+    def key_of(self, item: Dict[str, Any]) -> str:
+        return item[self.sort_name]
+
+    def _query(self, limit: int, start: Optional[str], newest_first: bool, **extra) -> Iterable[Dict[str, Any]]:
+        kwargs = dict(extra, KeyConditionExpression=Key(self.key_name).eq(self.key_value),
+                      ScanIndexForward=not newest_first, Limit=limit)
+        if start is not None:
+            kwargs['ExclusiveStartKey'] = {self.key_name: self.key_value, self.sort_name: start}
+        seen = 0
+        while seen < limit:  # more than one call only when a call hits DynamoDB's 1 MB page
+            resp = self.table.query(**kwargs)
+            seen += len(resp['Items'])
+            yield from resp['Items']
+            if 'LastEvaluatedKey' not in resp:
+                return
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+            kwargs['Limit'] = limit - seen
+
+    def page(self, limit: int, start: Optional[str] = None, newest_first: bool = True) -> List[Dict[str, Any]]:
+        """Up to `limit` items following sort key `start` (exclusive), in that order."""
+        return [_plain(i) for i in self._query(limit, start, newest_first)]
+
+    def skip(self, n: int, newest_first: bool = True) -> Optional[str]:
+        """Sort key of the n-th item in that order (keys only), or None if there are fewer."""
+        last, seen = None, 0
+        for item in self._query(n, None, newest_first, ProjectionExpression='#s',
+                                ExpressionAttributeNames={'#s': self.sort_name}):
+            last, seen = item[self.sort_name], seen + 1
+        return last if seen >= n else None
+
+
 class Store:
     def __init__(self, cfg: settings.Settings):
         self.cfg = cfg
@@ -170,41 +208,6 @@ class Store:
                 return
             kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
 
-    def _query_page(self, table, key_name: str, key_value: str, sort_name: str, limit: int,
-                    after: Optional[str]) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-        """Newest-first page of `limit` items after `after`; second value continues, or None."""
-        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value), 'ScanIndexForward': False,
-                  'Limit': limit + 1}
-        if after:
-            kwargs['ExclusiveStartKey'] = {key_name: key_value, sort_name: after}
-        items: List[Dict[str, Any]] = []
-        while len(items) <= limit:
-            resp = table.query(**kwargs)
-            items.extend(resp['Items'])
-            if 'LastEvaluatedKey' not in resp:
-                break
-            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
-            kwargs['Limit'] = limit + 1 - len(items)
-        more = len(items) > limit
-        items = items[:limit]
-        return [_plain(i) for i in items], (items[-1][sort_name] if more else None)
-
-    def _skip(self, table, key_name: str, key_value: str, sort_name: str, n: int) -> Optional[str]:
-        """Sort key of the n-th newest item (keys only), or None if there are fewer."""
-        kwargs = {'KeyConditionExpression': Key(key_name).eq(key_value), 'ScanIndexForward': False,
-                  'ProjectionExpression': '#s', 'ExpressionAttributeNames': {'#s': sort_name}, 'Limit': n}
-        seen, last = 0, None
-        while seen < n:
-            resp = table.query(**kwargs)
-            seen += len(resp['Items'])
-            if resp['Items']:
-                last = resp['Items'][-1][sort_name]
-            if 'LastEvaluatedKey' not in resp:
-                break
-            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
-            kwargs['Limit'] = n - seen
-        return last if seen >= n else None
-
     # -- users ------------------------------------------------------------------------------
     def create_user(self, user: Dict[str, Any]) -> None:
         t = self.cfg.users_table
@@ -222,18 +225,27 @@ class Store:
         item = self.users.get_item(Key={'pk': 'USER#' + user_id}, ConsistentRead=True).get('Item')
         return _plain(item) if item else None
 
-    def get_users(self, user_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
-        ids = sorted(set(user_ids))
-        found: Dict[str, Dict[str, Any]] = {}
-        for start in range(0, len(ids), 100):
-            keys = [{'pk': 'USER#' + i} for i in ids[start:start + 100]]
-            request = {self.cfg.users_table: {'Keys': keys}}
+    def _batch_get(self, keys: Dict[str, List[Dict[str, str]]]) -> Dict[str, List[Dict[str, Any]]]:
+        """Items by key from one or more tables (strongly consistent), in as few calls as
+        BatchGetItem's 100 keys allow; what a table lacks is simply not returned."""
+        found: Dict[str, List[Dict[str, Any]]] = {table: [] for table in keys}
+        pending = [(table, k) for table, ks in keys.items() for k in ks]
+        for start in range(0, len(pending), 100):
+            request: Dict[str, Any] = {}
+            for table, k in pending[start:start + 100]:
+                request.setdefault(table, {'Keys': [], 'ConsistentRead': True})['Keys'].append(k)
             while request:
                 resp = self.db.batch_get_item(RequestItems=request)
-                for item in resp['Responses'].get(self.cfg.users_table, []):
-                    found[item['id']] = _plain(item)
+                for table, items in resp['Responses'].items():
+                    found[table].extend(_plain(i) for i in items)
                 request = resp.get('UnprocessedKeys') or None
         return found
+
+    def get_users(self, user_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        return {u['id']: u for u in self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in ids]})[self.cfg.users_table]}
 
     def user_id_for_email(self, email: str) -> Optional[str]:
         item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
@@ -244,31 +256,34 @@ class Store:
         item = {k: user[k] for k in LOGIN_FIELDS if k in user}
         return dict(item, pk='EMAIL#' + user['email'], user_id=user['id'])
 
-    def update_user(self, user_id: str, fields: Dict[str, Any], email: Optional[str] = None) -> Dict[str, Any]:
-        """Set fields of the account; ConditionFailed if it is gone. Fields the email item mirrors
-        (LOGIN_FIELDS) are written to both in one transaction, which needs the account's email."""
-        mirrored = {k: v for k, v in fields.items() if k in LOGIN_FIELDS}
-        if not mirrored:
-            try:
-                resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
-                                              ReturnValues='ALL_NEW', **_set_expression(fields))
-            except self.client.exceptions.ConditionalCheckFailedException:
-                raise ConditionFailed(user_id)
-            return _plain(resp['Attributes'])
-        if not email:
-            raise ValueError('update_user needs the email to change %s' % sorted(mirrored))
-        t = self.cfg.users_table
-        mirror = _set_expression(mirrored)
-        self._transact([
-            {'Update': dict(_set_expression(fields), TableName=t, Key={'pk': 'USER#' + user_id},
-                            ConditionExpression='attribute_exists(pk)')},
-            {'Update': dict(mirror, TableName=t, Key={'pk': 'EMAIL#' + email}, ConditionExpression='user_id = :uid',
-                            ExpressionAttributeValues=dict(mirror['ExpressionAttributeValues'], **{':uid': user_id}))},
-        ])
-        user = self.get_user(user_id)
-        if user is None:
+    def update_user(self, user_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+        """Set fields of the account (none the email item mirrors: update_account does those);
+        the account as it is now; ConditionFailed if it is gone."""
+        if set(fields) & set(LOGIN_FIELDS):
+            raise ValueError('%s are mirrored by the email item: use update_account' % sorted(set(fields) & set(LOGIN_FIELDS)))
+        try:
+            resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
+                                          ReturnValues='ALL_NEW', **_set_expression(fields))
+        except self.client.exceptions.ConditionalCheckFailedException:
             raise ConditionFailed(user_id)
-        return user
+        return _plain(resp['Attributes'])
+
+    def update_account(self, user_id: str, email: str, fields: Dict[str, Any]) -> None:
+        """Set fields of the account and, those it mirrors (LOGIN_FIELDS), of its email item, in
+        one transaction; ConditionFailed if the account is gone."""
+        self._transact(self._user_updates(user_id, fields, email))
+
+    def _user_updates(self, user_id: str, fields: Dict[str, Any], email: str) -> List[Dict[str, Any]]:
+        """Transaction items setting `fields` on the account, and on the email item those it mirrors."""
+        t = self.cfg.users_table
+        ops = [{'Update': dict(_set_expression(fields), TableName=t, Key={'pk': 'USER#' + user_id},
+                               ConditionExpression='attribute_exists(pk)')}]
+        mirrored = {k: v for k, v in fields.items() if k in LOGIN_FIELDS}
+        if mirrored:
+            mirror = _set_expression(mirrored)
+            ops.append({'Update': dict(mirror, TableName=t, Key={'pk': 'EMAIL#' + email}, ConditionExpression='user_id = :uid',
+                                       ExpressionAttributeValues=dict(mirror['ExpressionAttributeValues'], **{':uid': user_id}))})
+        return ops
 
     # -- login (three calls: reserve_attempts, login_record, finish_login) --------------------
     def login_record(self, email: str) -> Optional[Dict[str, Any]]:
@@ -354,6 +369,25 @@ class Store:
         """End every session of the user, but `keep` (a session id) if given."""
         self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk',
                           skip='SESSION#' + keep if keep else None)
+
+    def _session_keys(self, user_id: str) -> List[Dict[str, str]]:
+        return [{'pk': i['pk'], 'sk': i['sk']} for i in self._query_all(
+            self.auth, KeyConditionExpression=Key('pk').eq('USER#' + user_id), ConsistentRead=True,
+            ProjectionExpression='pk, sk')]
+
+    def update_user_ending_sessions(self, user_id: str, fields: Dict[str, Any], keep: str, email: str,
+                                    give_back: Optional[Tuple[List[str], List[str], int, int]] = None) -> None:
+        """Change the account (and the email item's copy of it), end its other sessions (all but
+        session id `keep`) and give back throttle counts (`give_back`: release, clear, window,
+        expires_at): one Query for the sessions, one transaction (more only past ~95 sessions)."""
+        doomed = [k for k in self._session_keys(user_id) if k['sk'] != 'SESSION#' + keep]
+        ops = self._user_updates(user_id, fields, email) + (self._give_back(*give_back) if give_back else [])
+        room = 100 - len(ops)
+        self._transact(ops + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}} for k in doomed[:room]])
+        if doomed[room:]:
+            with self.auth.batch_writer() as batch:
+                for k in doomed[room:]:
+                    batch.delete_item(Key=k)
 
     def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str, skip: Optional[str] = None) -> None:
         items = self._query_all(table, KeyConditionExpression=Key(key_name).eq(key_value), ConsistentRead=True,
@@ -450,11 +484,8 @@ class Store:
         item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}).get('Item')
         return _plain(item) if item else None
 
-    def list_chats(self, user_id: str, limit: int, after: Optional[str]):
-        return self._query_page(self.chats, 'user_id', user_id, 'chat_id', limit, after)
-
-    def skip_chats(self, user_id: str, n: int) -> Optional[str]:
-        return self._skip(self.chats, 'user_id', user_id, 'chat_id', n)
+    def chats_of(self, user_id: str) -> Partition:
+        return Partition(self.chats, 'user_id', user_id, 'chat_id')
 
     def chat_count(self, user_id: str) -> int:
         user = self.get_user(user_id)
@@ -488,9 +519,11 @@ class Store:
                                    'ExpressionAttributeValues': {':minus': -len(resp['Items'])}}})
             try:
                 self._transact(ops)
-                deleted += len(resp['Items'])
             except ConditionFailed:
                 continue  # someone deleted some of these meanwhile: read again
+            deleted += len(resp['Items'])
+            if 'LastEvaluatedKey' not in resp:  # that was all of them
+                return deleted
 
     # -- quote board ------------------------------------------------------------------------
     def _counter_update(self, name: str, delta: int) -> Dict[str, Any]:
@@ -517,14 +550,33 @@ class Store:
         item = self.quotes.get_item(Key={'pk': BOARD, 'sk': quote_id}, ConsistentRead=True).get('Item')
         return _plain(item) if item else None
 
-    def list_proposals(self, limit: int, after: Optional[str]):
-        return self._query_page(self.quotes, 'pk', BOARD, 'sk', limit, after)
-
-    def skip_proposals(self, n: int) -> Optional[str]:
-        return self._skip(self.quotes, 'pk', BOARD, 'sk', n)
+    def proposals(self) -> Partition:
+        return Partition(self.quotes, 'pk', BOARD, 'sk')
 
     def proposal_count(self) -> int:
         return self._counter('board')
+
+    def users_and_board_count(self, user_ids: Iterable[str]) -> Tuple[Dict[str, Dict[str, Any]], int]:
+        """Those accounts and the board's proposal count, in one BatchGetItem."""
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in sorted(set(user_ids))],
+                                 self.cfg.quotes_table: [{'pk': META, 'sk': 'board'}]})
+        counter = found[self.cfg.quotes_table]
+        return ({u['id']: u for u in found[self.cfg.users_table]},
+                max(0, int(counter[0]['value'])) if counter else 0)
+
+    def user_and_proposal(self, user_id: str, quote_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        """An account and a proposal, in one BatchGetItem."""
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
+                                 self.cfg.quotes_table: [{'pk': BOARD, 'sk': quote_id}]})
+        users, quotes = found[self.cfg.users_table], found[self.cfg.quotes_table]
+        return (users[0] if users else None), (quotes[0] if quotes else None)
+
+    def put_proposals_bulk(self, proposals: List[Dict[str, Any]]) -> None:
+        """Seed many proposals at once (benchmarks, migrations): batch writes, then one counter update."""
+        with self.quotes.batch_writer() as batch:
+            for q in proposals:
+                batch.put_item(Item=dict(q, pk=BOARD, sk=q['id'], owner=q['user_id']))
+        self.client.transact_write_items(TransactItems=[self._counter_update('board', len(proposals))])
 
     def proposal_ids_of(self, user_id: str) -> List[str]:
         return [i['sk'] for i in self._query_all(self.quotes, IndexName='by_owner',
@@ -588,6 +640,12 @@ class Store:
         with self.quotes.batch_writer() as batch:
             for line in lines:
                 batch.put_item(Item=dict(line, pk=CORPUS, sk=line['id']))
+        self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
+
+    def delete_corpus_lines(self, line_ids: List[str]) -> None:
+        with self.quotes.batch_writer() as batch:
+            for line_id in line_ids:
+                batch.delete_item(Key={'pk': CORPUS, 'sk': line_id})
         self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
 
 

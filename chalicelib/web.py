@@ -9,6 +9,8 @@ from email.policy import HTTP
 from typing import Any, Dict, Optional
 from urllib.parse import parse_qs, urlencode
 
+from chalice import Response
+
 from . import settings
 from .errors import BadRequest
 
@@ -98,8 +100,9 @@ def client_ip(request) -> str:
 
 
 def cors_headers(origin: Optional[str]) -> Dict[str, str]:
-    """CORS headers for a configured origin only; other origins get none."""
-    if not origin or origin.rstrip('/') not in settings.get().cors_origins:
+    """CORS headers for a configured origin (frontend or legacy) only; other origins get none."""
+    cfg = settings.get()
+    if not origin or origin.rstrip('/') not in cfg.cors_origins + cfg.legacy_origins:
         return {'Vary': 'Origin'}
     return {
         'Access-Control-Allow-Origin': origin,
@@ -132,6 +135,22 @@ def encode_json(body: Any) -> str:
 SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff'}
 # On answers carrying tokens: no cache (browser, proxy, CDN) may keep them.
 NO_STORE = {'Cache-Control': 'no-store', 'Pragma': 'no-cache'}
+
+
+def legacy_client(request) -> bool:
+    """Whether the request comes from where the original web client is served (LEGACY_ORIGINS).
+    An Origin header is what browsers send, not a credential: legacy mode changes answer shapes
+    and the refresh of sessions that began there, never who may do what."""
+    origin = (request.headers.get('origin') or '').rstrip('/')
+    return bool(origin) and origin in settings.get().legacy_origins
+
+
+def json_string(value: Any) -> Response:
+    """The original chatbot view's answer (Django's `Response(str)`): `value` JSON-encoded, sent
+    as a JSON string, which the original client `JSON.parse`s once more."""
+    text = json.dumps(value, ensure_ascii=False)
+    return Response(body=_LONE_SURROGATE.sub('\ufffd', json.dumps(text, ensure_ascii=False)),
+                    headers={'Content-Type': 'application/json; charset=utf-8'})
 
 
 def finish(response, origin: Optional[str]):

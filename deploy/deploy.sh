@@ -76,6 +76,8 @@ fi
 [ -f "$TEMPLATE" ] && [ -f "$PACKAGE_DIR/deployment.zip" ] \
   || die "$TEMPLATE or its deployment.zip is missing: run 'make package' first"
 [ -f frontend/index.html ] || die "frontend/index.html is missing: nothing to serve"
+[ -f frontend/vendor/swagger-ui/swagger-ui-bundle.js ] \
+  || die "frontend/vendor/swagger-ui is missing (the API docs page's viewer): run 'make deps'"
 
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 if [ -z "$REGION" ] && [ "$DRY_RUN" = 0 ]; then

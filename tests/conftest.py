@@ -87,7 +87,7 @@ def api(server, store):
 @pytest.fixture
 def demo(store):
     from chalicelib import corpus
-    corpus.load_demo()
+    corpus.load_shipped()
     return corpus.current()
 
 

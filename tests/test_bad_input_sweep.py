@@ -37,7 +37,9 @@ def test_no_route_answers_bad_input_with_a_500(api, demo, ids):
                             raw=b'null' if body is None else None,
                             headers={'Content-Type': 'application/json'})
             assert r.status < 500, (method, path, body, r)
-            if r.status >= 400:
+            if r.status >= 400 and path == '/rest-auth/registration':  # dj-rest-auth's shape
+                assert r.json and all(isinstance(v, list) for k, v in r.json.items() if k != 'detail'), r
+            elif r.status >= 400:
                 assert set(r.json) >= {'Code', 'Message'}, (method, path, body, r)
             seen += 1
     for query in ('?page=%00', '?per-page=1e3', '?cursor=%FF%FE', '?cursor=' + 'A' * 5000, '?page=99999999999'):

@@ -147,7 +147,7 @@ def ask(api, token, text):
 
 
 def test_apply_joins_the_corpus_and_withdraw_leaves_it(api, people, demo):
-    situation = '스카우트 일을 하는데 발품 파는 게 너무 힘들어요'
+    situation = '좋은 선수 찾으러 발품 팔며 스카우트하는 게 힘들어요'
     before = ask(api, people['other'], situation)
     assert before['quote'] != PROPOSAL['content']
     q = propose(api, people['author'])
@@ -191,7 +191,7 @@ def test_account_deletion_keeps_applied_lines_without_the_author(api, people, st
     kept = api.get('/quote/' + applied['id'], token=people['other']).json
     assert kept['is_apply'] is True and kept['user'] is None
     assert 'jmkim' not in str(store.get_proposal(applied['id']))
-    assert ask(api, people['other'], '스카우트 일을 하는데 발품 파는 게 너무 힘들어요')['quote'] == PROPOSAL['content']
+    assert ask(api, people['other'], '좋은 선수 찾으러 발품 팔며 스카우트하는 게 힘들어요')['quote'] == PROPOSAL['content']
     assert api.get('/quote', token=people['other']).json['count'] == 1
 
 

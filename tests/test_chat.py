@@ -30,23 +30,7 @@ def token(user):
     return user['access']
 
 
-# -- local retrieval --------------------------------------------------------------------------
-@pytest.mark.parametrize('text, scene, words', [
-    ('회사에서 파벌 싸움이랑 사내 정치 때문에 너무 지쳐요', 1, '파벌 싸움'),
-    ('시험에 떨어졌어요. 돈이 없어서 학원도 못 다녔는데 너무 억울해요', 5, '핑계'),
-    ('상사가 부당한 일을 자꾸 저한테 떠넘겨요', 10, '부당한 일'),
-    ('사람들 댓글이랑 주변 시선이 무서워서 결정을 못 하겠어요', 1, '여론'),
-    ('제 실수로 소중한 친구를 잃은 것 같아서 계속 자책하게 돼요', 8, '자책'),
-    ('새해를 맞아 새로 시작하면서 다짐을 하고 싶어요', 3, '안 했던 것들'),
-    ('억울하게 의심을 받고 있어서 불안해요', 3, '떳떳하면'),
-])
-def test_local_answerer_picks_the_fitting_line(demo, text, scene, words):
-    from chalicelib import model
-    answer = model.local_answer(text, demo)
-    assert (answer.scene, answer.source, answer.grounded) == (scene, 'local', True)
-    assert words in answer.quote
-
-
+# -- local retrieval: its fit is measured on the labelled situations (tests/test_relevance.py) --
 def test_chat_api_answers_locally_and_saves_the_exchange(api, demo, user, token):
     r = ask(api, token, '상사가 부당한 일을 자꾸 시켜요', headers=ORIGIN)
     assert r.status == 200, r

@@ -90,7 +90,7 @@ def test_lambda_zip_stays_small(package_dir):
     assert size < ZIP_LIMIT, 'deployment.zip is %.2f MB' % (size / 1e6)
     with zipfile.ZipFile(os.path.join(package_dir, 'deployment.zip')) as zf:
         names = set(zf.namelist())
-    assert {'app.py', 'chalicelib/storage.py', 'chalicelib/data/demo_quotes.jsonl'} <= names
+    assert {'app.py', 'chalicelib/storage.py', 'chalicelib/data/corpus.jsonl'} <= names
     assert not any(n.startswith(('tests/', 'frontend/', 'tools/', 'node_modules/', 'boto3/')) for n in names)
     # bcrypt and pydantic_core are compiled: the zip must hold Lambda's (manylinux) builds.
     assert any(n.startswith('bcrypt/') and n.endswith('.so') for n in names)
@@ -132,6 +132,7 @@ def test_every_function_gets_tables_secrets_and_the_frontend_origin(resources, p
         assert not any(k.endswith('_PARAM') or k in ('JWT_SECRET', 'OPENAI_API_KEY') for k in env), \
             '%s: secrets come from Secrets Manager, never from plain environment values' % name
         assert env['CORS_ORIGINS'] == FRONTEND_ORIGIN, name
+        assert env['LEGACY_ORIGINS'] == {'Ref': 'LegacyOrigins'}, name  # a stack parameter, empty by default
         assert fn['Properties']['LoggingConfig']['LogGroup']['Ref'] in log_groups, name
 
 

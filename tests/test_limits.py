@@ -85,13 +85,10 @@ def test_check_is_reusable_by_new_routes_and_counts_with_one_update(store):
     """The plain API other routes call: one conditional update, 429 when spent."""
     from chalicelib import limits
     from chalicelib.errors import TooManyRequests
-    from tests.test_accounts import count_dynamodb_calls
-    calls, stop = count_dynamodb_calls(store)
-    try:
+    from tests.dynamo_calls import DynamoCalls
+    with DynamoCalls() as calls:
         limits.check('board_post', 'someone')
-    finally:
-        stop()
-    assert calls == ['UpdateItem']
+    assert calls.names == ['UpdateItem']
     for _ in range(9):
         limits.check('board_post', 'someone')
     with pytest.raises(TooManyRequests) as refused:

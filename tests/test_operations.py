@@ -47,7 +47,7 @@ def test_a_malformed_record_is_named_and_nothing_is_imported(store, tmp_path, ba
 
 
 def test_demo_corpus_is_well_formed_and_cites_episodes(store):
-    assert corpus.load_demo() >= 8
+    assert corpus.load_shipped() >= 8
     lines = corpus.current().lines
     assert all(1 <= l['scene'] <= 16 and l['speaker'] and l['description'] for l in lines)
     assert len({l['quote'] for l in lines}) == len(lines)

@@ -1,12 +1,21 @@
 """`make bench`: figures, not pass/fail. Runs against a fresh in-memory DynamoDB Local and the
 API on Chalice's local server (loopback HTTP), with the local answerer, so the model's own
-latency is left out.
+latency is left out. Each part is its own function:
 
-Prints: p50/p95 of POST /chat/api with a 1,000-line corpus (local answerer, and the OpenAI path
-against a fake server that answers at once); p50 of a history page at 10 and
-at 10,000 chats (first page, and a page reached by following `next` deep in), and their ratio;
-the app's cold import time and whether it imports openai at start.
+- relevance: top-1/top-3 on the labelled situations (tools/relevance.py);
+- chat route: p50/p95 of POST /chat/api with a 1,000-line corpus (local answerer, and the
+  OpenAI path against a fake server that answers at once);
+- corpus: what a new container pays to build the index of 1,000 lines;
+- pages: DynamoDB calls, read capacity and p50 of each page kind (first, next, previous,
+  last, a bare page number) for history at 10 vs 10,000 chats and at page 1-2 vs page 2000,
+  and for the board at page 1-2 vs page 2000 of 10,000, the columns measured interleaved;
+- route calls: the DynamoDB calls of every route (tests/route_calls.py);
+- local server: a kept-alive connection's latency and a burst of 16 new connections, against
+  the server as chalice local ships it (Nagle on, backlog 5);
+- the app's cold import time and whether it imports openai at start.
 """
+import http.client
+import json
 import os
 import random
 import statistics
@@ -14,20 +23,26 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Callable, Dict, List, Tuple
+from urllib.parse import parse_qs, urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tools import dynamodb_local  # noqa: E402
+from tests.dynamo_calls import DynamoCalls  # noqa: E402
 from tests.http import Api  # noqa: E402
 
 WORDS = ('야구 단장 선수 연봉 계약 트레이드 시즌 우승 꼴찌 드림즈 프런트 스카우트 코치 감독 전지훈련 팬 '
          '회사 상사 동료 시험 합격 불합격 이별 친구 가족 돈 건강 꿈 도전 실패 성공 용기 위로 책임 정의 '
          '원칙 변화 다짐 후회 자책 의심 억울 불안 두려움 희망 노력 성실 핑계 무기 환경 여론 시선').split()
+INPUTS = ['회사 상사 때문에 너무 힘들어요', '시험에 떨어져서 불안해요', '새로운 도전을 앞두고 두려워요',
+          '친구와 이별해서 후회돼요', '연봉 협상이 잘 안 됐어요']
+BIG = 10_000   # chats of the large user, proposals on the board
+PER_PAGE = 5   # so BIG items make 2,000 pages
 
 
 def synthetic_corpus(n: int) -> str:
-    import json
     rng = random.Random(7)
     lines = []
     for i in range(n):
@@ -38,14 +53,29 @@ def synthetic_corpus(n: int) -> str:
     return '\n'.join(lines)
 
 
+def percentiles(samples: List[float]) -> Tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
 def timed(fn, n):
     samples = []
     for _ in range(n):
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return percentiles(samples)
+
+
+def interleaved(fns: List[Callable], n: int) -> List[float]:
+    """p50 (ms) of each fn, calling them in turn (a, b, c, a, b, c…) so drift hits all alike."""
+    samples: List[List[float]] = [[] for _ in fns]
+    for _ in range(n):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            samples[i].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(s) for s in samples]
 
 
 def cold_import() -> str:
@@ -56,78 +86,231 @@ def cold_import() -> str:
     return '%s ms (openai imported at start: %s)' % (out[0], 'yes' if out[1] == 'True' else 'no')
 
 
-def main() -> None:
-    port = dynamodb_local.free_port()
-    ddb = dynamodb_local.start(port)
+def start_api():
+    from tools.local_api import make_server
+    server = make_server('127.0.0.1', dynamodb_local.free_port(), quiet=True)
+    threading.Thread(target=server.server.serve_forever, daemon=True).start()
+    return server, 'http://127.0.0.1:%d' % server.port
+
+
+# -- chat route ---------------------------------------------------------------------------------
+def bench_chat_route(api: Api, token: str) -> None:
+    from chalicelib import corpus, model, settings
+    from tests.fake_openai import FakeOpenAI
+    api.post('/chat/api', {'input': INPUTS[0]}, token=token)  # warm the corpus index
+    i = iter(range(10 ** 6))
+    p50, p95 = timed(lambda: api.post('/chat/api', {'input': INPUTS[next(i) % len(INPUTS)]}, token=token), 100)
+    print('chat route, 1,000-line corpus, local answerer: p50 %.1f ms, p95 %.1f ms (n=100)' % (p50, p95))
+    index = corpus.current()
+    rp50, _ = timed(lambda: index.search(INPUTS[1], 8), 200)
+    print('  of which retrieval alone: p50 %.2f ms' % rp50)
+
+    fake = FakeOpenAI()  # answers at once: what remains is our side of the OpenAI path
+    os.environ.update({'OPENAI_API_KEY': 'bench', 'OPENAI_BASE_URL': fake.url})
+    settings.reload()
     try:
-        os.environ.update(dynamodb_local.local_aws_env(port))
-        os.environ.update({'JWT_SECRET': 'bench-' + 'x' * 40, 'BCRYPT_ROUNDS': '4'})
-        os.environ.update({'CHAT_LIMIT_PER_MINUTE': '0', 'CHAT_LIMIT_PER_DAY': '0'})  # speed, not abuse limits
-        os.environ.pop('OPENAI_API_KEY', None)
-        from chalicelib import corpus, settings, storage
-        from chalicelib.ids import new_id, now_iso
-        from tools.local_api import make_server
-        settings.reload()
-        st = storage.store()
-        st.create_tables()
-        corpus.import_text(synthetic_corpus(1000), origin='bench')
-        api_port = dynamodb_local.free_port()
-        server = make_server('127.0.0.1', api_port, quiet=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        api = Api('http://127.0.0.1:%d' % api_port)
-
-        token = api.join(email='bench@example.com')['access']
-        inputs = ['회사 상사 때문에 너무 힘들어요', '시험에 떨어져서 불안해요', '새로운 도전을 앞두고 두려워요',
-                  '친구와 이별해서 후회돼요', '연봉 협상이 잘 안 됐어요']
-        api.post('/chat/api', {'input': inputs[0]}, token=token)  # warm the corpus index
-        i = iter(range(10 ** 6))
-        p50, p95 = timed(lambda: api.post('/chat/api', {'input': inputs[next(i) % len(inputs)]}, token=token), 100)
-        print('chat route, 1,000-line corpus, local answerer: p50 %.1f ms, p95 %.1f ms (n=100)' % (p50, p95))
-        index = corpus.current()
-        rp50, _ = timed(lambda: index.search(inputs[1], 8), 200)
-        print('  of which retrieval alone: p50 %.2f ms' % rp50)
-
-        from tests.fake_openai import FakeOpenAI
-        from chalicelib import model
-        fake = FakeOpenAI()  # answers at once: what remains is our side of the OpenAI path
-        os.environ.update({'OPENAI_API_KEY': 'bench', 'OPENAI_BASE_URL': fake.url})
-        settings.reload()
-        api.post('/chat/api', {'input': inputs[0]}, token=token)  # first client creation
-        p50, p95 = timed(lambda: api.post('/chat/api', {'input': inputs[next(i) % len(inputs)]}, token=token), 100)
-        print('chat route, 1,000-line corpus, OpenAI path to a zero-latency fake: p50 %.1f ms, p95 %.1f ms' % (p50, p95))
+        api.post('/chat/api', {'input': INPUTS[0]}, token=token)  # first client creation
+        p50, p95 = timed(lambda: api.post('/chat/api', {'input': INPUTS[next(i) % len(INPUTS)]}, token=token), 100)
+        print('chat route, 1,000-line corpus, OpenAI path to a zero-latency fake: p50 %.1f ms, p95 %.1f ms'
+              % (p50, p95))
+    finally:
         for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL'):
             os.environ.pop(name)
         settings.reload()
         model._client.cache_clear()
         fake.close()
 
-        figures = {}
-        for n in (10, 10_000):
-            joined = api.join(email='hist%d@example.com' % n)
-            uid, tok = joined['user']['id'], joined['access']
-            at = now_iso()
-            chats = [{'chat_id': new_id(), 'content': 'chat %d' % k, 'created_at': at,
-                      'reply': {'id': new_id(), 'quote': 'q', 'description': 'd', 'scene': 1, 'speaker': 's',
-                                'created_at': at}} for k in range(n)]
-            st.put_chats_bulk(uid, chats)
-            first, _ = timed(lambda: api.get('/chat/model?per-page=5', token=tok), 100)
-            early = api.get('/chat/model?per-page=5', token=tok).json['next']
-            early_ms, _ = timed(lambda: api.get(early, token=tok), 100)
-            deep_page = max(1, n // 5 - 2)
-            deep = api.get('/chat/model?per-page=5&page=%d' % deep_page, token=tok).json['next']
-            deep_ms, _ = timed(lambda: api.get(deep, token=tok), 100)
-            figures[n] = (first, deep_ms)
-            print('history at %6d chats: first page p50 %.1f ms; `next` to page 2 p50 %.1f ms; '
-                  '`next` to page %d p50 %.1f ms' % (n, first, early_ms, deep_page + 1, deep_ms))
-        print('ratio 10,000 / 10 chats: first page %.2fx, deepest `next` %.2fx'
-              % (figures[10_000][0] / figures[10][0], figures[10_000][1] / figures[10][1]))
-        calls = []  # what one deep `next` asks of DynamoDB (the server runs in this process)
-        record = lambda model, params, **_: calls.append('%s(Limit=%s)' % (model.name, params.get('Limit', '-')))
-        client = storage.store().client
-        client.meta.events.register('provide-client-params.dynamodb', record)
-        api.get(deep, token=tok)
-        client.meta.events.unregister('provide-client-params.dynamodb', record)
-        print('DynamoDB calls for that deepest `next` (incl. the authorizer): %s' % ', '.join(calls))
+
+# -- corpus -------------------------------------------------------------------------------------
+def bench_corpus_rebuild(n: int = 20) -> None:
+    """A new container (or a corpus change) rebuilds the index: read every line, then index them."""
+    from chalicelib import corpus, storage
+    st = storage.store()
+
+    def rebuild():
+        corpus.forget_cache()
+        corpus.current()
+    total, _ = timed(rebuild, n)
+    lines = st.corpus_lines()
+    read, _ = timed(st.corpus_lines, n)
+    build = getattr(corpus, 'Index', None)  # the index class, if it is still called so
+    built = ', building alone: %.1f ms' % timed(lambda: build(lines), n)[0] if build else ''
+    print('corpus index rebuild at %d lines (goal ≤ 50 ms): p50 %.1f ms (reading the lines from DynamoDB: %.1f ms%s)'
+          % (len(lines), total, read, built))
+
+
+# -- pages --------------------------------------------------------------------------------------
+def _link(body, desc: str) -> str:
+    return next(l['href'] for l in body['_links'] if l['desc'] == desc)
+
+
+def _cost(api: Api, token: str, url: str) -> Tuple[str, float]:
+    with DynamoCalls(capacity=True) as calls:
+        r = api.get(url, token=token)
+    assert r.status == 200, r
+    return str(calls), calls.total_capacity
+
+
+def _urls(api: Api, token: str, path: str, near: bool) -> Dict[str, str]:
+    """The URL of each page kind, near the start (pages 1-2) or deep in (pages 1999-2000)."""
+    get = lambda url: api.get(url, token=token).json  # noqa: E731
+    first = get('%s?per-page=%d' % (path, PER_PAGE))
+    last = get(_link(first, 'last'))
+    if near or last['previous'] is None:
+        second = get(first['next']) if first['next'] else first
+        return {'first page': '%s?per-page=%d' % (path, PER_PAGE), 'next': first['next'] or first['previous'],
+                'previous': second['previous'] or _link(first, 'self'), 'last page': _link(first, 'last'),
+                'bare page=N': '%s?per-page=%d&page=2' % (path, PER_PAGE)}
+    before_last = get(last['previous'])
+    return {'first page': '%s?per-page=%d' % (path, PER_PAGE), 'next': before_last['next'],
+            'previous': last['previous'], 'last page': _link(first, 'last'),
+            'bare page=N': '%s?per-page=%d&page=%d' % (path, PER_PAGE, BIG // PER_PAGE)}
+
+
+def _page_table(api: Api, title: str, columns: List[Tuple[str, str, Dict[str, str]]], n: int) -> None:
+    """One row per page kind: calls and capacity of each column, then p50s measured interleaved."""
+    print(title)
+    for kind in ('first page', 'next', 'previous', 'last page', 'bare page=N'):
+        costs = [_cost(api, token, urls[kind]) for _, token, urls in columns]
+        p50s = interleaved([lambda t=token, u=urls[kind]: api.get(u, token=t) for _, token, urls in columns], n)
+        pages = ['p' + parse_qs(urlsplit(urls[kind]).query).get('page', ['1'])[0] for _, _, urls in columns]
+        same = all(c[0] == costs[0][0] for c in costs)
+        print('  %-12s %-21s %s' % (kind, ' vs '.join(pages), costs[0][0] if same else '(calls differ, below)'))
+        print('  %-12s %-21s RCU %s; p50 %s ms (last/first column %.2fx)'
+              % ('', '', ' vs '.join('%.1f' % c[1] for c in costs), ' vs '.join('%.1f' % p for p in p50s),
+                 p50s[-1] / p50s[0]))
+        if not same:
+            for number, (calls, _) in zip(pages, costs):
+                print('  %-12s %-21s %s: %s' % ('', '', number, calls))
+    middle = columns[-1]
+    path = middle[2]['first page'].split('?')[0]
+    url = '%s?per-page=%d&page=%d' % (path, PER_PAGE, BIG // PER_PAGE // 2)
+    calls, rcu = _cost(api, middle[1], url)
+    p50, _ = timed(lambda: api.get(url, token=middle[1]), max(5, n // 5))
+    print('  %-12s %-21s %s\n  %-12s %-21s RCU %.1f; p50 %.1f ms (the middle: the costliest skip)'
+          % ('bare page=N', 'p%d of %d' % (BIG // PER_PAGE // 2, BIG // PER_PAGE), calls, '', '', rcu, p50))
+
+
+def bench_pages(api: Api, n: int = 60) -> None:
+    from chalicelib import storage
+    from chalicelib.ids import new_id, now_iso
+    st = storage.store()
+    at = now_iso()
+
+    def chats(k):
+        return [{'chat_id': new_id(), 'content': '대화 %05d' % i, 'created_at': at,
+                 'reply': {'id': new_id(), 'quote': 'q', 'description': 'd', 'scene': 1, 'speaker': 's',
+                           'created_at': at}} for i in range(k)]
+    small = api.join(email='small@example.com')
+    large = api.join(email='large@example.com')
+    st.put_chats_bulk(small['user']['id'], chats(10))
+    st.put_chats_bulk(large['user']['id'], chats(BIG))
+    author = api.join(email='author@example.com')
+    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': '제안 %05d' % i,
+                            'content': '대사', 'description': '설명', 'scene': 1, 'speaker': '백승수',
+                            'is_apply': False, 'created_at': at, 'updated_at': at, 'applied_at': None}
+                           for i in range(BIG)])
+    reader = api.join(email='reader@example.com')['access']
+
+    s, l = small['access'], large['access']
+    _page_table(api, 'history, per-page %d: DynamoDB calls (the authorizer\'s GetItem first), read capacity (RCU) '
+                'and p50, columns interleaved (n=%d):\n  10 chats | 10,000 chats near the start | 10,000 chats '
+                'deep in' % (PER_PAGE, n),
+                [('10', s, _urls(api, s, '/chat/model', True)), ('10k near', l, _urls(api, l, '/chat/model', True)),
+                 ('10k deep', l, _urls(api, l, '/chat/model', False))], n)
+    _page_table(api, 'board, per-page %d, 10,000 proposals, same figures:\n  near the start | deep in' % PER_PAGE,
+                [('near', reader, _urls(api, reader, '/quote', True)),
+                 ('deep', reader, _urls(api, reader, '/quote', False))], n)
+
+
+# -- route calls --------------------------------------------------------------------------------
+def bench_route_calls(api: Api) -> None:
+    from tests import route_calls
+    measured = route_calls.measure(api)
+    print('DynamoDB calls per route (a logged-in route\'s first GetItem is the authorizer\'s):')
+    for name, calls in measured.items():
+        print('  %-36s %d  %s' % (name, len(calls), ', '.join(calls)))
+    joined = api.join(email='leaving@example.com', password=route_calls.PASSWORD)
+    api.post('/chat/model', {'content': '하나', 'chat_reply': route_calls.REPLY}, token=joined['access'])
+    with DynamoCalls() as calls:
+        r = api.delete('/rest-auth/profile', {'password': route_calls.PASSWORD}, token=joined['access'])
+    assert r.status == 204, r
+    print('  %-36s %d  (grows with what the account owns; here one session and one chat)'
+          % ('DELETE /rest-auth/profile', len(calls)))
+
+
+# -- local server -------------------------------------------------------------------------------
+def _burst(port: int, n: int = 16) -> List[float]:
+    """n new connections at once, each sending GET /health; the seconds each took."""
+    barrier, took = threading.Barrier(n), [0.0] * n
+
+    def one(i):
+        barrier.wait()
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        conn.request('GET', '/health')
+        conn.getresponse().read()
+        conn.close()
+        took[i] = time.perf_counter() - start
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return took
+
+
+def bench_local_server(n: int = 100, bursts: int = 5) -> None:
+    from tools.local_api import make_server
+    for label, stock in (('tools/local_api.py', False), ('as chalice local ships it (Nagle on, backlog 5)', True)):
+        server = make_server('127.0.0.1', dynamodb_local.free_port(), quiet=True)
+        if stock:
+            server._wrapped_handler.func.disable_nagle_algorithm = False  # this server's own handler class
+            server.server.socket.listen(5)
+        threading.Thread(target=server.server.serve_forever, daemon=True).start()
+        try:
+            conn = http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
+
+            def kept_alive():
+                conn.request('GET', '/health')
+                conn.getresponse().read()
+            kept_alive()
+            kept, _ = timed(kept_alive, n)
+            conn.close()
+            took = [t for _ in range(bursts) for t in _burst(server.port)]
+            print('local server, %s: kept-alive GET /health p50 %.1f ms; %d bursts of 16 new connections: '
+                  'slowest %.0f ms, %d of %d waited ≥ 1 s (a dropped SYN retried)'
+                  % (label, kept, bursts, max(took) * 1000, sum(t >= 1 for t in took), len(took)))
+        finally:
+            server.shutdown()
+            server.server.server_close()
+
+
+def main() -> None:
+    port = dynamodb_local.free_port()
+    ddb = dynamodb_local.start(port)
+    try:
+        os.environ.update(dynamodb_local.local_aws_env(port))
+        os.environ.update({'JWT_SECRET': 'bench-' + 'x' * 40, 'BCRYPT_ROUNDS': '4'})
+        # speed, not abuse limits: high enough never to refuse, so their calls still count
+        os.environ.update({'CHAT_LIMIT_PER_MINUTE': '1000000', 'CHAT_LIMIT_PER_DAY': '1000000',
+                           'BOARD_POST_LIMIT_PER_HOUR': '1000000', 'SIGNUP_LIMIT_PER_HOUR': '1000000',
+                           'DYNAMODB_READ_TIMEOUT': '10'})  # DynamoDB Local, as in tests
+        os.environ.pop('OPENAI_API_KEY', None)
+        from chalicelib import corpus, settings, storage
+        settings.reload()
+        from tools import relevance
+        relevance.report()
+        storage.store().create_tables()
+        corpus.import_text(synthetic_corpus(1000), origin='bench')
+        server, url = start_api()
+        api = Api(url)
+
+        bench_chat_route(api, api.join(email='bench@example.com')['access'])
+        bench_corpus_rebuild()
+        bench_pages(api)
+        bench_route_calls(api)
+        bench_local_server()
         print('cold import of app.py: %s' % cold_import())
         import resource
         print('peak RSS of this benchmark process: %.0f MiB' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))

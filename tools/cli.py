@@ -40,7 +40,7 @@ def main(argv=None) -> int:
         else:
             created = storage.store().create_tables()
             print('tables created: %s' % (', '.join(created) or 'none (all present)'))
-            print('demo corpus: %d lines' % corpus.load_demo())
+            print('corpus: %d lines' % corpus.load_shipped())
     except (AppError, corpus.CorpusError) as exc:
         print('error: %s' % exc, file=sys.stderr)
         return 2

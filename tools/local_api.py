@@ -14,6 +14,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+BACKLOG = 64  # pending connections the listening socket holds
+
 # What the gateway says when the app never runs, keyed by the local server's error type.
 # Mirrored by GatewayResponses in deploy/resources.json (a test checks they agree).
 GATEWAY_ERRORS = {
@@ -37,7 +39,12 @@ def gateway_kind(error) -> str:
 def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False):
     from chalice.cli import factory as cli_factory
     from chalice.deploy.validate import validate_routes
-    from chalice.local import ChaliceRequestHandler, LocalDevServer
+    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
+
+    class Server(ThreadedHTTPServer):
+        # A browser opens several connections at once; the default backlog of 5 drops the
+        # rest of a burst, and a dropped connection is retried only a second later.
+        request_queue_size = BACKLOG
 
     class GatewayHandler(ChaliceRequestHandler):
         def __init__(self, request, client_address, server, app_object, config):
@@ -54,6 +61,10 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
                 return event
             self.local_gateway.event_converter.create_lambda_event = create_lambda_event
             BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+        # Headers and body leave in separate writes: with Nagle's algorithm on, the body waits
+        # for the client's delayed ACK (~40 ms) on every kept-alive request.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             if not quiet:
@@ -73,7 +84,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
     factory = cli_factory.CLIFactory(ROOT, environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
     validate_routes(config.chalice_app.routes)
-    return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayHandler)
+    return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayHandler, server_cls=Server)
 
 
 def main() -> None:

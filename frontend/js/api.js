@@ -307,9 +307,16 @@ export function link(resource, desc) {
   return links.find((l) => l && l.desc === desc) || null;
 }
 
-function pageQuery(page, perPage) {
-  return `?per-page=${perPage}&page=${page}`;
+/** `?per-page=…&page=…[&cursor=…]` for a page given as {page, cursor} (or a bare number). */
+function pageQuery(at, perPage) {
+  const { page = 1, cursor = null } = typeof at === 'object' && at ? at : { page: at };
+  const params = new URLSearchParams({ 'per-page': String(perPage), page: String(page) });
+  if (cursor) params.set('cursor', cursor);
+  return `?${params}`;
 }
+
+const pageRequest = (path, at, perPage) =>
+  request('GET', typeof at === 'string' ? at : path + pageQuery(at, perPage));
 
 // -- the API, by resource ---------------------------------------------------------------------
 export const accounts = {
@@ -350,17 +357,21 @@ export const accounts = {
 };
 
 export const chat = {
-  ask: (input) => request('POST', '/chat/api', { body: { input } }),
-  /** A page of history by number, or by following a `next`/`previous` link. */
-  history: (pageOrLink, perPage = 5) =>
-    request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/chat/model' + pageQuery(pageOrLink, perPage)),
+  /** The line for `input`; `exclude` lists line ids already shown for it ("another line"). */
+  ask: (input, exclude = []) =>
+    request('POST', '/chat/api', { body: exclude.length ? { input, exclude } : { input } }),
+  /** A page of history: {page, cursor} as the API's links name it, or a link to follow. */
+  history: (at, perPage = 5) => pageRequest('/chat/model', at, perPage),
   remove: (id) => request('DELETE', '/chat/model/' + encodeURIComponent(id)),
   removeAll: () => request('DELETE', '/chat/model'),
 };
 
+export const service = {
+  openapi: () => request('GET', '/openapi.json', { auth: false }),
+};
+
 export const board = {
-  list: (pageOrLink, perPage = 10) =>
-    request('GET', typeof pageOrLink === 'string' ? pageOrLink : '/quote' + pageQuery(pageOrLink, perPage)),
+  list: (at, perPage = 10) => pageRequest('/quote', at, perPage),
   get: (id) => request('GET', '/quote/' + encodeURIComponent(id)),
   create: (fields) => request('POST', '/quote', { body: fields }),
   update: (id, fields) => request('PUT', '/quote/' + encodeURIComponent(id), { body: fields }),

@@ -1,27 +1,59 @@
-// A list shown by pages: loads a page by number or by following the API's next/previous
-// links, keeps the address bar (?page=N) and the back button in step, and falls back to the
-// last page when the one asked for is past the end (e.g. after deleting its last item).
+// A list shown by pages. The address bar names a page as the API's own links do,
+// `?page=N&cursor=…` (page 1 is the bare address), so a reload or Back costs what following
+// `next` costs. Only an old bookmark's bare `?page=N` makes the API skip to that page; its
+// address is then replaced by the page's cursor address (the API's `self` link).
+// A page found empty (e.g. its last item was just deleted) gives way to the last page.
+import { link } from './api.js';
 import { pager } from './render.js';
-import { queryInt, showError } from './ui.js';
+import { showError } from './ui.js';
+
+/** {page, cursor} of an API link or of an address's query string. */
+export function pageOf(hrefOrSearch) {
+  const query = hrefOrSearch.includes('?') ? hrefOrSearch.slice(hrefOrSearch.indexOf('?')) : hrefOrSearch;
+  const params = new URLSearchParams(query);
+  const raw = params.get('page');
+  const page = raw && /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : 1;
+  const cursor = params.get('cursor') || null;
+  return { page, cursor };
+}
+
+/** This site's address for a page: what the address bar and the pager's links show. */
+export function addressOf({ page, cursor }) {
+  if (page <= 1 && !cursor) return location.pathname;
+  const params = new URLSearchParams({ page: String(page) });
+  if (cursor) params.set('cursor', cursor);
+  return `${location.pathname}?${params}`;
+}
+
+const targetOf = (lnk) => (lnk ? pageOf(typeof lnk === 'string' ? lnk : lnk.href) : null);
 
 export function pagedList({ list, pagerHost, perPage, label, fetchPage, render }) {
-  let page = queryInt('page');
+  let at = pageOf(location.search);
 
-  /** Load a page by number, or by following `href`; `mode` says how the address bar follows. */
-  async function load(target, href = null, mode = null) {
+  /** Show page `target` ({page, cursor}); `mode` 'push' adds a history entry, else the address is kept in step. */
+  async function load(target, mode = null, fallback = true) {
     list.setAttribute('aria-busy', 'true');
     try {
-      const data = await fetchPage(href || target, perPage);
-      const last = Math.max(1, Math.ceil(data.count / perPage));
-      if (!data.results.length && target > last) return await load(last, null, 'replace');
-      page = target;
-      const url = page > 1 ? `?page=${page}` : location.pathname;
-      if (mode === 'push') history.pushState({ page }, '', url);
-      else if (mode === 'replace') history.replaceState({ page }, '', url);
+      const data = await fetchPage(target, perPage);
+      if (!data.results.length && target.page > 1 && fallback) {
+        return await load(targetOf(link(data, 'last')), mode || 'replace', false);
+      }
+      at = targetOf(link(data, 'self')) || target;
+      const shown = pageOf(location.search);
+      if (mode === 'push') history.pushState(at, '', addressOf(at));
+      else if (mode === 'replace' || shown.page !== at.page || shown.cursor !== at.cursor) {
+        history.replaceState(at, '', addressOf(at));
+      }
       render(data);
       pagerHost.replaceChildren();
-      if (data.count > perPage || page > 1) {
-        pagerHost.append(pager({ page, perPage, data, label, go: (to, link) => load(to, link, 'push') }));
+      const total = Math.max(Math.ceil(data.count / perPage), at.page + (data.next ? 1 : 0), 1);
+      if (total > 1) {
+        pagerHost.append(pager({
+          page: at.page, total, count: data.count, label, href: addressOf,
+          prev: targetOf(data.previous), next: targetOf(data.next),
+          first: { page: 1, cursor: null }, last: targetOf(link(data, 'last')),
+          go: (to) => load(to, 'push'),
+        }));
       }
       if (mode === 'push') list.scrollIntoView({ block: 'start' });
     } catch (err) {
@@ -31,13 +63,13 @@ export function pagedList({ list, pagerHost, perPage, label, fetchPage, render }
     }
   }
 
-  window.addEventListener('popstate', () => load(queryInt('page')));
+  window.addEventListener('popstate', () => load(pageOf(location.search)));
   return {
     /** Show the page the address asks for (first load). */
-    start: () => load(page),
+    start: () => load(at),
     /** Load the current page again, in place (after a change to the list). */
-    reload: () => load(page, null, 'replace'),
+    reload: () => load(at, 'replace'),
     /** Go back to the first page, in place. */
-    first: () => load(1, null, 'replace'),
+    first: () => load({ page: 1, cursor: null }, 'replace'),
   };
 }

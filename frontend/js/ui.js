@@ -54,6 +54,13 @@ function renderHeader(page, loggedIn) {
   );
 }
 
+/** The footer every page shares: where the API's documentation is. */
+function renderFooter() {
+  if ($('#site-footer')) return;
+  document.body.append(el('footer', { class: 'site-footer', id: 'site-footer' },
+    el('a', { href: 'docs.html' }, 'API 문서')));
+}
+
 /** Update the nickname shown in the header (after a profile load or change). */
 export function showWhoami() {
   const user = currentUser();
@@ -67,6 +74,7 @@ export function showWhoami() {
  */
 export function boot({ page, protect = true }) {
   installCrashHandler();
+  renderFooter();
   try {
     apiBase();
   } catch (err) {
@@ -270,8 +278,3 @@ export function episodeLabel(scene) {
   return Number.isInteger(scene) ? `${scene}회` : '회차 미상';
 }
 
-/** The number in ?name= of this page's URL, if it is a positive integer. */
-export function queryInt(name, fallback = 1) {
-  const raw = new URLSearchParams(location.search).get(name);
-  return raw && /^[1-9]\d{0,6}$/.test(raw) ? Number(raw) : fallback;
-}

@@ -1,5 +1,7 @@
 """The chat page and the history: answer cards, paging, deleting."""
 import json
+import re
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
@@ -116,6 +118,18 @@ def test_a_failing_answer_shows_the_servers_message_and_keeps_the_text(page, sit
     expect(box).to_be_focused()
 
 
+def api_pages(page):
+    """Every page of history the browser asks the API for, as (page, cursor) pairs."""
+    asked = []
+
+    def seen(request):
+        if '/chat/model?' in request.url:
+            query = parse_qs(urlsplit(request.url).query)
+            asked.append((int(query['page'][0]), query.get('cursor', [None])[0]))
+    page.on('request', seen)
+    return asked
+
+
 def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     account = site.user()
     ask_via_api(site, account, ['고민 %d번' % i for i in range(7)])  # newest first: 6 … 0
@@ -127,13 +141,12 @@ def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     expect(pager.locator('.page-info')).to_have_text('1 / 2쪽 · 모두 7개')
     expect(pager.locator('[aria-current="page"]')).to_have_text('1')
 
-    next_request = []
-    page.on('request', lambda r: next_request.append(r.url) if '/chat/model' in r.url else None)
+    asked = api_pages(page)
     pager.get_by_role('link', name='다음').click()
     expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
-    expect(page).to_have_url(site.url('history.html?page=2'))
+    expect(page).to_have_url(re.compile(r'/history\.html\?page=2&cursor=[\w-]+$'))
     expect(pager.locator('[aria-current="page"]')).to_have_text('2')
-    assert any('cursor=' in u for u in next_request), next_request  # followed the API's `next` link
+    assert asked[-1][1], asked  # followed the API's `next` link, cursor and all
 
     pager.get_by_role('link', name='이전').click()
     expect(bubbles).to_have_text(first_page)
@@ -145,6 +158,53 @@ def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     expect(bubbles).to_have_text(first_page)
     page.goto(site.url('history.html?page=2'))  # the address alone opens a page
     expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
+
+
+def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store, configure):
+    configure(CHAT_LIMIT_PER_MINUTE=0)  # 23 chats saved at once are past the per-minute limit
+    account = site.user()
+    for i in range(23):  # pages of 5: 5, 5, 5, 5, 3
+        r = site.api.post('/chat/model', {'content': '대화 %02d' % i, 'chat_reply': {'scene': 1, 'quote': 'q',
+                                                                                     'description': 'd'}},
+                          token=account['access'])
+        assert r.status == 201, r
+    on_page = lambda n: ['나: 대화 %02d' % i for i in range(22 - 5 * (n - 1), max(-1, 17 - 5 * (n - 1)), -1)]  # noqa: E731
+    site.sign_in(page, account, 'history.html')
+    bubbles = page.locator('.history-item .bubble')
+    pager = page.get_by_role('navigation', name='대화 기록 페이지')
+    expect(bubbles).to_have_text(on_page(1))
+    asked = api_pages(page)
+    expect(pager.get_by_role('link', name='5쪽')).to_have_attribute('href', re.compile(r'page=5&cursor='))
+
+    pager.get_by_role('link', name='5쪽').click()  # the last page: one Query from the old end
+    expect(bubbles).to_have_text(on_page(5))
+    expect(pager.locator('.page-info')).to_have_text('5 / 5쪽 · 모두 23개')
+    last_address = page.url
+    assert re.search(r'\?page=5&cursor=[\w-]+$', last_address)
+    pager.get_by_role('link', name='이전').click()
+    expect(bubbles).to_have_text(on_page(4))
+    pager.get_by_role('link', name='3쪽').click()
+    expect(bubbles).to_have_text(on_page(3))
+    page.reload()
+    expect(bubbles).to_have_text(on_page(3))
+    expect(pager.locator('[aria-current="page"]')).to_have_text('3')
+    page.go_back()
+    expect(bubbles).to_have_text(on_page(4))
+    page.go_back()
+    expect(bubbles).to_have_text(on_page(5))
+    assert page.url == last_address
+    page.go_forward()
+    expect(bubbles).to_have_text(on_page(4))
+    assert asked and all(cursor for number, cursor in asked if number > 2), asked  # never a skip
+
+    asked.clear()
+    page.goto(site.url('history.html?page=4'))  # an old bookmark: the API skips to it once…
+    expect(bubbles).to_have_text(on_page(4))
+    expect(page).to_have_url(re.compile(r'/history\.html\?page=4&cursor=[\w-]+$'))  # …then it has a cursor
+    assert asked == [(4, None)], asked
+    page.reload()
+    expect(bubbles).to_have_text(on_page(4))
+    assert len(asked) == 2 and asked[1][1], asked
 
 
 def test_delete_one_then_all_after_confirming(page, site, demo):

@@ -34,6 +34,42 @@ if (boot({ page: 'chat' })) {
     });
   }
 
+  /**
+   * An answer card with "다른 대사": it asks again for the same input without the lines shown
+   * so far, puts the new card below, and says so plainly when every fitting line was shown.
+   */
+  function answerWithAnother(text, answer, shown) {
+    const another = el('button', { type: 'button', class: 'button small another' }, '다른 대사');
+    const card = answerCard(answer, { actions: [another] });
+    another.addEventListener('click', async () => {
+      if (busy) return;
+      busy = true;
+      another.disabled = true;
+      another.textContent = '찾는 중…';
+      try {
+        const next = await chat.ask(text, shown);
+        const nextCard = answerWithAnother(text, next, [...shown, next.line_id]);
+        another.remove();
+        card.after(nextCard);
+        nextCard.setAttribute('tabindex', '-1');
+        nextCard.focus();
+      } catch (err) {
+        if (!(err instanceof ApiError)) console.error(err);
+        if (err.status === 404) { // every fitting line was shown: say so, and offer no more
+          another.remove();
+          card.after(el('p', { class: 'notice all-shown', role: 'status' }, err.message));
+        } else { // a passing failure: say it, and let the person try again
+          another.disabled = false;
+          another.textContent = '다른 대사';
+          card.after(el('p', { class: 'notice error', role: 'alert' }, `다른 대사를 받지 못했어요. ${errorText(err)}`));
+        }
+      } finally {
+        busy = false;
+      }
+    });
+    return card;
+  }
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (busy) return;
@@ -62,7 +98,7 @@ if (boot({ page: 'chat' })) {
 
     try {
       const answer = await chat.ask(text);
-      thinking.replaceWith(answerCard(answer));
+      thinking.replaceWith(answerWithAnother(text, answer, [answer.line_id]));
     } catch (err) {
       if (!(err instanceof ApiError)) console.error(err);
       thinking.replaceWith(el('p', { class: 'notice error', role: 'alert' }, `답을 받지 못했어요. ${errorText(err)}`));

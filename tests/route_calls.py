@@ -1,0 +1,84 @@
+"""The DynamoDB calls of each route, measured over real HTTP: one scenario shared by the test
+that pins them (test_call_counts.py) and `make bench`, which prints them.
+
+Needs a loaded corpus (POST /chat/api answers from it); makes its own accounts, so it runs on
+any data. Login is measured by its own test (its throttle is counted there).
+"""
+import secrets
+from typing import Callable, Dict, List
+
+from tests.dynamo_calls import DynamoCalls
+from tests.http import Api
+
+PASSWORD = 'correct horse 1'
+REPLY = {'scene': 1, 'quote': '대사', 'description': '설명'}
+PROPOSAL = {'title': '제목', 'content': '대사', 'description': '설명', 'scene': 3, 'speaker': '백승수'}
+
+
+def _link(body, desc: str) -> str:
+    return next(l['href'] for l in body['_links'] if l['desc'] == desc)
+
+
+def measure(api: Api) -> Dict[str, List[str]]:
+    """Route → the DynamoDB operations one request made, in order (authorizer's GetItem first)."""
+    from chalicelib import auth, corpus
+    out: Dict[str, List[str]] = {}
+    tag = secrets.token_hex(4)
+
+    def run(name: str, send: Callable, status: int):
+        with DynamoCalls() as calls:
+            r = send()
+        assert r.status == status, (name, r)
+        out[name] = calls.names
+        return r
+
+    corpus.current()  # an index already built, as in any warm container
+    email = 'calls-%s@example.com' % tag
+    joined = run('POST /rest-auth/join', lambda: api.post('/rest-auth/join', {
+        'email': email, 'nickname': '측정', 'password': PASSWORD}), 201).json
+    other = api.join(email='calls-other-%s@example.com' % tag, password=PASSWORD)
+    admin_email = 'calls-admin-%s@example.com' % tag
+    admin = api.join(email=admin_email, password=PASSWORD)
+    auth.set_admin(admin_email)
+    token, refresh = joined['access'], joined['refresh']
+
+    run('GET /health', lambda: api.get('/health'), 200)
+    token = run('POST /rest-auth/token/refresh', lambda: api.post('/rest-auth/token/refresh', {'refresh': refresh}),
+                200).json['access']
+    run('GET /rest-auth/profile', lambda: api.get('/rest-auth/profile', token=token), 200)
+    run('PUT /rest-auth/profile (nickname)', lambda: api.put('/rest-auth/profile', {'nickname': '새이름'},
+                                                             token=token), 200)
+    run('PUT /rest-auth/profile (password)', lambda: api.put('/rest-auth/profile', {
+        'password': PASSWORD + '!', 'current_password': PASSWORD}, token=token), 200)
+
+    chat = run('POST /chat/api', lambda: api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token),
+               200).json['chat']
+    for i in range(11):
+        run('POST /chat/model', lambda: api.post('/chat/model', {'content': '대화 %d' % i, 'chat_reply': REPLY},
+                                                 token=token), 201)
+    first = run('GET /chat/model (first page)', lambda: api.get('/chat/model', token=token), 200).json
+    second = run('GET /chat/model (next)', lambda: api.get(first['next'], token=token), 200).json
+    last = run('GET /chat/model (last page)', lambda: api.get(_link(first, 'last'), token=token), 200).json
+    run('GET /chat/model (previous)', lambda: api.get(last['previous'], token=token), 200)
+    run('GET /chat/model (self of a page)', lambda: api.get(_link(second, 'self'), token=token), 200)
+    run('GET /chat/model/{id}', lambda: api.get('/chat/model/' + chat['id'], token=token), 200)
+    run('DELETE /chat/model/{id}', lambda: api.delete('/chat/model/' + chat['id'], token=token), 204)
+    run('DELETE /chat/model', lambda: api.delete('/chat/model', token=token), 204)
+    api.post('/chat/model', {'content': '하나 더', 'chat_reply': REPLY}, token=token)
+    run('POST /chat/delete', lambda: api.post('/chat/delete', token=token), 204)
+
+    theirs = api.post('/quote', dict(PROPOSAL, title='남의 제안'), token=other['access']).json
+    for i in range(11):
+        mine = run('POST /quote', lambda: api.post('/quote', dict(PROPOSAL, title='제안 %d' % i), token=token),
+                   201).json
+    first = run('GET /quote (first page)', lambda: api.get('/quote', token=token), 200).json
+    run('GET /quote (next)', lambda: api.get(first['next'], token=token), 200)
+    last = run('GET /quote (last page)', lambda: api.get(_link(first, 'last'), token=token), 200).json
+    run('GET /quote (previous)', lambda: api.get(last['previous'], token=token), 200)
+    run('GET /quote/{id} (another\'s)', lambda: api.get('/quote/' + theirs['id'], token=token), 200)
+    run('PUT /quote/{id}', lambda: api.put('/quote/' + mine['id'], {'title': '고침'}, token=token), 200)
+    run('POST /quote/{id}/apply', lambda: api.post('/quote/%s/apply' % theirs['id'], token=admin['access']), 200)
+    run('DELETE /quote/{id}/apply', lambda: api.delete('/quote/%s/apply' % theirs['id'], token=admin['access']), 200)
+    run('DELETE /quote/{id}', lambda: api.delete('/quote/' + mine['id'], token=token), 204)
+    run('POST /rest-auth/logout', lambda: api.post('/rest-auth/logout', token=token), 200)
+    return out

@@ -1,0 +1,409 @@
+"""Write chalicelib/openapi.json: the OpenAPI 3.1 document of every route in app.py.
+
+    python tools/build_openapi.py          # `make openapi`: rewrite the document
+    python tools/build_openapi.py --check  # exit 1 if chalicelib/openapi.json is not what this writes
+
+To document a new route: add one `op(...)` to OPERATIONS (its path as app.py spells it, without
+the trailing slash), add any new schema to SCHEMAS, run `make openapi`. tests/test_openapi.py
+names every route that app.py and the document disagree on, and checks the document is current.
+"""
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, 'chalicelib', 'openapi.json')
+
+Schema = Dict[str, Any]
+
+
+# -- schema helpers ------------------------------------------------------------------------------
+def ref(name: str) -> Schema:
+    return {'$ref': '#/components/schemas/' + name}
+
+
+def obj(required: Sequence[str] = (), doc: Optional[str] = None, **props: Schema) -> Schema:
+    """An object with these properties; `required` may name '*' for all of them. Extra properties
+    are allowed: clients must ignore fields they do not know, so adding one is not a break."""
+    names = list(props) if list(required) == ['*'] else list(required)
+    out: Schema = {'type': 'object', 'properties': props, 'required': names}
+    if doc:
+        out['description'] = doc
+    return out
+
+
+def string(min_len: int = 0, max_len: Optional[int] = None, description: Optional[str] = None, **extra) -> Schema:
+    out: Schema = {'type': 'string'}
+    if min_len:
+        out['minLength'] = min_len
+    if max_len is not None:
+        out['maxLength'] = max_len
+    if description:
+        out['description'] = description
+    out.update(extra)
+    return out
+
+
+def nullable(schema: Schema) -> Schema:
+    if '$ref' in schema:
+        return {'anyOf': [schema, {'type': 'null'}]}
+    return dict(schema, type=[schema['type'], 'null'])
+
+
+def page_of(item: str) -> Schema:
+    return obj(['*'],
+               count=integer(0, description='items in the whole collection'),
+               next=nullable(string(format='uri', description='the next page (carries a `cursor`), null on the last')),
+               previous=nullable(string(format='uri', description='the previous page, null on the first')),
+               results={'type': 'array', 'items': ref(item)},
+               _links=ref('Links'))
+
+
+def integer(minimum: Optional[int] = None, maximum: Optional[int] = None, description: Optional[str] = None) -> Schema:
+    out: Schema = {'type': 'integer'}
+    if minimum is not None:
+        out['minimum'] = minimum
+    if maximum is not None:
+        out['maximum'] = maximum
+    if description:
+        out['description'] = description
+    return out
+
+
+TIMESTAMP = string(format='date-time', description='ISO 8601 with an offset')
+ID = string(1, 64, description='opaque id (time-ordered)')
+SCENE = integer(1, 16, description='episode of 스토브리그 (1..16)')
+EMAIL = string(3, 254, format='email')
+SOURCES = {'type': 'array', 'items': string(1),
+           'description': 'where the line\'s wording, speaker and episode were confirmed'}
+NICKNAME = string(1, 30)
+PASSWORD = string(8, 72, description='8+ characters and at most 72 bytes in UTF-8 (bcrypt\'s limit)')
+
+SCHEMAS: Dict[str, Schema] = {
+    # errors
+    'Error': obj(['Code', 'Message'], 'Every error but those of POST /rest-auth/registration.',
+                 Code=string(1, description='Chalice\'s error code, e.g. BadRequestError'),
+                 Message=string(1, description='what went wrong, in Korean, for people'),
+                 Fields={'type': 'object', 'additionalProperties': {'type': 'string'},
+                         'description': 'validation errors: JSON field name → message'},
+                 RequestId=string(description='the X-Request-Id of this answer, to quote to an operator')),
+    'FieldErrors': {
+        'type': 'object', 'minProperties': 1,
+        'description': 'dj-rest-auth\'s error shape (POST /rest-auth/registration only): each field as '
+                       'the request named it (`password1`, `password2` when sent) → its messages; an '
+                       'error about no field is {"detail": "…"}.',
+        'properties': {'detail': string(1)},
+        'additionalProperties': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1},
+    },
+    'Link': obj(['*'], desc=string(1), href=string(format='uri'),
+                method={'type': 'string', 'enum': ['GET', 'POST', 'PUT', 'DELETE']}),
+    'Links': {'type': 'array', 'items': ref('Link'),
+              'description': 'HATEOAS: what the caller may do next (only what it is allowed to)'},
+    # accounts
+    'User': obj(['*'], id=ID, pk=dict(ID, description='same as id (the original clients read `pk`)'),
+                email=EMAIL, nickname=NICKNAME, created_at=TIMESTAMP, last_login=nullable(TIMESTAMP),
+                is_admin={'type': 'boolean'}),
+    'Profile': obj(['*'], id=ID, email=EMAIL, nickname=NICKNAME, created_at=TIMESTAMP,
+                   last_login=nullable(TIMESTAMP), is_admin={'type': 'boolean'}, _links=ref('Links')),
+    'Session': obj(['*'], user=ref('User'), access=string(1, description='JWT access token (has `exp`)'),
+                   refresh=string(1, description='refresh token'), _links=ref('Links')),
+    'Login': obj(['*'], access=string(1), refresh=string(1), token_type={'type': 'string', 'const': 'Bearer'},
+                 expires_in=integer(1, description='seconds the access token lives'), user=ref('User'),
+                 _links=ref('Links')),
+    'TokenPair': obj(['*'], access=string(1), refresh=string(1, description=(
+        'a new refresh token (the one sent stops working); in legacy mode the same one'))),
+    'Detail': obj(['detail'], detail=string(1)),
+    'JoinRequest': obj(['*'], email=EMAIL, nickname=NICKNAME, password=PASSWORD),
+    'RegistrationRequest': dict(
+        obj(['email', 'nickname'], 'The join fields, or the original sign-up form\'s two passwords.',
+            email=EMAIL, nickname=NICKNAME, password=PASSWORD, password1=PASSWORD,
+            password2=string(description='must equal password1')),
+        anyOf=[{'required': ['password']}, {'required': ['password1', 'password2']}]),
+    'LoginRequest': obj(['*'], email=EMAIL, password=string(1, 1000)),
+    'RefreshRequest': obj(['*'], refresh=string(1, 4096)),
+    'ProfileUpdate': obj([], 'At least one of nickname and password; a new password needs current_password.',
+                         nickname=NICKNAME, password=PASSWORD, current_password=string(1, 1000)),
+    'PasswordConfirm': obj(['*'], password=string(1, 1000)),
+    # chatbot
+    'ChatRequest': obj(['input'], input=string(1, 1000, description='how the person feels or what happened'),
+                       exclude={'type': 'array', 'maxItems': 50, 'items': string(1, 100),
+                                'description': 'line_ids already shown for this input: ask for another line'}),
+    'ChatForm': obj(['*'], 'The original chatbot view\'s form: `input` only.',
+                    input=string(1, 1000, description='how the person feels or what happened')),
+    'ChatReply': obj(['id', 'user', 'quote', 'description', 'scene', 'speaker', 'created_at'],
+                     id=ID, user=ID, quote=string(1), description=string(1), scene=nullable(SCENE),
+                     speaker=nullable(string(1)), created_at=TIMESTAMP, line_id=nullable(string(1)),
+                     sources=SOURCES,
+                     source=nullable({'type': 'string', 'enum': ['openai', 'local', 'client'],
+                                      'description': 'what answered; `client` for an exchange saved by POST /chat/model'}),
+                     grounded={'type': 'boolean'}),
+    'Chat': obj(['id', 'user', 'content', 'created_at', 'chat_reply', '_links'],
+                id=ID, user=ID, content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'),
+                _links=ref('Links')),
+    'ChatAnswer': obj(['*'], scene=nullable(SCENE), quote=string(1), description=string(1),
+                      speaker=nullable(string(1)), line_id=nullable(string(1, description='the corpus line')),
+                      sources=SOURCES,
+                      source={'type': 'string', 'enum': ['openai', 'local']},
+                      grounded={'type': 'boolean', 'description': 'false only if the corpus is empty and the model '
+                                                                  'answered from its own recollection'},
+                      chat=ref('Chat'), _links=ref('Links')),
+    'LegacyChatAnswer': {
+        'type': 'string', 'contentMediaType': 'application/json',
+        'contentSchema': obj(['*'], scene=nullable(SCENE), quote=string(1), description=string(1)),
+        'description': 'Legacy mode only (a request from a LEGACY_ORIGINS origin): the answer JSON-encoded '
+                       'as a JSON string, as the original Django view sent it; nothing is saved.',
+    },
+    'ChatSave': obj(['*'], content=string(1, 1000),
+                    chat_reply=obj(['quote', 'description'], quote=string(1, 500), description=string(1, 1000),
+                                   scene=nullable(SCENE), speaker=nullable(string(1, 30)))),
+    'ChatPage': page_of('Chat'),
+    # quote request board
+    'QuoteAuthor': obj(['*'], pk=ID, nickname=NICKNAME,
+                       email=string(1, description='masked (jm***@gmail.com) unless it is the caller\'s own')),
+    'Quote': obj(['*'], id=ID, user=nullable(ref('QuoteAuthor')), title=string(1, 100), content=string(1, 500),
+                 description=string(1, 1000), scene=nullable(SCENE), speaker=nullable(string(1, 30)),
+                 is_apply={'type': 'boolean'}, created_at=TIMESTAMP, updated_at=TIMESTAMP,
+                 applied_at=nullable(TIMESTAMP), _links=ref('Links')),
+    'QuoteCreate': obj(['title', 'content', 'description'], title=string(1, 100), content=string(1, 500),
+                       description=string(1, 1000), scene=nullable(SCENE), speaker=nullable(string(1, 30))),
+    'QuoteUpdate': dict(obj([], 'Only the fields sent change; scene and speaker may be set to null.',
+                            title=string(1, 100), content=string(1, 500), description=string(1, 1000),
+                            scene=nullable(SCENE), speaker=nullable(string(1, 30))), minProperties=1),
+    'QuotePage': page_of('Quote'),
+    # service
+    'Health': obj(['*'], status={'type': 'string', 'enum': ['ok', 'degraded']},
+                  store=obj(['*'], dynamodb={'type': 'string', 'enum': ['ok', 'down']}),
+                  model=obj(['*'], answerer={'type': 'string', 'enum': ['openai', 'local']}, model=string(1))),
+    'OpenApiDocument': obj(['openapi', 'info', 'paths'], openapi=string(1), info={'type': 'object'},
+                           paths={'type': 'object'}),
+}
+
+RETRY_AFTER = {'Retry-After': {'description': 'seconds to wait before trying again',
+                               'schema': {'type': 'string', 'pattern': '^[0-9]+$'}}}
+
+ERRORS = {  # status → (component name, description, headers)
+    400: ('BadRequest', 'Malformed JSON, a wrong type, a missing field or an over-long value; '
+                        '`Fields` names each bad field. Nothing was changed.', None),
+    401: ('Unauthorized', 'Missing, malformed, expired, tampered or revoked token (or wrong credentials).', None),
+    403: ('Forbidden', 'Allowed to see it, not to do this (e.g. not the author, not an admin).', None),
+    404: ('NotFound', 'No such resource, or someone else\'s: both look the same.', None),
+    409: ('Conflict', 'The request conflicts with the current state (e.g. email taken, proposal applied).', None),
+    415: ('UnsupportedMediaType', 'A Content-Type this route does not read.', None),
+    429: ('TooManyRequests', 'A limit was reached; `Retry-After` says how long to wait.', RETRY_AFTER),
+    502: ('BadGateway', 'The model failed or answered off-format; nothing was saved.', None),
+    503: ('ServiceUnavailable', 'The store or the model is unavailable or busy; nothing was lost.', RETRY_AFTER),
+    504: ('GatewayTimeout', 'The model took too long; nothing was saved.', RETRY_AFTER),
+}
+
+
+def _error_response(status: int, schema: str = 'Error') -> Dict[str, Any]:
+    name, description, headers = ERRORS[status]
+    out: Dict[str, Any] = {'description': description,
+                           'content': {'application/json': {'schema': ref(schema)}}}
+    if headers:
+        out['headers'] = headers
+    return out
+
+
+def _json(schema: Schema) -> Dict[str, Any]:
+    return {'application/json': {'schema': schema}}
+
+
+def param(name: str, where: str, schema: Schema, description: str, required: bool = False) -> Dict[str, Any]:
+    return {'name': name, 'in': where, 'required': required or where == 'path', 'description': description,
+            'schema': schema}
+
+
+PAGE_PARAMS = [
+    param('page', 'query', integer(1, 1_000_000), 'page number (default 1); past the end is an empty page'),
+    param('per-page', 'query', integer(5, 50), 'items per page (default 5)'),
+    param('per_page', 'query', integer(5, 50), 'the same as per-page'),
+    param('cursor', 'query', string(1), 'opaque position from a `next` link: following `next` costs the '
+                                        'same at any depth'),
+]
+CHAT_ID = param('chat_id', 'path', ID, 'id of one of the caller\'s chats')
+QUOTE_ID = param('quote_id', 'path', ID, 'id of a proposal')
+
+
+# -- operations --------------------------------------------------------------------------------
+def op(path: str, method: str, summary: str, tag: str, ok: int = 200, answer: Optional[Schema] = None,
+       body: Optional[Schema] = None, public: bool = False, errors: Sequence[int] = (),
+       params: Sequence[Dict[str, Any]] = (), description: Optional[str] = None,
+       error_schema: str = 'Error', ok_description: str = 'OK', form: Optional[Schema] = None) -> Dict[str, Any]:
+    """One operation. Added for you: 401 if it needs a login, 400 and 415 if it takes a body,
+    400 if it takes query parameters, 503 always (an unavailable table)."""
+    codes = set(errors) | {503}
+    if not public:
+        codes.add(401)
+    if body is not None:
+        codes |= {400, 415}
+    if any(p['in'] == 'query' for p in params):
+        codes.add(400)
+    responses: Dict[str, Any] = {str(ok): {'description': ok_description}}
+    if answer is not None:
+        responses[str(ok)]['content'] = _json(answer)
+    for code in sorted(codes):
+        if error_schema == 'Error':
+            responses[str(code)] = {'$ref': '#/components/responses/' + ERRORS[code][0]}
+        else:
+            responses[str(code)] = _error_response(code, error_schema)
+    operation: Dict[str, Any] = {'tags': [tag], 'summary': summary,
+                                 'operationId': _operation_id(method, path), 'responses': responses}
+    if description:
+        operation['description'] = description
+    if params:
+        operation['parameters'] = list(params)
+    if body is not None:
+        content = _json(body)
+        if form is not None:
+            content['application/x-www-form-urlencoded'] = {'schema': form}
+            content['multipart/form-data'] = {'schema': form}
+        operation['requestBody'] = {'required': True, 'content': content}
+    operation['security'] = [] if public else [{'bearerAuth': []}]
+    return {'path': path, 'method': method.lower(), 'operation': operation}
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = [w.strip('{}') for w in path.replace('.', '/').replace('-', '/').split('/') if w]
+    return method.lower() + ''.join(w[:1].upper() + w[1:] for w in words)
+
+
+NO_CONTENT = {'ok': 204, 'ok_description': 'Done; no body.'}
+
+OPERATIONS: List[Dict[str, Any]] = [
+    # service
+    op('/health', 'GET', 'Whether the store answers, and which model answers', 'service', answer=ref('Health'),
+       public=True, errors=[], description='503 with the same body (`"status": "degraded"`) when DynamoDB does '
+                                           'not answer.'),
+    op('/openapi.json', 'GET', 'This document', 'service', answer=ref('OpenApiDocument'), public=True,
+       description='`servers` names the API as the caller reached it.'),
+    # accounts
+    op('/rest-auth/join', 'POST', 'Create an account', 'accounts', ok=201, answer=ref('Session'),
+       body=ref('JoinRequest'), public=True, errors=[409, 429],
+       description='Email is unique case-insensitively (409 on a second sign-up).'),
+    op('/rest-auth/registration', 'POST', 'Create an account (dj-rest-auth\'s name)', 'accounts', ok=201,
+       answer=ref('Session'), body=ref('RegistrationRequest'), public=True, errors=[409, 429],
+       error_schema='FieldErrors',
+       description='An alias of /rest-auth/join for the original web client, which also sends `password1` '
+                   'and `password2`. Its errors are in dj-rest-auth\'s shape, for every client: '
+                   '`{"email": ["…"], "password2": ["…"]}`.'),
+    op('/rest-auth/login', 'POST', 'Log in', 'accounts', answer=ref('Login'), body=ref('LoginRequest'), public=True,
+       errors=[401, 429], description='Wrong email and wrong password give the same 401. Repeated failures per account '
+                                 '(5) or address (50): 429 with Retry-After.'),
+    op('/rest-auth/token/refresh', 'POST', 'A new access token for a refresh token', 'accounts',
+       answer=ref('TokenPair'), body=ref('RefreshRequest'), public=True, errors=[401],
+       description='Rotates: the refresh token sent stops working. Presented again within '
+                   'REFRESH_REUSE_GRACE_SECONDS (30) of its rotation (two tabs refreshing at once) it gets the same '
+                   'new pair; later, or once that pair was itself rotated, it ends the session. '
+                   'Legacy mode (a session begun at a LEGACY_ORIGINS origin, refreshed from one): no rotation, '
+                   'the same refresh token comes back and stays valid until it expires or the user logs out.'),
+    op('/rest-auth/logout', 'POST', 'Log out (revoke this session\'s tokens)', 'accounts', answer=ref('Detail')),
+    op('/rest-auth/logout', 'GET', 'Log out (as POST)', 'accounts', answer=ref('Detail')),
+    op('/rest-auth/profile', 'GET', 'My account', 'accounts', answer=ref('Profile'), errors=[404]),
+    op('/rest-auth/profile', 'PUT', 'Change nickname or password', 'accounts', answer=ref('Profile'),
+       body=ref('ProfileUpdate'), errors=[404, 429],
+       description='A new password needs `current_password` and ends the user\'s other sessions.'),
+    op('/rest-auth/profile', 'DELETE', 'Delete my account and everything of it', 'accounts',
+       body=ref('PasswordConfirm'), errors=[404, 429], **NO_CONTENT),
+    # chatbot
+    op('/chat/api', 'POST', 'Answer with the fitting Stove League line, and save the exchange', 'chat',
+       answer={'oneOf': [ref('ChatAnswer'), ref('LegacyChatAnswer')]}, body=ref('ChatRequest'),
+       form=ref('ChatForm'), errors=[404, 429, 502, 504],
+       description='`input` as JSON or as a form field. `exclude` asks for another line than those already '
+                   'shown; 404 when every fitting line is excluded. Model failures: 502 (error or off-format), 503 '
+                   '(unreachable or rate-limited, with Retry-After), 504 (timeout); nothing is saved then. '
+                   'Legacy mode (Origin in LEGACY_ORIGINS): the answer is a JSON string (LegacyChatAnswer) '
+                   'and is not saved; the client saves it with POST /chat/model.'),
+    op('/chat/model', 'GET', 'My chats, newest first', 'chat', answer=ref('ChatPage'), params=PAGE_PARAMS),
+    op('/chat/model', 'POST', 'Save an exchange the client already has', 'chat', ok=201, answer=ref('Chat'),
+       body=ref('ChatSave'), errors=[429],
+       description='What the original clients call after /chat/api. Counts as a chat for the chat limits.'),
+    op('/chat/model', 'DELETE', 'Delete all my chats', 'chat', **NO_CONTENT),
+    op('/chat/delete', 'POST', 'Delete all my chats (the original clients\' route)', 'chat', **NO_CONTENT),
+    op('/chat/model/{chat_id}', 'GET', 'One of my chats', 'chat', answer=ref('Chat'), params=[CHAT_ID],
+       errors=[404]),
+    op('/chat/model/{chat_id}', 'DELETE', 'Delete one of my chats', 'chat', params=[CHAT_ID], errors=[404],
+       **NO_CONTENT),
+    # quote request board
+    op('/quote', 'GET', 'Every proposal, newest first', 'board', answer=ref('QuotePage'), params=PAGE_PARAMS),
+    op('/quote', 'POST', 'Propose a line', 'board', ok=201, answer=ref('Quote'), body=ref('QuoteCreate'),
+       errors=[429]),
+    op('/quote/{quote_id}', 'GET', 'One proposal', 'board', answer=ref('Quote'), params=[QUOTE_ID], errors=[404]),
+    op('/quote/{quote_id}', 'PUT', 'Edit my proposal (before it is applied)', 'board', answer=ref('Quote'),
+       body=ref('QuoteUpdate'), params=[QUOTE_ID], errors=[403, 404, 409]),
+    op('/quote/{quote_id}', 'DELETE', 'Delete a proposal (author or admin)', 'board', params=[QUOTE_ID],
+       errors=[403, 404, 409], **NO_CONTENT),
+    op('/quote/{quote_id}/apply', 'POST', 'Apply a proposal: the chatbot knows the line from now on (admin)',
+       'board', answer=ref('Quote'), params=[QUOTE_ID], errors=[403, 404, 409]),
+    op('/quote/{quote_id}/apply', 'DELETE', 'Withdraw an applied proposal (admin)', 'board', answer=ref('Quote'),
+       params=[QUOTE_ID], errors=[403, 404, 409]),
+]
+
+DESCRIPTION = """\
+The HTTP API of the Stove League (스토브리그) quote chatbot. JSON in and out, UTF-8.
+
+- **Trailing slashes**: every path also answers with a trailing slash (`/rest-auth/login/`), as the
+  original clients call them. Only the form without one is listed here.
+- **Auth**: `Authorization: Bearer <access token>` (the scheme word is case-insensitive). Get tokens from
+  join, registration or login; refresh them at `/rest-auth/token/refresh`.
+- **Errors**: `{"Code", "Message"}`, plus `"Fields"` (field → message) for validation errors and
+  `"RequestId"` where the server sets one. `POST /rest-auth/registration` alone answers in dj-rest-auth's
+  shape (`{"email": ["…"]}`).
+- **Collections** are paginated (`page`, `per-page`; `next` links carry a `cursor`) and everything carries
+  `_links` (HATEOAS: `{"desc", "href", "method"}`) for what the caller may do next.
+- **CORS**: only for the configured frontend and legacy origins, with credentials; every path answers the
+  `OPTIONS` preflight (not listed).
+- **Legacy mode**: a request whose `Origin` is in `LEGACY_ORIGINS` (where the original web client is served)
+  gets the original chat answer shape and refreshes that do not rotate; see those two operations.
+- **Limits**: sign-ups per address, chats per user per minute and per day, proposals per user per hour, and
+  failed password checks (login and profile changes) per account and per address answer `429` with
+  `Retry-After`. Every request answers within 25 s; a dependency that is down, slow or busy is a `503` with
+  `Retry-After`.
+- **Headers**: token answers carry `Cache-Control: no-store`; every answer `X-Content-Type-Options: nosniff`.
+"""
+
+
+def build() -> Dict[str, Any]:
+    paths: Dict[str, Any] = {}
+    for entry in OPERATIONS:
+        paths.setdefault(entry['path'], {})[entry['method']] = entry['operation']
+    return {
+        'openapi': '3.1.0',
+        'info': {'title': 'Stove League quote chatbot API', 'version': '1.0.0', 'description': DESCRIPTION},
+        'jsonSchemaDialect': 'https://spec.openapis.org/oas/3.1/dialect/base',
+        'tags': [{'name': 'service', 'description': 'health and this document'},
+                 {'name': 'accounts', 'description': 'sign-up, login, tokens, profile (`/rest-auth/...`)'},
+                 {'name': 'chat', 'description': 'the chatbot and the caller\'s own chats (`/chat/...`)'},
+                 {'name': 'board', 'description': 'the quote request board (`/quote...`)'}],
+        'paths': paths,
+        'components': {
+            'securitySchemes': {'bearerAuth': {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}},
+            'schemas': SCHEMAS,
+            'responses': {name: _error_response(status) for status, (name, _, _) in ERRORS.items()},
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), ensure_ascii=False, indent=1) + '\n'
+
+
+def main(argv: List[str]) -> int:
+    text = render()
+    if '--check' in argv:
+        with open(OUT, encoding='utf-8') as f:
+            current = f.read()
+        if current != text:
+            print('chalicelib/openapi.json is out of date: run `make openapi`', file=sys.stderr)
+            return 1
+        return 0
+    with open(OUT, 'w', encoding='utf-8') as f:
+        f.write(text)
+    print('wrote %s (%d paths, %d bytes)' % (os.path.relpath(OUT, ROOT), len(build()['paths']),
+                                             len(text.encode('utf-8'))))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

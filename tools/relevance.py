@@ -1,0 +1,110 @@
+"""How well the answers fit: top-1/top-3 accuracy on the labelled situations.
+
+`tools/data/relevance.jsonl` holds situations written the way people write (short, long,
+slangy, with typos), each with the ids of the corpus lines that fit it, and a `split`:
+retrieval is tuned on "tune" only; "heldout" is what we report. Run alone:
+`python -m tools.relevance` (local answerer; the OpenAI path too when OPENAI_API_KEY is set).
+"""
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+SET_FILE = os.path.join(ROOT, 'tools', 'data', 'relevance.jsonl')
+SPLITS = ('tune', 'heldout')
+
+
+def load_set(split: Optional[str] = None) -> List[Dict[str, Any]]:
+    with open(SET_FILE, encoding='utf-8') as f:
+        cases = [json.loads(line) for line in f if line.strip()]
+    return [c for c in cases if split is None or c['split'] == split]
+
+
+def shipped_index():
+    from chalicelib import corpus
+    return corpus.Index(corpus.shipped_lines())
+
+
+def local_accuracy(index, cases: List[Dict[str, Any]], prior=None) -> Dict[str, float]:
+    """Share of cases whose first answer fits (top-1), and with a fitting line in the first three
+    the answerer would give, i.e. the answer and two "another line"s (top-3)."""
+    from chalicelib import model
+    top1 = top3 = 0
+    for case in cases:
+        ranked = [line['id'] for line in model.fitting(case['text'], index)]
+        fits = set(case['fits'])
+        top1 += bool(ranked[:1] and ranked[0] in fits)
+        top3 += bool(fits & set(ranked[:3]))
+    n = len(cases) or 1
+    return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n}
+
+
+def misses(index, cases: List[Dict[str, Any]]) -> List[str]:
+    """The cases whose first answer does not fit, to see what retrieval gets wrong (tune split)."""
+    from chalicelib import model
+    out = []
+    for case in cases:
+        ranked = [line['id'] for line in model.fitting(case['text'], index)]
+        if not ranked or ranked[0] not in case['fits']:
+            out.append('%s %s → %s (want %s)' % (case['id'], case['text'][:40], ranked[:3], case['fits']))
+    return out
+
+
+def openai_accuracy(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
+    """Top-1 of the OpenAI path (the model picks one line; "another line" asks it again)."""
+    from chalicelib import model
+    top1 = top3 = 0
+    for case in cases:
+        shown: List[str] = []
+        for _ in range(3):
+            answer = model.openai_answer(case['text'], index, shown)
+            shown.append(answer.line_id)
+        top1 += shown[0] in case['fits']
+        top3 += bool(set(case['fits']) & set(shown))
+    n = len(cases) or 1
+    return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n}
+
+
+def prompt_size(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
+    """What one OpenAI request carries: characters, and tokens estimated as one per Hangul syllable
+    plus one per four other characters (no tokenizer ships offline; this rule overcounts Korean)."""
+    from chalicelib import model
+    sizes = []
+    for case in cases:
+        msgs = model.messages(case['text'], model.candidates(case['text'], index))
+        text = ''.join(m['content'] for m in msgs)
+        hangul = sum('가' <= ch <= '힣' for ch in text)
+        sizes.append((len(text), hangul + (len(text) - hangul) / 4))
+    n = len(sizes) or 1
+    return {'chars': sum(s[0] for s in sizes) / n, 'tokens': sum(s[1] for s in sizes) / n}
+
+
+def report(index=None) -> None:
+    index = index or shipped_index()
+    for split in SPLITS:
+        cases = load_set(split)
+        acc = local_accuracy(index, cases)
+        print('relevance, local answerer, %-7s (n=%d): top-1 %.1f %%, top-3 %.1f %%'
+              % (split, acc['n'], acc['top1'] * 100, acc['top3'] * 100))
+    size = prompt_size(index, load_set('heldout'))
+    print('OpenAI prompt per request (%d-line corpus, every line a candidate up to 200): '
+          '%.0f characters, ≈%.0f tokens (estimate)' % (len(index), size['chars'], size['tokens']))
+    from chalicelib import settings
+    if settings.get().openai_api_key:
+        acc = openai_accuracy(index, load_set('heldout'))
+        print('relevance, OpenAI path (%s), heldout (n=%d): top-1 %.1f %%, top-3 %.1f %%'
+              % (settings.get().openai_model, acc['n'], acc['top1'] * 100, acc['top3'] * 100))
+    else:
+        print('relevance, OpenAI path: not measured (set OPENAI_API_KEY to measure it)')
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('JWT_SECRET', 'unused-by-relevance-' + 'x' * 32)  # settings insist on one
+    if '--misses' in sys.argv:
+        print('\n'.join(misses(shipped_index(), load_set('tune'))))
+    else:
+        report()
