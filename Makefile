@@ -50,7 +50,7 @@ tools-check:
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q --upgrade 'pip<26.3'  # chalice 1.34 packages with pip and requires <26.3
 	$(PY) -m pip install -q -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*; touch $@
 

@@ -1,11 +1,11 @@
 """Routes only: parse the request, call one function of chalicelib, shape the answer."""
 import functools
-import logging
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, chat, deadline, links, model, openapi, quotes, settings, storage, web
-from chalicelib.errors import CHALICE, DJ_REST_AUTH, ServiceUnavailable, Unauthorized, handled
+from chalicelib import auth, chat, deadline, links, model, observe, openapi, quotes, settings, storage, web
+from chalicelib.errors import (CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, Unauthorized, from_dependency,
+                               handled)
 from chalicelib.pagination import collection, page_request
 
 app = Chalice(app_name='stove-league')
@@ -23,10 +23,11 @@ def jwt_auth(auth_request):
         # An empty grant: the gateway's deny becomes a JSON 401 (GatewayResponses deployed,
         # tools/local_api.py locally).
         return AuthResponse(routes=[], principal_id='anonymous')
-    except Exception:
+    except Exception as exc:
         # The session could not be checked (table hung or down, budget spent, anything else):
         # let the route say 503 with Retry-After rather than log the user out.
-        logging.getLogger(__name__).warning('authorizer could not verify a token', exc_info=True)
+        if not isinstance(exc, AppError) and from_dependency(exc) is None:
+            observe.unexpected(exc)  # a bug: its traceback is logged all the same
         return AuthResponse(routes=['*'], principal_id='unverified', context={'unavailable': 'true'})
     return AuthResponse(routes=['*'], principal_id=principal.user_id, context={'sid': principal.session_id})
 
@@ -35,7 +36,8 @@ def jwt_auth(auth_request):
 def http_conventions(event, get_response):
     deadline.start(settings.get().request_budget, web.arrival(event))
     try:
-        return web.finish(get_response(event), event.headers.get('origin'))
+        with observe.request(event) as seen:  # the request's one log line, written on the way out
+            return web.finish(seen.stamp(get_response(event)), event.headers.get('origin'))
     finally:
         deadline.clear()
 

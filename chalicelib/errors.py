@@ -5,12 +5,11 @@ clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validati
 exception is dj-rest-auth's own route, whose old clients read its shape (DJ_REST_AUTH below).
 """
 import functools
-import logging
 from typing import Any, Callable, Dict, Optional
 
 from chalice import Response
 
-log = logging.getLogger(__name__)
+from . import observe
 
 CHALICE = 'chalice'  # {"Code", "Message", "Fields"?}: every route but one
 DJ_REST_AUTH = 'dj-rest-auth'  # {"field": ["message"]} / {"detail"}: POST /rest-auth/registration
@@ -134,8 +133,12 @@ def from_dependency(exc: Exception) -> Optional[AppError]:
     return None
 
 
+UNEXPECTED = '예기치 못한 문제가 생겼습니다. 잠시 후 다시 시도해 주세요. 계속되면 요청 ID를 알려 주세요.'
+
+
 def handled(view: Callable, shape: str = CHALICE) -> Callable:
-    """Route decorator: every AppError (and a failing table) becomes its JSON answer, in `shape`."""
+    """Route decorator: every AppError (and a failing table) becomes its JSON answer, in `shape`;
+    anything else is a bug: its traceback goes on the request's log line, the client gets a plain 500."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
@@ -145,7 +148,15 @@ def handled(view: Callable, shape: str = CHALICE) -> Callable:
         except Exception as exc:
             mapped = from_dependency(exc)
             if mapped is None:
-                raise
-            log.warning('dependency failure: %s', exc)
+                observe.unexpected(exc)
+                return AppError(UNEXPECTED).to_response(shape)
+            observe.note(dependency_error=_dependency_code(exc))
             return mapped.to_response(shape)
     return wrapper
+
+
+def _dependency_code(exc: Exception) -> str:
+    response = getattr(exc, 'response', None)
+    if isinstance(response, dict):
+        return response.get('Error', {}).get('Code') or type(exc).__name__
+    return type(exc).__name__

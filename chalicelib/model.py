@@ -9,9 +9,10 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Collection, Dict, List, Optional
 
-from . import deadline, settings
+from . import deadline, observe, settings
 from .corpus import Index
 from .errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
 
@@ -157,6 +158,7 @@ def _attempt(client, request: Dict[str, Any], timeout: float, cancelled) -> Opti
     return _json(bytes(body))
 
 
+@observe.model_call
 def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[str, Any]:
     """The model's JSON answer, within what is left of the request's budget.
 
@@ -178,12 +180,14 @@ def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[st
         timeout = min(cfg.openai_timeout, left)
         retryable, wait = True, 0.5 * 2 ** attempt
         try:
-            resp = deadline.run_within(functools.partial(_attempt, client, request, timeout), timeout)
-        except (TimeoutError, openai.APITimeoutError):
+            # A silent server trips the client's own timeout first; a dribbling one, this hard limit.
+            resp = deadline.run_within(functools.partial(_attempt, client, request, timeout), timeout + 0.25)
+        except (TimeoutError, openai.APITimeoutError) as exc:
             failure = GatewayTimeout('모델이 제때 답하지 않았습니다. 잠시 후 다시 시도해 주세요.')
-            wait = 0
-        except openai.APIConnectionError:
+            failure.__cause__, wait = exc, 0  # observe reads the kind of failure from its cause
+        except openai.APIConnectionError as exc:
             failure = ServiceUnavailable('모델 서버에 연결할 수 없습니다.', retry_after=5)
+            failure.__cause__ = exc
         except openai.APIStatusError as exc:
             status, asked = exc.status_code, _retry_after(exc.response)
             wait = asked if asked is not None else wait
@@ -195,15 +199,26 @@ def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[st
                 failure = ServiceUnavailable('모델 서버가 잠시 답할 수 없습니다.', retry_after=retry_after)
             else:
                 failure = BadGateway('모델 서버가 오류로 답했습니다 (HTTP %d).' % status)
+            failure.__cause__ = exc
         except (openai.APIError, ValueError) as exc:  # e.g. a body that is not JSON at all
             raise BadGateway('모델의 응답을 읽을 수 없습니다: %s' % type(exc).__name__)
         else:
+            observe.model_usage(_usage(resp))
             return _content(resp)
         if not retryable or attempt == attempts - 1 or \
                 deadline.remaining() - SAVE_RESERVE_SECONDS - wait < MIN_ATTEMPT_SECONDS:
             raise failure
         time.sleep(wait)
     raise failure
+
+
+def _usage(resp: Any) -> SimpleNamespace:
+    """The answer's model and token counts, shaped as observe.model_usage reads an SDK response."""
+    body = resp if isinstance(resp, dict) else {}
+    usage = body.get('usage') if isinstance(body.get('usage'), dict) else None
+    count = lambda name: usage[name] if type(usage.get(name)) is int else 0  # noqa: E731
+    return SimpleNamespace(model=body.get('model'), usage=None if usage is None else SimpleNamespace(
+        prompt_tokens=count('prompt_tokens'), completion_tokens=count('completion_tokens')))
 
 
 def _content(resp: Any) -> Dict[str, Any]:
@@ -255,6 +270,7 @@ def messages(text: str, cands: List[Dict[str, Any]]) -> List[Dict[str, str]]:
             {'role': 'user', 'content': '후보:\n%s\n\n사용자:\n%s' % (prompt_listing(cands), text)}]
 
 
+@observe.answerer
 def answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
     """The line for `text`, never one of `exclude` (lines already shown for it): NotFound
     once every fitting line has been shown."""

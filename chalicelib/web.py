@@ -107,7 +107,7 @@ def cors_headers(origin: Optional[str]) -> Dict[str, str]:
     return {
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Credentials': 'true',
-        'Access-Control-Expose-Headers': 'Retry-After',
+        'Access-Control-Expose-Headers': 'Retry-After, X-Request-Id',
         'Vary': 'Origin',
     }
 

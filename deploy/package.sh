@@ -5,8 +5,9 @@
 #
 #   deploy/package.sh [DIR]
 #
-# Output: DIR/sam.json (Chalice's template deep-merged with deploy/resources.json) and
-# DIR/deployment.zip (app.py, chalicelib/ and requirements.txt's packages).
+# Output: DIR/sam.json (Chalice's template deep-merged with deploy/resources.json, plus the
+# dashboard of deploy/dashboard.json) and DIR/deployment.zip (app.py, chalicelib/ and
+# requirements.txt's packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/package}
@@ -19,4 +20,5 @@ export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}
 
 rm -rf "$OUT"
 "$CHALICE" package --merge-template deploy/resources.json --stage prod "$OUT"
+"$PY" deploy/dashboard.py "$OUT/sam.json"
 "$PY" deploy/package_report.py "$OUT"

@@ -235,7 +235,8 @@ def test_gateway_responses_mirror_local_api_with_cors(resources):
     for kind, (status, code, message) in GATEWAY_ERRORS.items():
         response = responses[kind]
         assert response['statusCode'] == str(status), kind
-        assert json.loads(response['responseTemplates']['application/json']) == {'Code': code, 'Message': message}
+        assert json.loads(response['responseTemplates']['application/json']) == {
+            'Code': code, 'Message': message, 'RequestId': '$context.requestId'}
     # Every answer the gateway gives by itself (these and the 4XX/5XX defaults) carries CORS for the
     # frontend's origin — the same origin the Lambda allows — with credentials, never `*`.
     origin = "'%s'" % FRONTEND_ORIGIN['Fn::Sub']
@@ -245,8 +246,13 @@ def test_gateway_responses_mirror_local_api_with_cors(resources):
         assert params['gatewayresponse.header.Access-Control-Allow-Credentials'] == "'true'", kind
         assert params['gatewayresponse.header.Vary'] == "'Origin'", kind
         assert params['gatewayresponse.header.X-Content-Type-Options'] == "'nosniff'", kind  # as web.finish
+        # the request id, as the Lambda's own answers carry it (API Gateway's requestId both times)
+        assert params['gatewayresponse.header.X-Request-Id'] == 'context.requestId', kind
+        exposed = params['gatewayresponse.header.Access-Control-Expose-Headers'].strip("'").split(', ')
+        assert {'Retry-After', 'X-Request-Id'} <= set(exposed), kind
         template = response['responseTemplates']['application/json']
         assert template.startswith('{"Code": ') and '"Message": ' in template, kind
+        assert template.endswith(', "RequestId": "$context.requestId"}'), kind
     assert {'DEFAULT_4XX', 'DEFAULT_5XX'} <= set(responses)
 
 
@@ -254,6 +260,138 @@ def test_api_is_throttled_as_a_cost_guard(resources):
     [setting] = resources['RestAPI']['Properties']['MethodSettings']
     assert setting['ResourcePath'] == '/*' and setting['HttpMethod'] == '*'
     assert setting['ThrottlingRateLimit'] == {'Ref': 'ApiRateLimit'}
+
+
+# -- operations: tracing, alarms, dashboard -------------------------------------------------------
+@pytest.fixture(scope='session')
+def lambda_timeout_ms():
+    with open(os.path.join(ROOT, '.chalice', 'config.json'), encoding='utf-8') as f:
+        return json.load(f)['lambda_timeout'] * 1000
+
+
+def alarms_of(resources):
+    return of_type(resources, 'AWS::CloudWatch::Alarm')
+
+
+def alarm_metrics(alarm):
+    """(namespace, metric name, {dimension: value}, stat, period) of every metric an alarm reads."""
+    props = alarm['Properties']
+    if 'Metrics' in props:
+        return [(q['MetricStat']['Metric']['Namespace'], q['MetricStat']['Metric']['MetricName'],
+                 {d['Name']: d['Value'] for d in q['MetricStat']['Metric']['Dimensions']},
+                 q['MetricStat']['Stat'], q['MetricStat']['Period']) for q in props['Metrics'] if 'MetricStat' in q]
+    return [(props['Namespace'], props['MetricName'], {d['Name']: d['Value'] for d in props['Dimensions']},
+             props['Statistic'], props['Period'])]
+
+
+def expression_of(alarm):
+    [expression] = [q for q in alarm['Properties']['Metrics'] if q.get('ReturnData')]
+    return expression['Expression']
+
+
+def test_xray_traces_the_api_and_both_functions(resources):
+    assert resources['RestAPI']['Properties']['TracingEnabled'] is True
+    for name in ('APIHandler', 'JwtAuth'):
+        assert resources[name]['Properties']['Tracing'] == 'Active', name
+
+
+def test_log_retention_is_unchanged(template, resources):
+    for name in ('APIHandlerLogs', 'JwtAuthLogs'):
+        assert resources[name]['Properties']['RetentionInDays'] == {'Ref': 'LogRetentionDays'}
+    assert template['Parameters']['LogRetentionDays']['Default'] == 30
+
+
+def test_every_alarm_goes_to_the_topic_which_emails_the_operator(template, resources):
+    params = template['Parameters']
+    assert params['AlarmEmail']['Type'] == 'String' and params['AlarmEmail']['Default'] == ''
+    assert re.fullmatch(params['AlarmEmail']['AllowedPattern'], 'ops@example.com')
+    assert re.fullmatch(params['AlarmEmail']['AllowedPattern'], '')
+    assert not re.fullmatch(params['AlarmEmail']['AllowedPattern'], 'not an address')
+    [topic] = of_type(resources, 'AWS::SNS::Topic')
+    [subscription] = of_type(resources, 'AWS::SNS::Subscription').values()
+    assert subscription['Properties'] == {'TopicArn': {'Ref': topic}, 'Protocol': 'email', 'Endpoint': {'Ref': 'AlarmEmail'}}
+    # no address, no subscription: the stack still deploys, alarms still show on the dashboard
+    assert template['Conditions'][subscription['Condition']] == {'Fn::Not': [{'Fn::Equals': [{'Ref': 'AlarmEmail'}, '']}]}
+    alarms = alarms_of(resources)
+    assert len(alarms) == 8
+    readme = open(os.path.join(ROOT, 'deploy', 'README.md'), encoding='utf-8').read()
+    for name, alarm in alarms.items():
+        props = alarm['Properties']
+        assert props['AlarmActions'] == [{'Ref': topic}] and props['OKActions'] == [{'Ref': topic}], name
+        assert props['TreatMissingData'] == 'notBreaching', name  # no traffic is not an incident
+        short = props['AlarmName']['Fn::Sub'].replace('${AWS::StackName}-', '')
+        assert '"%s"' % short in props['AlarmDescription'], name
+        assert '`%s`' % short in readme, 'the runbook says nothing about %s' % short
+
+
+def test_5xx_rate_alarm_reads_this_apis_gateway_metrics(resources):
+    alarm = resources['ApiServerErrorRateAlarm']
+    api_name = resources['RestAPI']['Properties']['Name']
+    assert api_name == {'Fn::Sub': '${AWS::StackName}'}
+    metrics = alarm_metrics(alarm)
+    assert {(ns, m) for ns, m, _, _, _ in metrics} == {('AWS/ApiGateway', '5XXError'), ('AWS/ApiGateway', 'Count')}
+    assert all(dims == {'ApiName': api_name} and stat == 'Sum' for _, _, dims, stat, _ in metrics)
+    assert 'FILL(errors, 0) / requests' in expression_of(alarm) and alarm['Properties']['Threshold'] == 5
+
+
+def test_model_and_spend_alarms_read_the_metrics_the_app_writes(template, resources):
+    from chalicelib import observe
+    ours = [(alarm, m) for alarm in alarms_of(resources).values() for m in alarm_metrics(alarm)
+            if m[0] == observe.NAMESPACE]
+    assert ours
+    for _, (_, name, dims, _, _) in ours:
+        assert name in observe.METRICS and dims == {'Service': observe.SERVICE}, name
+    rate = resources['ModelErrorRateAlarm']
+    assert {m[1] for m in alarm_metrics(rate)} == {'ModelErrors', 'ModelCalls'}
+    assert 'FILL(errors, 0) / calls' in expression_of(rate)
+    budget = resources['ModelTokenBudgetAlarm']['Properties']
+    assert (budget['MetricName'], budget['Statistic'], budget['Period']) == ('ModelTokens', 'Sum', 86400)
+    assert budget['Threshold'] == {'Ref': 'DailyModelTokenBudget'}
+    assert budget['ComparisonOperator'] == 'GreaterThanThreshold'
+    assert template['Parameters']['DailyModelTokenBudget']['Type'] == 'Number'
+
+
+def test_lambda_alarms_cover_errors_and_duration_near_the_timeout(resources, lambda_timeout_ms):
+    for fn in ('APIHandler', 'JwtAuth'):
+        [(ns, name, dims, stat, _)] = alarm_metrics(resources[fn + 'ErrorsAlarm'])
+        assert (ns, name, dims, stat) == ('AWS/Lambda', 'Errors', {'FunctionName': {'Ref': fn}}, 'Sum')
+        duration = resources[fn + 'DurationAlarm']
+        [(ns, name, dims, stat, _)] = alarm_metrics(duration)
+        assert (ns, name, dims, stat) == ('AWS/Lambda', 'Duration', {'FunctionName': {'Ref': fn}}, 'Maximum')
+        assert duration['Properties']['Threshold'] == 0.8 * lambda_timeout_ms
+    assert resources['APIHandler']['Properties']['Timeout'] * 1000 == lambda_timeout_ms
+
+
+def test_dynamodb_throttle_alarm_covers_reads_and_writes_of_every_table(resources):
+    alarm = resources['DynamoDbThrottlesAlarm']
+    read = {(name, dims['TableName']['Ref']) for ns, name, dims, _, _ in alarm_metrics(alarm) if ns == 'AWS/DynamoDB'}
+    tables = set(of_type(resources, 'AWS::DynamoDB::Table'))
+    assert read == {(kind + 'ThrottleEvents', t) for kind in ('Read', 'Write') for t in tables}
+    assert expression_of(alarm) == 'SUM(FILL(METRICS(), 0))'
+
+
+def test_dashboard_shows_the_apps_metrics_and_every_alarm(template, resources):
+    from chalicelib import observe
+    body = resources['Dashboard']['Properties']['DashboardBody']['Fn::Sub']
+    names = set(re.findall(r'\$\{([^}!]+)\}', body))
+    known = set(resources) | set(template['Parameters']) | {'AWS::Region', 'AWS::StackName'}
+    assert {n.split('.')[0] for n in names} <= known, names - known
+    # Substituted (as CloudFormation will), the body is a dashboard: JSON with widgets.
+    dashboard = json.loads(re.sub(r'\$\{([^}]+)\}', r'<\1>', re.sub(r':\$\{[^}]+\}', ':1', body)))
+    widgets = dashboard['widgets']
+    [alarm_widget] = [w for w in widgets if w['type'] == 'alarm']
+    assert set(alarm_widget['properties']['alarms']) == {'<%s.Arn>' % a for a in alarms_of(resources)}
+    text = json.dumps(dashboard)
+    for metric, dimension in (('ChatsAnswered', 'Source'), ('ModelErrors', 'Kind'), ('Latency', 'Route'),
+                              ('RateLimited', 'Route')):
+        assert '{StoveLeague,Service,%s} Service=\\"stove-league\\" MetricName=\\"%s\\"' % (dimension, metric) in text
+        assert observe.METRICS[metric][1] == dimension
+    plain = {m[1] for w in widgets if w['type'] == 'metric' for m in w['properties']['metrics']
+             if isinstance(m[0], str) and m[0] == observe.NAMESPACE}
+    assert {'ModelTokensIn', 'ModelTokensOut', 'ModelTokens', 'LoginFailures', 'ModelCalls', 'ModelLatency'} <= plain
+    assert plain <= set(observe.METRICS)
+    assert any(w['type'] == 'log' and 'request_id' in w['properties']['query'] for w in widgets)
+    assert template['Outputs']['DashboardURL']['Value']['Fn::Sub'].endswith('#dashboards:name=${Dashboard}')
 
 
 # -- IAM: least privilege -------------------------------------------------------------------------
@@ -285,11 +423,18 @@ def test_both_roles_use_the_policy_file(resources, policy):
         assert 'ManagedPolicyArns' not in role['Properties']
 
 
+# X-Ray's write actions support no resource-level permissions: "*" is the only resource they take.
+XRAY_WRITE = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']
+
+
 def test_policy_names_specific_resources_and_actions(resources, policy):
     for statement in policy['Statement']:
         assert statement['Effect'] == 'Allow' and set(statement) == {'Sid', 'Effect', 'Action', 'Resource'}, statement
         for action in as_list(statement['Action']):
             assert '*' not in action and re.fullmatch(r'[a-z]+:[A-Za-z]+', action), action
+        if statement['Resource'] == '*':
+            assert sorted(statement['Action']) == XRAY_WRITE, statement
+            continue
         for resource in as_list(statement['Resource']):
             assert resource != '*'
             names = referenced_names(resource)
@@ -352,7 +497,8 @@ def test_policy_grants_exactly_the_dynamodb_actions_storage_uses(policy, prod_en
 def test_policy_grants_reading_just_our_secrets_and_writing_just_our_logs(resources, policy):
     statements = statements_by_sid(policy)
     assert set(statements) == {'ItemsOfTheFourTables', 'QuotesByOwnerIndex', 'ReadSecretsOncePerContainer',
-                               'WriteOwnLogs'}
+                               'WriteOwnLogs', 'WriteXRayTraces'}
+    assert sorted(statements['WriteXRayTraces']['Action']) == XRAY_WRITE  # tracing, and nothing of X-Ray's reads
     secrets = statements['ReadSecretsOncePerContainer']
     assert secrets['Action'] == ['secretsmanager:GetSecretValue']
     assert {r['Ref'] for r in secrets['Resource']} == set(of_type(resources, 'AWS::SecretsManager::Secret'))

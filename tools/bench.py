@@ -297,7 +297,8 @@ def main() -> None:
                            'BOARD_POST_LIMIT_PER_HOUR': '1000000', 'SIGNUP_LIMIT_PER_HOUR': '1000000',
                            'DYNAMODB_READ_TIMEOUT': '10'})  # DynamoDB Local, as in tests
         os.environ.pop('OPENAI_API_KEY', None)
-        from chalicelib import corpus, settings, storage
+        from chalicelib import corpus, observe, settings, storage
+        observe.output = open(os.devnull, 'w')  # the log lines are written (and timed), not shown
         settings.reload()
         from tools import relevance
         relevance.report()

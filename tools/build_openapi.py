@@ -348,8 +348,8 @@ The HTTP API of the Stove League (스토브리그) quote chatbot. JSON in and ou
 - **Auth**: `Authorization: Bearer <access token>` (the scheme word is case-insensitive). Get tokens from
   join, registration or login; refresh them at `/rest-auth/token/refresh`.
 - **Errors**: `{"Code", "Message"}`, plus `"Fields"` (field → message) for validation errors and
-  `"RequestId"` where the server sets one. `POST /rest-auth/registration` alone answers in dj-rest-auth's
-  shape (`{"email": ["…"]}`).
+  `"RequestId"`: the `X-Request-Id` header that every answer carries, for a user to quote to an operator.
+  `POST /rest-auth/registration` alone answers in dj-rest-auth's shape (`{"email": ["…"]}`).
 - **Collections** are paginated (`page`, `per-page`; `next` links carry a `cursor`) and everything carries
   `_links` (HATEOAS: `{"desc", "href", "method"}`) for what the caller may do next.
 - **CORS**: only for the configured frontend and legacy origins, with credentials; every path answers the

@@ -1,8 +1,9 @@
 """Serve the API on Chalice's own local server (what `chalice local` runs), plus what API
-Gateway does that `chalice local` does not: its own 401/403/404 answers carry CORS headers
-and the app's JSON error shape (deployed, GatewayResponses in the merge template do the same),
-and the request context names the domain the API is served on and when the request arrived
-(`domainName`, `requestTimeEpoch`): here, this server's own address.
+Gateway does that `chalice local` does not: its own 401/403/404 answers carry CORS headers,
+the app's JSON error shape and a request id (deployed, GatewayResponses in the merge template
+do the same), and the request context names the domain the API is served on and when the
+request arrived (`domainName`, `requestTimeEpoch`): here, this server's own address. Each
+request prints its log line (chalicelib/observe.py) instead of an access log.
 
 Usage: python tools/local_api.py [--host 127.0.0.1] [--port 8000] [--stage local]
 """
@@ -74,11 +75,14 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
             kind = gateway_kind(error)
             if not kind:
                 return super()._send_error_response(error)
-            from chalicelib import web
+            from chalicelib import observe, web
             status, code, message = GATEWAY_ERRORS[kind]
-            headers = dict(error.headers, **{'Content-Type': 'application/json'}, **web.SECURITY_HEADERS)
+            request_id = observe.gateway_answer(self.command, status, code)
+            headers = dict(error.headers, **{'Content-Type': 'application/json', 'X-Request-Id': request_id},
+                           **web.SECURITY_HEADERS)
             headers.update(web.cors_headers(self.headers.get('origin')))
-            body = json.dumps({'Code': code, 'Message': message}, ensure_ascii=False).encode('utf-8')
+            body = json.dumps({'Code': code, 'Message': message, 'RequestId': request_id},
+                              ensure_ascii=False).encode('utf-8')
             self._send_http_response(status, headers, body)
 
     factory = cli_factory.CLIFactory(ROOT, environ=os.environ)
@@ -94,7 +98,7 @@ def main() -> None:
     parser.add_argument('--stage', default='local')
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
-    server = make_server(args.host, args.port, args.stage)
+    server = make_server(args.host, args.port, args.stage, quiet=True)  # observe's lines say it all
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C in `make run` reaches every process: stop quietly

@@ -15,13 +15,14 @@ export const NETWORK_MESSAGE =
   '서버에 연결할 수 없습니다. 인터넷 연결을 확인하거나 잠시 후 다시 시도해 주세요.';
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, code = '', fields = null, retryAfter = null } = {}) {
+  constructor(message, { status = 0, code = '', fields = null, retryAfter = null, requestId = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // 0: the request never got an HTTP answer
     this.code = code; // the server's `Code`, or NetworkError / Timeout / SessionEnded
     this.fields = fields; // the server's `Fields`: {field name: message}
     this.retryAfter = retryAfter; // seconds, from Retry-After
+    this.requestId = requestId; // the server's id of this request, for the user to quote
   }
 }
 
@@ -257,8 +258,10 @@ async function errorOf(res) {
     : STATUS_MESSAGES[res.status] || `서버에서 오류가 발생했습니다. (오류 코드 ${res.status})`;
   const fields = body && body.Fields && typeof body.Fields === 'object' ? body.Fields : null;
   const retry = parseInt(res.headers.get('Retry-After') || '', 10);
+  const requestId = (body && typeof body.RequestId === 'string' && body.RequestId)
+    || res.headers.get('X-Request-Id') || null;
   return new ApiError(message, { status: res.status, code: (body && body.Code) || '', fields,
-                                 retryAfter: Number.isFinite(retry) ? retry : null });
+                                 retryAfter: Number.isFinite(retry) ? retry : null, requestId });
 }
 
 async function result(res) {

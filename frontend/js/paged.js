@@ -5,7 +5,7 @@
 // A page found empty (e.g. its last item was just deleted) gives way to the last page.
 import { link } from './api.js';
 import { pager } from './render.js';
-import { showError } from './ui.js';
+import { announce, showError } from './ui.js';
 
 /** {page, cursor} of an API link or of an address's query string. */
 export function pageOf(hrefOrSearch) {
@@ -55,7 +55,13 @@ export function pagedList({ list, pagerHost, perPage, label, fetchPage, render }
           go: (to) => load(to, 'push'),
         }));
       }
-      if (mode === 'push') list.scrollIntoView({ block: 'start' });
+      if (mode === 'push') {
+        // the pager link that had focus was just replaced: put the keyboard at the new items
+        list.tabIndex = -1;
+        list.focus({ preventScroll: true });
+        list.scrollIntoView({ block: 'start' });
+        announce(`${at.page}쪽을 불러왔어요.`);
+      }
     } catch (err) {
       showError(err);
     } finally {

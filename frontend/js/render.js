@@ -81,7 +81,8 @@ export function pager({ page, total, count, prev, next, first, last, href, go, l
   numbers.forEach((p, i) => {
     if (i && p - numbers[i - 1] > 1) items.push(el('li', { class: 'gap', 'aria-hidden': 'true' }, '…'));
     if (p === page) items.push(el('li', {}, el('span', { class: 'page current', 'aria-current': 'page' }, String(p))));
-    else items.push(item(String(p), targets.get(p), { 'aria-label': `${p}쪽` }));
+    // named "N 쪽" by a hidden word, not aria-label="N쪽": the visible text must be a word of the name (WCAG 2.5.3)
+    else items.push(item([String(p), el('span', { class: 'visually-hidden' }, '쪽')], targets.get(p)));
   });
   items.push(item('다음', next, { rel: 'next', extraClass: 'step' }));
   return el('nav', { class: 'pager', 'aria-label': label },

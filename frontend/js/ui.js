@@ -90,6 +90,7 @@ export function boot({ page, protect = true }) {
     return false;
   }
   renderHeader(page, protect);
+  addAnnouncer();
   if (protect) {
     // logged out in another tab (its logout clears the shared storage): follow it here
     window.addEventListener('storage', (e) => {
@@ -119,16 +120,51 @@ function installCrashHandler() {
 }
 
 // -- messages ----------------------------------------------------------------------------------
-/** Show a page-level message in the page's live region (`kind`: info, success, error). */
-export function status(message, kind = 'info') {
+/**
+ * Show a page-level message in the page's live region (`kind`: info, success, error); for an
+ * error from the server, its request id goes under the message.
+ */
+export function status(message, kind = 'info', err = null) {
   const region = $('#page-status');
   if (!region) return;
   region.className = `notice ${kind}`;
   region.hidden = !message;
   // polite for news, assertive for errors; the region exists from page load so it is announced
   region.setAttribute('aria-live', kind === 'error' ? 'assertive' : 'polite');
-  region.textContent = message || '';
+  region.replaceChildren(...[message, requestIdNote(err)].filter(Boolean));
   if (kind === 'error') region.scrollIntoView({ block: 'nearest' });
+}
+
+function addAnnouncer() {
+  if ($('#announcer')) return;
+  // Exists from page load: screen readers only announce changes to a live region they know.
+  const region = el('div', { id: 'announcer', class: 'visually-hidden', role: 'status',
+                             'aria-live': 'polite', 'aria-atomic': 'true' });
+  ($('#main') || document.body).append(region);
+}
+
+let announcement = null;
+
+/**
+ * Tell screen-reader users something that happened out of their focus (an answer arrived,
+ * a page loaded), politely: after what they are hearing now. Invisible on screen.
+ */
+export function announce(message) {
+  addAnnouncer();
+  const region = $('#announcer');
+  clearTimeout(announcement);
+  region.textContent = '';
+  // set in a later task, so a message equal to the last one is still a change and is read again
+  announcement = setTimeout(() => { region.textContent = message; }, 50);
+}
+
+/**
+ * "요청 ID: …" for an error the server answered, so the user can quote it and whoever runs the
+ * site can find that request in the logs; null when there is none (e.g. no answer at all).
+ */
+export function requestIdNote(err) {
+  if (!(err instanceof ApiError) || !err.requestId) return null;
+  return el('small', { class: 'request-id' }, '요청 ID: ', el('code', {}, err.requestId));
 }
 
 /** The plain-words text of any error: the server's Message, plus when to retry. */
@@ -144,7 +180,7 @@ export function errorText(err) {
 export function showError(err) {
   if (err instanceof ApiError && err.code === 'SessionEnded') return;
   if (!(err instanceof ApiError)) console.error(err);
-  status(errorText(err), 'error');
+  status(errorText(err), 'error', err);
 }
 
 // -- forms -------------------------------------------------------------------------------------
@@ -170,12 +206,12 @@ export function clearFormErrors(form) {
   }
 }
 
-/** Show a message in the form's own live region (`kind`: error or success). */
-export function formMessage(form, message, kind = 'error') {
+/** Show a message in the form's own live region (`kind`: error or success; `err`: see status). */
+export function formMessage(form, message, kind = 'error', err = null) {
   const summary = form.querySelector('.form-message');
-  if (!summary) return status(message, kind);
+  if (!summary) return status(message, kind, err);
   summary.className = `form-message ${kind}`;
-  summary.textContent = message;
+  summary.replaceChildren(...[message, requestIdNote(err)].filter(Boolean));
 }
 
 /** Show an error on a form: the server's Message on top, each of its Fields at its input. */
@@ -195,7 +231,7 @@ export function showFormError(form, err) {
       unplaced.push(`${name}: ${message}`);
     }
   }
-  formMessage(form, [errorText(err), ...unplaced].join(' '));
+  formMessage(form, [errorText(err), ...unplaced].join(' '), 'error', err);
   if (first) first.focus();
 }
 

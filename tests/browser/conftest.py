@@ -27,6 +27,13 @@ from tests.http import Api
 
 expect.set_options(timeout=TIMEOUT_MS)
 
+REQUEST_ID = r'요청 ID: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'
+
+
+def with_request_id(message: str):
+    """An error as the page shows it: the server's message, then the request's id under it."""
+    return re.compile('^' + re.escape(message) + REQUEST_ID + '$')
+
 
 class FrontendHandler(SimpleHTTPRequestHandler):
     """frontend/ as S3 would serve it, except /config.js, which points at the test API

@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, with_request_id
 
 PROTECTED = ['index.html', 'history.html', 'board.html', 'board-view.html?id=x', 'board-form.html',
              'profile.html']
@@ -36,7 +36,7 @@ def test_login_with_wrong_password_shows_the_servers_message(page, site):
 
     page.goto(site.url('login.html'))
     login_form(page, account['email'], 'wrong password')
-    expect(page.locator('#login-form .form-message')).to_have_text(expected.json['Message'])
+    expect(page.locator('#login-form .form-message')).to_have_text(with_request_id(expected.json['Message']))
     assert page.url == site.url('login.html')
     assert site.storage(page, 'access') is None
 
@@ -79,7 +79,7 @@ def test_join_shows_field_errors_then_signs_up_and_refuses_a_second_account(page
     page.get_by_label('비밀번호', exact=True).fill(PASSWORD)
     page.get_by_label('비밀번호 확인').fill(PASSWORD)
     page.get_by_role('button', name='가입하기').click()
-    expect(page.locator('#join-form .form-message')).to_have_text(duplicate.json['Message'])
+    expect(page.locator('#join-form .form-message')).to_have_text(with_request_id(duplicate.json['Message']))
     expect(page.locator('#email-error')).to_have_text(duplicate.json['Fields']['email'])
     expect(page.get_by_label('이메일')).to_be_focused()
 

@@ -4,6 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from chalicelib import auth
+from tests.browser.conftest import with_request_id
 
 PROPOSAL = {'title': '강두기 선수의 한마디', 'content': '팀을 위해서라면 뭐든 하겠습니다.',
             'description': '팀에 헌신하고 싶을 때.', 'scene': 4, 'speaker': '강두기'}
@@ -100,8 +101,8 @@ def test_author_deletes_a_proposal_after_confirming(page, site):
     assert site.api.get('/quote/' + quote_id, token=account['access']).status == 404
 
     page.goto(site.url('board-view.html?id=' + quote_id))
-    expect(page.locator('#page-status')).to_have_text(
-        site.api.get('/quote/' + quote_id, token=account['access']).json['Message'])
+    expect(page.locator('#page-status')).to_have_text(with_request_id(
+        site.api.get('/quote/' + quote_id, token=account['access']).json['Message']))
 
 
 def test_admin_applies_and_withdraws(page, site):

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, with_request_id
 from tests.fake_openai import choose, completion
 
 
@@ -113,7 +113,8 @@ def test_a_failing_answer_shows_the_servers_message_and_keeps_the_text(page, sit
     box = page.get_by_label('고민이나 상황')
     box.fill('아무 말')
     box.press('Enter')
-    expect(page.locator('.chat-log [role="alert"]')).to_have_text('답을 받지 못했어요. ' + expected.json['Message'])
+    expect(page.locator('.chat-log [role="alert"]')).to_have_text(
+        with_request_id('답을 받지 못했어요. ' + expected.json['Message']))
     expect(box).to_have_value('아무 말')
     expect(box).to_be_focused()
 
@@ -152,7 +153,7 @@ def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     expect(bubbles).to_have_text(first_page)
     expect(page).to_have_url(site.url('history.html'))  # page 1 is the bare address
 
-    pager.get_by_role('link', name='2쪽').click()
+    pager.get_by_role('link', name='2 쪽').click()  # "2" shown, "쪽" for screen readers
     expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
     page.go_back()
     expect(bubbles).to_have_text(first_page)
@@ -174,16 +175,16 @@ def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store,
     pager = page.get_by_role('navigation', name='대화 기록 페이지')
     expect(bubbles).to_have_text(on_page(1))
     asked = api_pages(page)
-    expect(pager.get_by_role('link', name='5쪽')).to_have_attribute('href', re.compile(r'page=5&cursor='))
+    expect(pager.get_by_role('link', name='5 쪽')).to_have_attribute('href', re.compile(r'page=5&cursor='))
 
-    pager.get_by_role('link', name='5쪽').click()  # the last page: one Query from the old end
+    pager.get_by_role('link', name='5 쪽').click()  # the last page: one Query from the old end
     expect(bubbles).to_have_text(on_page(5))
     expect(pager.locator('.page-info')).to_have_text('5 / 5쪽 · 모두 23개')
     last_address = page.url
     assert re.search(r'\?page=5&cursor=[\w-]+$', last_address)
     pager.get_by_role('link', name='이전').click()
     expect(bubbles).to_have_text(on_page(4))
-    pager.get_by_role('link', name='3쪽').click()
+    pager.get_by_role('link', name='3 쪽').click()
     expect(bubbles).to_have_text(on_page(3))
     page.reload()
     expect(bubbles).to_have_text(on_page(3))

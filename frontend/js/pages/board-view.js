@@ -82,12 +82,13 @@ if (boot({ page: 'board' })) {
   }
 
   if (!id) {
-    box.replaceChildren(el('p', {}, '어떤 제안을 볼지 알 수 없어요. 게시판 목록에서 골라 주세요.'));
+    box.replaceChildren(el('h1', {}, '제안을 찾을 수 없어요'),
+      el('p', {}, '어떤 제안을 볼지 알 수 없어요. 게시판 목록에서 골라 주세요.'));
     box.removeAttribute('aria-busy');
   } else {
     board.get(id).then(render, (err) => {
       showError(err);
-      box.replaceChildren(el('p', {}, '제안을 불러오지 못했어요.'));
+      box.replaceChildren(el('h1', {}, '제안을 불러오지 못했어요')); // the page keeps its outline
     }).finally(() => box.removeAttribute('aria-busy'));
   }
 }

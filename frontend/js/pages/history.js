@@ -33,7 +33,7 @@ if (boot({ page: 'history' })) {
     return el('li', { class: 'history-item', 'data-id': c.id },
       el('div', { class: 'item-head' }, time(c.created_at), remove),
       el('p', { class: 'bubble mine' }, el('span', { class: 'visually-hidden' }, '나: '), c.content),
-      answerCard(c.chat_reply));
+      answerCard(c.chat_reply, { headingLevel: 2 }));
   }
 
   function render(data) {
@@ -57,6 +57,7 @@ if (boot({ page: 'history' })) {
       await chat.removeAll();
       status('대화 기록을 모두 지웠어요.', 'success');
       await pages.first();
+      $('h1').focus(); // the button that had focus is now disabled: start again from the top
     } catch (err) {
       deleteAll.disabled = false;
       showError(err);
