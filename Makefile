@@ -12,13 +12,19 @@ VIEWER_STAMP := $(VIEWER)/.copied-$(shell cat package-lock.json | cksum | cut -d
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test bench admin import-quotes deps tools-check browser clean package deploy openapi
+.PHONY: run test fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi
 
 run: deps
 	$(PY) tools/dev.py
 
 test: deps browser
 	$(PY) -m pytest
+
+# The property-based sweep of every route at scale (`make test` runs a small, fixed one):
+# FUZZ_EXAMPLES requests with a fresh random seed; prints the count by status, fails on any 5xx.
+FUZZ_EXAMPLES ?= 6000
+fuzz: deps
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=random $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 bench: deps
 	$(PY) tools/bench.py

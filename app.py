@@ -3,9 +3,10 @@ import functools
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import (auth, bookmarks, chat, export, links, model, observe, openapi, quotes, ratings, shares,
-                        storage, web)
-from chalicelib.errors import CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, from_dependency, handled
+from chalicelib import (auth, bookmarks, chat, deadline, export, links, model, observe, openapi, quotes, ratings,
+                        settings, shares, storage, web)
+from chalicelib.errors import (CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, Unauthorized, from_dependency,
+                               handled)
 from chalicelib.pagination import collection, numbered_collection, page_request
 
 app = Chalice(app_name='stove-league')
@@ -15,24 +16,31 @@ FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipar
 
 @app.authorizer(ttl_seconds=0)  # no cache: a logged-out token must fail at once
 def jwt_auth(auth_request):
+    # Never raises: raising drops the connection under `chalice local` and is a 500 deployed.
+    deadline.start(settings.get().request_budget)
     try:
         principal = auth.authenticate(auth_request.token)
-    except AppError:
-        # An empty grant, not an exception: raising drops the connection under `chalice local`.
-        # The gateway's deny becomes a JSON 401 (GatewayResponses deployed, tools/local_api.py locally).
+    except Unauthorized:
+        # An empty grant: the gateway's deny becomes a JSON 401 (GatewayResponses deployed,
+        # tools/local_api.py locally).
         return AuthResponse(routes=[], principal_id='anonymous')
     except Exception as exc:
-        if from_dependency(exc) is None:
-            raise
-        # The session table did not answer: let the route say 503 rather than log the user out.
+        # The session could not be checked (table hung or down, budget spent, anything else):
+        # let the route say 503 with Retry-After rather than log the user out.
+        if not isinstance(exc, AppError) and from_dependency(exc) is None:
+            observe.unexpected(exc)  # a bug: its traceback is logged all the same
         return AuthResponse(routes=['*'], principal_id='unverified', context={'unavailable': 'true'})
     return AuthResponse(routes=['*'], principal_id=principal.user_id, context={'sid': principal.session_id})
 
 
 @app.middleware('http')
 def http_conventions(event, get_response):
-    with observe.request(event) as seen:  # the request's one log line, written on the way out
-        return web.finish(seen.stamp(get_response(event)), event.headers.get('origin'))
+    deadline.start(settings.get().request_budget, web.arrival(event))
+    try:
+        with observe.request(event) as seen:  # the request's one log line, written on the way out
+            return web.finish(seen.stamp(get_response(event)), event.headers.get('origin'))
+    finally:
+        deadline.clear()
 
 
 def route(path, methods, public=False, errors=CHALICE, **kwargs):
@@ -72,7 +80,9 @@ def health():
     except Exception:
         store = 'down'
     body = {'status': 'ok' if store == 'ok' else 'degraded', 'store': {'dynamodb': store}, 'model': model.describe()}
-    return Response(body=body, status_code=200 if store == 'ok' else 503)
+    if store != 'ok':
+        return Response(body=body, status_code=503, headers={'Retry-After': '5'})
+    return body
 
 
 @route('/openapi.json', ['GET'], public=True)
@@ -82,8 +92,8 @@ def openapi_document():
 
 # -- accounts ---------------------------------------------------------------------------------
 def join():
-    result = auth.join(web.json_body(req()), legacy=web.legacy_client(req()))
-    return Response(body=dict(result, _links=links.account(req())), status_code=201)
+    result = auth.join(web.json_body(req()), web.client_ip(req()), legacy=web.legacy_client(req()))
+    return Response(body=dict(result, _links=links.account(req())), status_code=201, headers=web.NO_STORE)
 
 
 route('/rest-auth/join', ['POST'], public=True)(join)
@@ -94,12 +104,12 @@ route('/rest-auth/registration', ['POST'], public=True, errors=DJ_REST_AUTH)(joi
 @route('/rest-auth/login', ['POST'], public=True)
 def login():
     result = auth.login(web.json_body(req()), web.client_ip(req()), legacy=web.legacy_client(req()))
-    return dict(result, _links=links.account(req()))
+    return Response(body=dict(result, _links=links.account(req())), headers=web.NO_STORE)
 
 
 @route('/rest-auth/token/refresh', ['POST'], public=True)
 def refresh():
-    return auth.refresh(web.json_body(req()), legacy=web.legacy_client(req()))
+    return Response(body=auth.refresh(web.json_body(req()), legacy=web.legacy_client(req())), headers=web.NO_STORE)
 
 
 @route('/rest-auth/logout', ['POST', 'GET'])
@@ -120,8 +130,8 @@ def profile():
     if method == 'GET':
         return _profile_body(auth.profile(principal()))
     if method == 'PUT':
-        return _profile_body(auth.update_profile(principal(), web.json_body(req())))
-    auth.delete_account(principal(), web.json_body(req()))
+        return _profile_body(auth.update_profile(principal(), web.json_body(req()), web.client_ip(req())))
+    auth.delete_account(principal(), web.json_body(req()), web.client_ip(req()))
     return Response(body='', status_code=204)
 
 

@@ -1,14 +1,16 @@
 """Accounts and tokens: sign-up, login (throttled), refresh with rotation, logout, profile."""
 import functools
+import hashlib
+import hmac
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import bcrypt
 import jwt
 
-from . import settings, storage
+from . import limits, settings, storage
 from .errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
 from .ids import new_id, now_iso
 from .validation import Validator
@@ -47,10 +49,19 @@ def _encode(claims: Dict[str, Any]) -> str:
     return jwt.encode(claims, settings.get().jwt_secret, algorithm=ALGORITHM)
 
 
-def _issue(user_id: str, session_id: str, legacy: bool = False) -> Tuple[str, str, str, int]:
-    cfg, now = settings.get(), int(time.time())
-    refresh_jti = uuid.uuid4().hex
-    access = _encode({'sub': user_id, 'user_id': user_id, 'sid': session_id, 'jti': uuid.uuid4().hex,
+def _issue(user_id: str, session_id: str, at: Optional[int] = None, parent_jti: Optional[str] = None,
+           legacy: bool = False) -> Tuple[str, str, str, int]:
+    """(access, refresh, refresh jti, refresh expiry). A pair that replaces the refresh token
+    `parent_jti` is derived from it and its time: issuing it again gives the very same pair."""
+    cfg = settings.get()
+    now = int(time.time()) if at is None else at
+    if parent_jti:
+        derive = lambda kind: hmac.new(cfg.jwt_secret.encode(), ('%s|%s' % (kind, parent_jti)).encode(),
+                                       hashlib.sha256).hexdigest()[:32]
+        access_jti, refresh_jti = derive('access'), derive('refresh')
+    else:
+        access_jti, refresh_jti = uuid.uuid4().hex, uuid.uuid4().hex
+    access = _encode({'sub': user_id, 'user_id': user_id, 'sid': session_id, 'jti': access_jti,
                       'type': 'access', 'iat': now, 'exp': now + cfg.access_ttl})
     refresh_exp = now + cfg.refresh_ttl
     refresh_claims = {'sub': user_id, 'sid': session_id, 'jti': refresh_jti, 'type': 'refresh',
@@ -92,7 +103,7 @@ def authenticate(header: Optional[str]) -> Principal:
 
 def _start_session(user_id: str, legacy: bool = False) -> Dict[str, Any]:
     sid = new_id()
-    access, refresh, jti, exp = _issue(user_id, sid, legacy)
+    access, refresh, jti, exp = _issue(user_id, sid, legacy=legacy)
     storage.store().put_session(user_id, sid, jti, exp)
     return {'access': access, 'refresh': refresh}
 
@@ -104,7 +115,7 @@ def public_user(user: Dict[str, Any]) -> Dict[str, Any]:
             'is_admin': bool(user.get('is_admin', False))}
 
 
-def join(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
+def join(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
     v = Validator(data)
     email = v.email()
     nickname = v.text('nickname', max_len=30)
@@ -116,6 +127,7 @@ def join(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
     else:
         password = v.password('password')
     v.done()
+    limits.check('signup', ip)  # before the bcrypt hash, which is what a flood of sign-ups costs
     user = {'id': new_id(), 'email': email, 'nickname': nickname, 'password_hash': hash_password(password),
             'created_at': now_iso(), 'last_login': None, 'ip_address': None, 'is_admin': False}
     try:
@@ -131,34 +143,46 @@ def _window(now: float) -> Tuple[int, int]:
     return start, start + size
 
 
+def _reserve_attempt(email: str, ip: str, message: str) -> Tuple[int, int]:
+    """Count a password check against the account and the address (429 if either is spent).
+
+    Logins and the password checks of profile changes share these counts: a stolen access
+    token is no faster an oracle for the password than the login form.
+    """
+    cfg, now = settings.get(), time.time()
+    window, window_end = _window(now)
+    keys = [('email#' + email, cfg.login_max_failures), ('ip#' + ip, cfg.login_max_failures_per_address)]
+    if storage.store().reserve_attempts(keys, window, window_end + 60) is not None:
+        raise TooManyRequests(message, int(window_end - now) + 1)
+    return window, window_end + 60
+
+
+LOGIN_THROTTLED = '로그인 실패가 너무 많습니다. 잠시 후 다시 시도해 주세요.'
+
+
 def login(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
+    """Three DynamoDB calls besides bcrypt: reserve the attempt, read the email item, and one
+    transaction for last_login, the session and the throttle counts given back."""
     v = Validator(data)
     email = v.email()
     password = v.text('password', max_len=1000, strip=False)
     v.done()
-    cfg, st, now = settings.get(), storage.store(), time.time()
-    window, window_end = _window(now)
-    account, address = 'email#' + email, 'ip#' + ip
-    reserved = []
-    for key in (account, address):  # counted up front, so parallel guesses cannot overrun the limit
-        if not st.reserve_attempt(key, window, cfg.login_max_failures, window_end + 60):
-            for k in reserved:
-                st.release_attempt(k, window)
-            raise TooManyRequests('로그인 실패가 너무 많습니다. 잠시 후 다시 시도해 주세요.', int(window_end - now) + 1)
-        reserved.append(key)
-    user_id = st.user_id_for_email(email)
-    user = st.get_user(user_id) if user_id else None
+    cfg, st = settings.get(), storage.store()
+    window, counts_expire = _reserve_attempt(email, ip, LOGIN_THROTTLED)  # counted before the check
+    user = st.login_record(email)
     hashed = user['password_hash'] if user else _dummy_hash(cfg.bcrypt_rounds)
     if not check_password(password, hashed) or user is None:
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # the reserved counts stand as failures
-    st.clear_failures(account, window)
-    st.release_attempt(address, window)
+    sid, at = new_id(), now_iso()
+    access, refresh_token, jti, exp = _issue(user['id'], sid, legacy=legacy)
     try:
-        user = st.update_user(user['id'], {'last_login': now_iso(), 'ip_address': ip})
+        st.finish_login(user, {'last_login': at, 'ip_address': ip},
+                        {'sid': sid, 'refresh_jti': jti, 'expires_at': exp},
+                        release=['ip#' + ip], clear=['email#' + email], window=window, expires_at=counts_expire)
     except storage.ConditionFailed:
-        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # deleted a moment ago
-    tokens = _start_session(user['id'], legacy)
-    return dict(tokens, token_type='Bearer', expires_in=cfg.access_ttl, user=public_user(user))
+        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # deleted, or password changed, a moment ago
+    return {'access': access, 'refresh': refresh_token, 'token_type': 'Bearer', 'expires_in': cfg.access_ttl,
+            'user': public_user(dict(user, last_login=at))}
 
 
 def refresh(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
@@ -168,13 +192,21 @@ def refresh(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
     claims = _decode(token, 'refresh')
     if legacy and claims.get('legacy'):
         return _refresh_in_place(claims, token)
-    st = storage.store()
-    access, new_refresh, jti, exp = _issue(claims['sub'], claims['sid'])
+    cfg, st, now = settings.get(), storage.store(), int(time.time())
+    user_id, sid, jti = claims['sub'], claims['sid'], claims['jti']
+    access, new_refresh, new_jti, exp = _issue(user_id, sid, now, parent_jti=jti)
     try:
-        st.rotate_session(claims['sub'], claims['sid'], claims['jti'], jti, exp)
-    except storage.ConditionFailed:
-        # A refresh token used twice may be stolen: end the whole session.
-        st.delete_session(claims['sub'], claims['sid'])
+        st.rotate_session(user_id, sid, jti, new_jti, exp, now)
+    except storage.ConditionFailed as exc:
+        session = exc.detail
+        if session and session.get('prev_jti') == jti and cfg.refresh_reuse_grace > 0 and \
+                0 <= now - session['rotated_at'] <= cfg.refresh_reuse_grace:
+            # Rotated a moment ago by this same token (two tabs refreshing at once): the same
+            # successor pair, not a logout.
+            access, new_refresh, _, _ = _issue(user_id, sid, session['rotated_at'], parent_jti=jti)
+            return {'access': access, 'refresh': new_refresh}
+        if session:  # a refresh token used again later may be stolen: end the whole session
+            st.delete_session(user_id, sid)
         raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.')
     return {'access': access, 'refresh': new_refresh}
 
@@ -206,7 +238,16 @@ def profile(principal: Principal) -> Dict[str, Any]:
     return user
 
 
-def update_profile(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
+def _confirm_password(user: Dict[str, Any], password: str, ip: str, field: str) -> Tuple[List[str], List[str], int, int]:
+    """A password check on a profile change, throttled and counted like a login. Returns the
+    counts to give back (release, clear, window, expiry), for the caller's own write to carry."""
+    window, counts_expire = _reserve_attempt(user['email'], ip, '비밀번호 확인에 너무 많이 실패했습니다. 잠시 후 다시 시도해 주세요.')
+    if not check_password(password, user['password_hash']):
+        raise ValidationError({field: '비밀번호가 올바르지 않습니다.' if field == 'password' else '현재 비밀번호가 올바르지 않습니다.'})
+    return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
+
+
+def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[str, Any]:
     user = profile(principal)
     v = Validator(data)
     nickname = v.text('nickname', max_len=30, required=False)
@@ -215,21 +256,25 @@ def update_profile(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]
     if nickname is None and new_password is None:
         v.fail('nickname', 'nickname 또는 password 중 하나는 있어야 합니다.')
     v.done()
-    if new_password is not None and not check_password(current, user['password_hash']):
-        raise ValidationError({'current_password': '현재 비밀번호가 올바르지 않습니다.'})
+    give_back = _confirm_password(user, current, ip, 'current_password') if new_password is not None else None
     fields = {}
     if nickname is not None:
         fields['nickname'] = nickname
     if new_password is not None:
         fields['password_hash'] = hash_password(new_password)
-    if new_password is None:
-        return storage.store().update_user(user['id'], fields)
-    # Whoever else held a session with the old password loses it, in the same transaction.
-    storage.store().update_user_ending_sessions(user['id'], fields, keep=principal.session_id)
+    st = storage.store()
+    try:
+        if new_password is None:
+            st.update_account(user['id'], user['email'], fields)
+        else:  # whoever else held a session with the old password loses it, in the same transaction
+            st.update_user_ending_sessions(user['id'], fields, keep=principal.session_id, email=user['email'],
+                                           give_back=give_back)
+    except storage.ConditionFailed:
+        raise NotFound('계정을 찾을 수 없습니다.')  # deleted meanwhile
     return dict(user, **fields)
 
 
-def delete_account(principal: Principal, data: Dict[str, Any]) -> None:
+def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
     """Delete the account, its sessions, chats (and with them their ratings), bookmarks,
     share links and unapplied proposals."""
     from . import quotes  # the board owns what happens to proposals
@@ -237,9 +282,8 @@ def delete_account(principal: Principal, data: Dict[str, Any]) -> None:
     v = Validator(data)
     password = v.text('password', max_len=1000, strip=False)
     v.done()
-    if not check_password(password, user['password_hash']):
-        raise ValidationError({'password': '비밀번호가 올바르지 않습니다.'})
     st = storage.store()
+    st.release_attempts(*_confirm_password(user, password, ip, 'password'))
     # Tokens die first; the account item goes last, so a failure half-way leaves an account
     # its owner can log into and delete again, never orphaned chats or proposals.
     st.delete_sessions(user['id'])
@@ -255,4 +299,5 @@ def set_admin(email: str, is_admin: bool = True) -> Dict[str, Any]:
     user_id = st.user_id_for_email(email.strip().lower())
     if not user_id:
         raise NotFound('그 이메일의 계정이 없습니다: %s' % email)
-    return st.update_user(user_id, {'is_admin': is_admin})
+    st.update_account(user_id, email.strip().lower(), {'is_admin': is_admin})
+    return st.get_user(user_id)

@@ -2,7 +2,7 @@
 import re
 from typing import Any, Dict, List, Tuple
 
-from . import corpus, storage
+from . import limits, storage
 from .auth import Principal
 from .errors import NotFound, Unauthorized
 from .ids import new_id, now_iso
@@ -22,20 +22,18 @@ def shape(bookmark: Dict[str, Any], times_given: int) -> Dict[str, Any]:
     return {'line': bookmark['line'], 'times_given': times_given, 'created_at': bookmark['created_at']}
 
 
-def _corpus_line(line_id: str) -> Dict[str, Any]:
-    line = corpus.current().get(line_id) if LINE_ID_RE.match(line_id or '') else None
-    if line is None:
-        raise NotFound('그 대사를 찾을 수 없습니다.')
-    return line
-
-
 def keep(principal: Principal, line_id: str) -> Tuple[Dict[str, Any], bool]:
     """Keep a corpus line (once, however often asked): (the bookmark, whether it is new)."""
-    line = _corpus_line(line_id)
-    # LIMIT(issue 10): keeping a line is a write, limited like chats (see the report / README)
+    if not LINE_ID_RE.match(line_id or ''):
+        raise NotFound('그 대사를 찾을 수 없습니다.')
+    limits.check('keep', principal.user_id)
+    st = storage.store()
+    line, mine = st.line_for(principal.user_id, line_id)  # one read: the corpus line and the user's item
+    if line is None:
+        raise NotFound('그 대사를 찾을 수 없습니다.')
     item = {'id': new_id(), 'line_id': line['id'], 'line': _line_fields(line), 'created_at': now_iso()}
     try:
-        saved, created, given = storage.store().put_bookmark(principal.user_id, item)
+        saved, created, given = st.put_bookmark(principal.user_id, item, mine)
     except storage.ConditionFailed:
         raise Unauthorized('계정이 더 이상 없습니다.')
     return shape(dict(saved, line=_line_fields(line)), given), created

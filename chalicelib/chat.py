@@ -1,7 +1,7 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
-from . import corpus, model, storage
+from . import corpus, limits, model, storage
 from .auth import Principal
 from .errors import BadRequest, NotFound, Unauthorized, ValidationError
 from .ids import is_id, new_id, now_iso
@@ -47,10 +47,16 @@ def ask(principal: Principal, data: Dict[str, Any],
     text = v.text('input', max_len=INPUT_MAX, multiline=True)
     exclude = _line_ids(v, 'exclude')
     v.done()
-    answer = model.answer(text, corpus.current(), exclude)
+    limits.check('chat', principal.user_id)  # each may be a billable model call
+    index = corpus.current()
+    answer = model.answer(text, index, exclude)
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
              'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
              'line_id': answer.line_id, 'sources': answer.sources}
+    line = index.get(answer.line_id) if answer.line_id else None
+    if line and line['description'] != answer.description:
+        # the model's own words may retell the input: a card shared without it shows the line's
+        reply['line_description'] = line['description']
     return answer, _save(principal, text, reply) if save else None
 
 
@@ -81,6 +87,7 @@ def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
     speaker = r.text('speaker', max_len=corpus.LIMITS['speaker'], required=False)
     v.errors.update({'chat_reply.' + k: m for k, m in r.errors.items()})
     v.done()
+    limits.check('chat', principal.user_id)  # a saved chat all the same
     return _save(principal, content, {'quote': quote, 'description': description, 'scene': scene,
                                       'speaker': speaker, 'source': 'client', 'grounded': False})
 

@@ -97,30 +97,39 @@ class BadGateway(AppError):
 
 
 class ServiceUnavailable(AppError):
+    """Always with Retry-After: a client (or the frontend) knows when trying again makes sense."""
     status, code = 503, 'ServiceUnavailableError'
 
-    def __init__(self, message: str, retry_after: Optional[int] = None):
-        headers = {'Retry-After': str(retry_after)} if retry_after else None
-        super().__init__(message, headers=headers)
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message, headers={'Retry-After': str(max(1, int(retry_after)))})
 
 
 class GatewayTimeout(AppError):
     status, code = 504, 'GatewayTimeoutError'
 
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message, headers={'Retry-After': str(max(1, int(retry_after)))})
+
 
 _THROTTLE_CODES = {'ProvisionedThroughputExceededException', 'ThrottlingException',
                    'RequestLimitExceeded', 'LimitExceededException'}
+# DynamoDB refusing what we asked: a bug of ours to see in the logs as a 500, not a 503 to retry.
+_OUR_MISTAKES = {'ValidationException', 'SerializationException', 'ConditionalCheckFailedException'}
 
 
 def from_dependency(exc: Exception) -> Optional[AppError]:
-    """Map a failing AWS dependency (throttled or unreachable table) to a clear 503."""
-    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
+    """Map a failing AWS dependency to a clear 503 with Retry-After: throttled, unreachable,
+    timed out (connect or read), erroring or misconfigured (a missing table, no credentials)."""
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
     if isinstance(exc, ClientError):
         code = exc.response.get('Error', {}).get('Code', '')
+        if code in _OUR_MISTAKES:
+            return None
         if code in _THROTTLE_CODES or code.endswith('ThrottledException'):
             return ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.', retry_after=2)
-        return None
-    if isinstance(exc, BotoConnectionError):
+        return ServiceUnavailable('저장소가 잠시 답하지 못했습니다. 잠시 후 다시 시도해 주세요.', retry_after=5)
+    if isinstance(exc, BotoCoreError) and not isinstance(exc, ParamValidationError):
+        # EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, NoCredentialsError…
         return ServiceUnavailable('저장소에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.', retry_after=5)
     return None
 

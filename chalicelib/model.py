@@ -5,11 +5,14 @@ candidates and explains the choice; an answer naming anything else is rejected.
 """
 import functools
 import json
+import math
 import re
+import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Collection, Dict, List, Optional
 
-from . import observe, settings
+from . import deadline, observe, settings
 from .corpus import Index
 from .errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
 
@@ -51,7 +54,7 @@ def fitting(text: str, index: Index) -> List[Dict[str, Any]]:
 
 def _require_lines(index: Index) -> None:
     if not len(index):
-        raise ServiceUnavailable('아직 알고 있는 대사가 없습니다. 운영자가 대사를 불러와야 합니다.')
+        raise ServiceUnavailable('아직 알고 있는 대사가 없습니다. 운영자가 대사를 불러와야 합니다.', retry_after=60)
 
 
 def local_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
@@ -104,38 +107,124 @@ _FREE_SCHEMA = {'name': 'stove_league_recollection', 'strict': True, 'schema': {
                    'quote': {'type': 'string'}, 'description': {'type': 'string'}}}}
 
 
+MIN_ATTEMPT_SECONDS = 1.0    # an attempt with less time than this left is not worth starting
+SAVE_RESERVE_SECONDS = 1.5   # of the request's budget, kept for saving the exchange afterwards
+MAX_RESPONSE_BYTES = 1_000_000
+
+
 @functools.lru_cache(maxsize=2)
-def _client(api_key: str, base_url: Optional[str], timeout: float, max_retries: int):
+def _client(api_key: str, base_url: Optional[str]):
     import openai  # heavy: only containers that talk to the model import it
-    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+    # Retries are ours: the SDK would sleep out a Retry-After of up to 60 s, past any deadline.
+    return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
+
+
+def _retry_after(response) -> Optional[float]:
+    """Seconds a Retry-After (or retry-after-ms) header asks for, if it says."""
+    if response is None:
+        return None
+    headers = response.headers
+    try:
+        if headers.get('retry-after-ms'):
+            return max(0.0, float(headers['retry-after-ms']) / 1000)
+        value = (headers.get('retry-after') or '').strip()
+        if re.fullmatch(r'\d+(\.\d+)?', value):
+            return float(value)
+        if value:
+            from email.utils import parsedate_to_datetime
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return None
+
+
+def _json(raw) -> Any:
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError('nested too deeply')
+
+
+def _attempt(client, request: Dict[str, Any], timeout: float, cancelled) -> Optional[Dict[str, Any]]:
+    """One HTTP call to the model; the body is read chunk by chunk so a cancelled call stops."""
+    body = bytearray()
+    with client.chat.completions.with_streaming_response.create(**request, timeout=timeout) as resp:
+        for chunk in resp.iter_bytes():
+            if cancelled.is_set():
+                return None  # nobody waits for this answer any more
+            body += chunk
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise ValueError('answer too large')
+    return _json(bytes(body))
 
 
 @observe.model_call
 def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[str, Any]:
+    """The model's JSON answer, within what is left of the request's budget.
+
+    Each attempt gets min(OPENAI_TIMEOUT, budget left) as a hard limit, a slow dribble of bytes
+    included; a retry happens only if its wait (Retry-After, or a short backoff) still leaves
+    time for it. Otherwise the failure is answered at once, with the server's Retry-After.
+    """
     import openai
     cfg = settings.get()
-    client = _client(cfg.openai_api_key, cfg.openai_base_url, cfg.openai_timeout, cfg.openai_max_retries)
+    client = _client(cfg.openai_api_key, cfg.openai_base_url)
+    request = dict(model=cfg.openai_model, messages=messages, temperature=0.2, max_tokens=600,
+                   response_format={'type': 'json_schema', 'json_schema': schema})
+    attempts = cfg.openai_max_retries + 1
+    failure: Exception = GatewayTimeout('모델이 제때 답하지 않았습니다. 잠시 후 다시 시도해 주세요.')
+    for attempt in range(attempts):
+        left = deadline.remaining() - SAVE_RESERVE_SECONDS
+        if left < MIN_ATTEMPT_SECONDS:
+            raise failure
+        timeout = min(cfg.openai_timeout, left)
+        retryable, wait = True, 0.5 * 2 ** attempt
+        try:
+            # A silent server trips the client's own timeout first; a dribbling one, this hard limit.
+            resp = deadline.run_within(functools.partial(_attempt, client, request, timeout), timeout + 0.25)
+        except (TimeoutError, openai.APITimeoutError) as exc:
+            failure = GatewayTimeout('모델이 제때 답하지 않았습니다. 잠시 후 다시 시도해 주세요.')
+            failure.__cause__, wait = exc, 0  # observe reads the kind of failure from its cause
+        except openai.APIConnectionError as exc:
+            failure = ServiceUnavailable('모델 서버에 연결할 수 없습니다.', retry_after=5)
+            failure.__cause__ = exc
+        except openai.APIStatusError as exc:
+            status, asked = exc.status_code, _retry_after(exc.response)
+            wait = asked if asked is not None else wait
+            retry_after = math.ceil(min(asked, 3600)) if asked is not None else 5
+            retryable = status in (408, 409, 429) or status >= 500
+            if status == 429:
+                failure = ServiceUnavailable('모델 사용량이 많아 잠시 답할 수 없습니다.', retry_after=retry_after)
+            elif status == 503:
+                failure = ServiceUnavailable('모델 서버가 잠시 답할 수 없습니다.', retry_after=retry_after)
+            else:
+                failure = BadGateway('모델 서버가 오류로 답했습니다 (HTTP %d).' % status)
+            failure.__cause__ = exc
+        except (openai.APIError, ValueError) as exc:  # e.g. a body that is not JSON at all
+            raise BadGateway('모델의 응답을 읽을 수 없습니다: %s' % type(exc).__name__)
+        else:
+            observe.model_usage(_usage(resp))
+            return _content(resp)
+        if not retryable or attempt == attempts - 1 or \
+                deadline.remaining() - SAVE_RESERVE_SECONDS - wait < MIN_ATTEMPT_SECONDS:
+            raise failure
+        time.sleep(wait)
+    raise failure
+
+
+def _usage(resp: Any) -> SimpleNamespace:
+    """The answer's model and token counts, shaped as observe.model_usage reads an SDK response."""
+    body = resp if isinstance(resp, dict) else {}
+    usage = body.get('usage') if isinstance(body.get('usage'), dict) else None
+    count = lambda name: usage[name] if type(usage.get(name)) is int else 0  # noqa: E731
+    return SimpleNamespace(model=body.get('model'), usage=None if usage is None else SimpleNamespace(
+        prompt_tokens=count('prompt_tokens'), completion_tokens=count('completion_tokens')))
+
+
+def _content(resp: Any) -> Dict[str, Any]:
     try:
-        resp = client.chat.completions.create(
-            model=cfg.openai_model, messages=messages, temperature=0.2, max_tokens=600,
-            response_format={'type': 'json_schema', 'json_schema': schema})
-    except openai.APITimeoutError:
-        raise GatewayTimeout('모델이 제때 답하지 않았습니다. 잠시 후 다시 시도해 주세요.')
-    except openai.RateLimitError as exc:
-        retry = exc.response.headers.get('retry-after') if exc.response is not None else None
-        raise ServiceUnavailable('모델 사용량이 많아 잠시 답할 수 없습니다.',
-                                 retry_after=int(float(retry)) + 1 if retry and re.match(r'^\d+(\.\d+)?$', retry) else 5)
-    except openai.APIConnectionError:
-        raise ServiceUnavailable('모델 서버에 연결할 수 없습니다.', retry_after=5)
-    except openai.APIStatusError as exc:
-        raise BadGateway('모델 서버가 오류로 답했습니다 (HTTP %d).' % exc.status_code)
-    except (openai.APIError, ValueError) as exc:  # e.g. a body that is not JSON at all
-        raise BadGateway('모델의 응답을 읽을 수 없습니다: %s' % type(exc).__name__)
-    observe.model_usage(resp)
-    try:
-        content = resp.choices[0].message.content
-        data = json.loads(content)
-    except (AttributeError, IndexError, TypeError, ValueError):
+        data = _json(resp['choices'][0]['message']['content'])
+    except (KeyError, IndexError, TypeError, ValueError):
         raise BadGateway('모델이 약속된 형식(JSON)으로 답하지 않았습니다.')
     if not isinstance(data, dict):
         raise BadGateway('모델이 약속된 형식(JSON)으로 답하지 않았습니다.')

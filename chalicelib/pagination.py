@@ -85,7 +85,7 @@ def encode_cursor(cursor: Cursor) -> str:
 def decode_cursor(text: str, key_ok: Callable[[Any], bool] = is_id) -> Cursor:
     bad = BadRequest('cursor 값이 올바르지 않습니다.')
     try:
-        data = json.loads(base64.urlsafe_b64decode(text + '=' * (-len(text) % 4)))
+        data = web.parse_json(base64.urlsafe_b64decode(text + '=' * (-len(text) % 4)))  # deep JSON: a 400
         if 'a' in data and 'd' not in data:  # the first release's `next` cursors: {"a": key, "p": page}
             data = {'d': AFTER, 'k': data['a'], 'p': data['p']}
         kind, page, key = data['d'], data['p'], data.get('k')

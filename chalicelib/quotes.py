@@ -1,7 +1,7 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
 from typing import Any, Dict, Optional, Tuple
 
-from . import corpus, storage
+from . import corpus, limits, storage
 from .auth import Principal
 from .errors import Conflict, Forbidden, NotFound
 from .ids import is_id, new_id, now_iso
@@ -91,6 +91,7 @@ def _found(q: Optional[Dict[str, Any]]) -> Dict[str, Any]:
 def create(principal: Principal, data: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     caller = _caller(principal)
     fields = _validate(data, partial=False)
+    limits.check('board_post', caller['id'])
     at = now_iso()
     q = dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'], is_apply=False,
              created_at=at, updated_at=at, applied_at=None)

@@ -1,7 +1,7 @@
 """👍/👎 on answers, and the per-line figures an admin reads to find a badly described line."""
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import auth, corpus, storage
+from . import auth, corpus, limits, storage
 from .auth import Principal
 from .errors import Forbidden, NotFound, ValidationError
 from .ids import is_id
@@ -21,7 +21,7 @@ def rate(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str, 
     v = Validator(data)
     value = v.integer('value', -1, 1)
     v.done()
-    # LIMIT(issue 10): a rating is a write, limited like chats (see the report / README)
+    limits.check('keep', principal.user_id)
     chat = storage.store().rate_chat(principal.user_id, chat_id, value) if is_id(chat_id) else None
     if chat is None:
         raise NotFound('대화를 찾을 수 없습니다.')

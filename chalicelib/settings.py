@@ -24,7 +24,20 @@ class Settings:
     openai_timeout: float
     openai_max_retries: int
     login_max_failures: int
+    login_max_failures_per_address: int
     login_window_seconds: int
+    refresh_reuse_grace: int
+    request_budget: float
+    dynamodb_connect_timeout: float
+    dynamodb_read_timeout: float
+    dynamodb_max_attempts: int
+    public_base_url: Optional[str]
+    signup_limit_per_hour: int
+    chat_limit_per_minute: int
+    chat_limit_per_day: int
+    board_post_limit_per_hour: int
+    keep_limit_per_minute: int
+    keep_limit_per_day: int
 
 
 def _secret(name: str) -> Optional[str]:
@@ -48,6 +61,17 @@ def _secret(name: str) -> Optional[str]:
         value = boto3.client('ssm').get_parameter(Name=param, WithDecryption=True)['Parameter']['Value']
     value = value.strip()
     return None if value.lower() in ('', '-', 'none') else value
+
+
+def _base_url(value: Optional[str]) -> Optional[str]:
+    """PUBLIC_BASE_URL, checked: links are built from it, so only http(s) with a host will do."""
+    if not value:
+        return None
+    from urllib.parse import urlsplit
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ('http', 'https') or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError('PUBLIC_BASE_URL must be an http(s) URL such as https://api.example.com/api')
+    return value.strip().rstrip('/')
 
 
 def _origins(value: str) -> Tuple[str, ...]:
@@ -78,11 +102,26 @@ def get() -> Settings:
         openai_api_key=_secret('OPENAI_API_KEY'),
         openai_base_url=env('OPENAI_BASE_URL') or None,
         openai_model=env('OPENAI_MODEL', 'gpt-4o-mini'),
-        # 12 s × (1 + 1 retry) stays under API Gateway's 29 s limit, so a slow model is our 504, not its
+        # per attempt; the request's budget (REQUEST_BUDGET_SECONDS) bounds all attempts together
         openai_timeout=float(env('OPENAI_TIMEOUT', '12')),
         openai_max_retries=int(env('OPENAI_MAX_RETRIES', '1')),
         login_max_failures=int(env('LOGIN_MAX_FAILURES', '5')),
+        # one address may be a whole office behind NAT: a much higher bar than one account's
+        login_max_failures_per_address=int(env('LOGIN_MAX_FAILURES_PER_ADDRESS', '50')),
         login_window_seconds=int(env('LOGIN_WINDOW_SECONDS', '900')),
+        refresh_reuse_grace=int(env('REFRESH_REUSE_GRACE_SECONDS', '30')),
+        # API Gateway cuts at 29 s: our own answer, whatever the dependencies do, comes first
+        request_budget=float(env('REQUEST_BUDGET_SECONDS', '25')),
+        dynamodb_connect_timeout=float(env('DYNAMODB_CONNECT_TIMEOUT', '1')),
+        dynamodb_read_timeout=float(env('DYNAMODB_READ_TIMEOUT', '2')),
+        dynamodb_max_attempts=int(env('DYNAMODB_MAX_ATTEMPTS', '2')),
+        public_base_url=_base_url(env('PUBLIC_BASE_URL')),
+        signup_limit_per_hour=int(env('SIGNUP_LIMIT_PER_HOUR', '20')),
+        chat_limit_per_minute=int(env('CHAT_LIMIT_PER_MINUTE', '20')),
+        chat_limit_per_day=int(env('CHAT_LIMIT_PER_DAY', '500')),
+        board_post_limit_per_hour=int(env('BOARD_POST_LIMIT_PER_HOUR', '10')),
+        keep_limit_per_minute=int(env('KEEP_LIMIT_PER_MINUTE', '30')),
+        keep_limit_per_day=int(env('KEEP_LIMIT_PER_DAY', '1000')),
     )
 
 

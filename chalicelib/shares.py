@@ -9,7 +9,7 @@ import re
 import secrets
 from typing import Any, Dict, List, Tuple
 
-from . import chat as chats, corpus, storage
+from . import chat as chats, limits, storage
 from .auth import Principal
 from .errors import Conflict, NotFound, ValidationError
 from .ids import new_id, now_iso
@@ -24,11 +24,11 @@ def new_share_id() -> str:
 
 def _card(chat: Dict[str, Any], include_input: bool) -> Dict[str, Any]:
     reply = chat['reply']
-    line = corpus.current().get(reply['line_id']) if reply.get('line_id') else None
-    description = reply['description'] if include_input or line is None else line['description']
+    description = reply['description']
+    if not include_input and reply.get('line_description'):
+        description = reply['line_description']  # the line's own: the model's words may retell the input
     card = {'scene': reply.get('scene'), 'speaker': reply.get('speaker'), 'quote': reply['quote'],
-            'description': description,
-            'sources': list(reply.get('sources') or (line or {}).get('sources') or [])}
+            'description': description, 'sources': list(reply.get('sources') or [])}
     if include_input:
         card['input'] = chat['content']
     return card
@@ -38,8 +38,8 @@ def create(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str
     include = data.get('include_input', False)
     if not isinstance(include, bool):
         raise ValidationError({'include_input': 'true 또는 false여야 합니다.'})
+    limits.check('keep', principal.user_id)
     chat = chats.get(principal, chat_id)
-    # LIMIT(issue 10): a share link is a write, limited like chats (see the report / README)
     st = storage.store()
     if len(chat.get('shares') or ()) >= st.SHARES_PER_CHAT:
         raise _too_many()

@@ -1,7 +1,8 @@
 """DynamoDB: the only module that knows the tables' layout.
 
 Tables (names from settings):
-- users:  pk = "USER#<id>" (the account, with a chat counter) | "EMAIL#<email>" (uniqueness guard)
+- users:  pk = "USER#<id>" (the account, with a chat counter) | "EMAIL#<email>" (uniqueness guard,
+          and a copy of what login needs: user_id, password_hash, nickname, created_at, is_admin)
 - chats:  user_id, chat_id (time-ordered, so a Query lists newest first)
 - quotes: pk, sk — "BOARD"/<quote id> proposals (GSI by_owner on owner, sk),
           "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version,
@@ -10,7 +11,8 @@ Tables (names from settings):
           guard, "USER#<id>#BOOKMARKS"/<bookmark id> and "USER#<id>#SHARES"/<entry id> their
           lists (time-ordered), "SHARE#<share id>"/"SHARE" a public card
 - auth:   pk, sk, TTL on expires_at — "USER#<id>"/"SESSION#<sid>" login sessions,
-          "THROTTLE#<scope>#<value>"/<window start> failed-login counters
+          "THROTTLE#<scope>#<value>"/<window start> failed-login counters,
+          "LIMIT#<kind>#<key>"/<window start> abuse-limit counters (limits.py)
 Every request-path access is a GetItem or a Query by key; nothing scans.
 """
 import functools
@@ -25,11 +27,13 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from . import settings
+from . import deadline, settings
 from .errors import Conflict, ServiceUnavailable
 
 BOARD, CORPUS, META, STATS = 'BOARD', 'CORPUS', 'META', 'STATS'
 SHARE_SK = 'SHARE'
+# The account fields the email item mirrors, so a login reads one item (kept equal in one transaction).
+LOGIN_FIELDS = ('password_hash', 'nickname', 'created_at', 'is_admin')
 
 
 class ConditionFailed(Conflict):
@@ -80,6 +84,11 @@ def _cancel_reasons(exc: ClientError) -> List[str]:
     return [r.get('Code', 'None') for r in exc.response.get('CancellationReasons', [])]
 
 
+def _within_deadline(**_) -> None:
+    """No DynamoDB attempt (first try or retry) starts once the request's budget is spent."""
+    deadline.check()
+
+
 class Partition:
     """One partition of a table in sort-key order (ids are time-ordered: descending is newest
     first): what pagination reads of a collection. Every read is a Query by key."""
@@ -121,9 +130,12 @@ class Partition:
 class Store:
     def __init__(self, cfg: settings.Settings):
         self.cfg = cfg
+        # Short timeouts and few attempts: a hung table costs seconds, not botocore's 60 s × 5.
         self.db = boto3.resource('dynamodb', config=Config(
-            retries={'max_attempts': 3, 'mode': 'standard'}, connect_timeout=3, read_timeout=10))
+            retries={'total_max_attempts': cfg.dynamodb_max_attempts, 'mode': 'standard'},
+            connect_timeout=cfg.dynamodb_connect_timeout, read_timeout=cfg.dynamodb_read_timeout))
         self.client = self.db.meta.client
+        self.client.meta.events.register('before-send.dynamodb', _within_deadline)
         self.users = self.db.Table(cfg.users_table)
         self.chats = self.db.Table(cfg.chats_table)
         self.quotes = self.db.Table(cfg.quotes_table)
@@ -150,27 +162,35 @@ class Store:
             spec(self.cfg.auth_table, [('pk', 'HASH'), ('sk', 'RANGE')]),
         ]
 
+    @staticmethod
+    def _admin_client():
+        """For operator work (creating tables takes seconds): patient, unlike the request path's."""
+        return boto3.client('dynamodb', config=Config(retries={'total_max_attempts': 5, 'mode': 'standard'},
+                                                      connect_timeout=5, read_timeout=60))
+
     def create_tables(self) -> List[str]:
         """Create missing tables (idempotent); returns the names it created."""
-        existing = set(self.client.list_tables()['TableNames'])
+        admin = self._admin_client()
+        existing = set(admin.list_tables()['TableNames'])
         created = []
         for s in self.table_specs():
             if s['TableName'] in existing:
                 continue
-            self.client.create_table(**s)
+            admin.create_table(**s)
             created.append(s['TableName'])
         for name in created:
-            self.client.get_waiter('table_exists').wait(TableName=name, WaiterConfig={'Delay': 1})
+            admin.get_waiter('table_exists').wait(TableName=name, WaiterConfig={'Delay': 1})
             if name == self.cfg.auth_table:
-                self.client.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                admin.update_time_to_live(TableName=name, TimeToLiveSpecification={
                     'Enabled': True, 'AttributeName': 'expires_at'})
         return created
 
     def drop_tables(self) -> None:
-        existing = set(self.client.list_tables()['TableNames'])
+        admin = self._admin_client()
+        existing = set(admin.list_tables()['TableNames'])
         for s in self.table_specs():
             if s['TableName'] in existing:
-                self.client.delete_table(TableName=s['TableName'])
+                admin.delete_table(TableName=s['TableName'])
 
     def ping(self) -> bool:
         self.users.get_item(Key={'pk': 'PING'})
@@ -208,7 +228,7 @@ class Store:
         t = self.cfg.users_table
         try:
             self._transact([
-                {'Put': {'TableName': t, 'Item': {'pk': 'EMAIL#' + user['email'], 'user_id': user['id']},
+                {'Put': {'TableName': t, 'Item': self._email_item(user),
                          'ConditionExpression': 'attribute_not_exists(pk)'}},
                 {'Put': {'TableName': t, 'Item': dict(user, pk='USER#' + user['id'], chat_count=0),
                          'ConditionExpression': 'attribute_not_exists(pk)'}},
@@ -246,13 +266,70 @@ class Store:
         item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
         return item['user_id'] if item else None
 
+    @staticmethod
+    def _email_item(user: Dict[str, Any]) -> Dict[str, Any]:
+        item = {k: user[k] for k in LOGIN_FIELDS if k in user}
+        return dict(item, pk='EMAIL#' + user['email'], user_id=user['id'])
+
     def update_user(self, user_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+        """Set fields of the account (none the email item mirrors: update_account does those);
+        the account as it is now; ConditionFailed if it is gone."""
+        if set(fields) & set(LOGIN_FIELDS):
+            raise ValueError('%s are mirrored by the email item: use update_account' % sorted(set(fields) & set(LOGIN_FIELDS)))
         try:
             resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
                                           ReturnValues='ALL_NEW', **_set_expression(fields))
         except self.client.exceptions.ConditionalCheckFailedException:
             raise ConditionFailed(user_id)
         return _plain(resp['Attributes'])
+
+    def update_account(self, user_id: str, email: str, fields: Dict[str, Any]) -> None:
+        """Set fields of the account and, those it mirrors (LOGIN_FIELDS), of its email item, in
+        one transaction; ConditionFailed if the account is gone."""
+        self._transact(self._user_updates(user_id, fields, email))
+
+    def _user_updates(self, user_id: str, fields: Dict[str, Any], email: str) -> List[Dict[str, Any]]:
+        """Transaction items setting `fields` on the account, and on the email item those it mirrors."""
+        t = self.cfg.users_table
+        ops = [{'Update': dict(_set_expression(fields), TableName=t, Key={'pk': 'USER#' + user_id},
+                               ConditionExpression='attribute_exists(pk)')}]
+        mirrored = {k: v for k, v in fields.items() if k in LOGIN_FIELDS}
+        if mirrored:
+            mirror = _set_expression(mirrored)
+            ops.append({'Update': dict(mirror, TableName=t, Key={'pk': 'EMAIL#' + email}, ConditionExpression='user_id = :uid',
+                                       ExpressionAttributeValues=dict(mirror['ExpressionAttributeValues'], **{':uid': user_id}))})
+        return ops
+
+    # -- login (three calls: reserve_attempts, login_record, finish_login) --------------------
+    def login_record(self, email: str) -> Optional[Dict[str, Any]]:
+        """What a login checks and answers with, from the email item alone (one GetItem);
+        an email item written before it mirrored the account costs a second read."""
+        item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
+        if not item:
+            return None
+        item = _plain(item)
+        if 'password_hash' not in item:
+            user = self.get_user(item['user_id'])
+            return dict(user, backfill=True) if user else None
+        return {'id': item['user_id'], 'email': email, **{k: item.get(k) for k in LOGIN_FIELDS}}
+
+    def finish_login(self, user: Dict[str, Any], fields: Dict[str, Any], session: Dict[str, Any],
+                     release: Iterable[str], clear: Iterable[str], window: int, expires_at: int) -> None:
+        """One transaction: the login's fields on the account, its new session, and the
+        throttle counts given back (`release`) or cleared (`clear`). ConditionFailed if the
+        account was deleted or its password changed since `user` was read."""
+        t = self.cfg.users_table
+        update = _set_expression(fields)
+        ops = [{'Update': dict(update, TableName=t, Key={'pk': 'USER#' + user['id']},
+                               ConditionExpression='attribute_exists(pk) AND password_hash = :h',
+                               ExpressionAttributeValues=dict(update['ExpressionAttributeValues'],
+                                                              **{':h': user['password_hash']}))},
+               {'Put': {'TableName': self.cfg.auth_table, 'Item': self._session_item(user['id'], **session)}}]
+        ops += self._give_back(release, clear, window, expires_at)
+        if user.get('backfill'):
+            ops.append({'Put': {'TableName': t, 'Item': self._email_item(user), 'ConditionExpression': 'user_id = :u',
+                                'ExpressionAttributeValues': {':u': user['id']}}})
+        self._transact(ops)
 
     def delete_user(self, user_id: str, email: str) -> None:
         t = self.cfg.users_table
@@ -263,9 +340,12 @@ class Store:
         ])
 
     # -- sessions ---------------------------------------------------------------------------
+    @staticmethod
+    def _session_item(user_id: str, sid: str, refresh_jti: str, expires_at: int) -> Dict[str, Any]:
+        return {'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid, 'refresh_jti': refresh_jti, 'expires_at': expires_at}
+
     def put_session(self, user_id: str, sid: str, refresh_jti: str, expires_at: int) -> None:
-        self.auth.put_item(Item={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid,
-                                 'refresh_jti': refresh_jti, 'expires_at': expires_at})
+        self.auth.put_item(Item=self._session_item(user_id, sid, refresh_jti, expires_at))
 
     def get_session(self, user_id: str, sid: str) -> Optional[Dict[str, Any]]:
         item = self.auth.get_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid},
@@ -274,15 +354,28 @@ class Store:
             return None
         return _plain(item)
 
-    def rotate_session(self, user_id: str, sid: str, old_jti: str, new_jti: str, expires_at: int) -> None:
-        """Swap the session's refresh token; ConditionFailed if `old_jti` is no longer current."""
+    def rotate_session(self, user_id: str, sid: str, old_jti: str, new_jti: str, expires_at: int,
+                       rotated_at: int) -> None:
+        """Swap the session's refresh token, remembering the one it replaced and when.
+
+        ConditionFailed if `old_jti` is no longer current; its `detail` is the session as it
+        is (None if it is gone), so the caller can tell a just-rotated token from theft.
+        """
         try:
             self.auth.update_item(
                 Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid},
-                ConditionExpression='refresh_jti = :old', UpdateExpression='SET refresh_jti = :new, expires_at = :e',
-                ExpressionAttributeValues={':old': old_jti, ':new': new_jti, ':e': expires_at})
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise ConditionFailed(sid)
+                ConditionExpression='refresh_jti = :old',
+                UpdateExpression='SET refresh_jti = :new, expires_at = :e, prev_jti = :old, rotated_at = :t',
+                ExpressionAttributeValues={':old': old_jti, ':new': new_jti, ':e': expires_at, ':t': rotated_at},
+                ReturnValuesOnConditionCheckFailure='ALL_OLD')
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            item = exc.response.get('Item')
+            raise ConditionFailed(self._deserialize(item) if item else None)
+
+    def _deserialize(self, item: Dict[str, Any]) -> Dict[str, Any]:
+        from boto3.dynamodb.types import TypeDeserializer
+        d = TypeDeserializer()
+        return _plain({k: d.deserialize(v) for k, v in item.items()})
 
     def delete_session(self, user_id: str, sid: str) -> None:
         self.auth.delete_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid})
@@ -297,16 +390,18 @@ class Store:
             self.auth, KeyConditionExpression=Key('pk').eq('USER#' + user_id), ConsistentRead=True,
             ProjectionExpression='pk, sk')]
 
-    def update_user_ending_sessions(self, user_id: str, fields: Dict[str, Any], keep: str) -> None:
-        """Change the account and end its other sessions (all but session id `keep`): one
-        Query for the sessions, one transaction (more only past 99 sessions)."""
+    def update_user_ending_sessions(self, user_id: str, fields: Dict[str, Any], keep: str, email: str,
+                                    give_back: Optional[Tuple[List[str], List[str], int, int]] = None) -> None:
+        """Change the account (and the email item's copy of it), end its other sessions (all but
+        session id `keep`) and give back throttle counts (`give_back`: release, clear, window,
+        expires_at): one Query for the sessions, one transaction (more only past ~95 sessions)."""
         doomed = [k for k in self._session_keys(user_id) if k['sk'] != 'SESSION#' + keep]
-        update = {'Update': dict(_set_expression(fields), TableName=self.cfg.users_table,
-                                 Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)')}
-        self._transact([update] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}} for k in doomed[:99]])
-        if doomed[99:]:
+        ops = self._user_updates(user_id, fields, email) + (self._give_back(*give_back) if give_back else [])
+        room = 100 - len(ops)
+        self._transact(ops + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}} for k in doomed[:room]])
+        if doomed[room:]:
             with self.auth.batch_writer() as batch:
-                for k in doomed[99:]:
+                for k in doomed[room:]:
                     batch.delete_item(Key=k)
 
     def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str, skip: Optional[str] = None) -> None:
@@ -319,32 +414,67 @@ class Store:
                     batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})
 
     # -- failed-login throttling ------------------------------------------------------------
-    def reserve_attempt(self, key: str, window: int, limit: int, expires_at: int) -> bool:
-        """Count an attempt as a failure up front, unless `limit` are already counted.
+    def reserve_attempts(self, keys: List[Tuple[str, int]], window: int, expires_at: int) -> Optional[str]:
+        """Count an attempt as a failure, up front, on every (key, limit) at once — unless one
+        of them already holds `limit`: then nothing is counted and that key is returned.
 
-        Counting before the password is checked keeps the limit exact however many attempts
-        run at once; a successful attempt gives its count back (release_attempt).
+        Counting before the password is checked keeps the limits exact however many attempts
+        run at once; a successful attempt gives its counts back (finish_login, release_attempts).
         """
         try:
-            self.auth.update_item(
-                Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
-                ConditionExpression='attribute_not_exists(fails) OR fails < :limit',
-                UpdateExpression='ADD fails :one SET expires_at = :e',
-                ExpressionAttributeValues={':one': 1, ':e': expires_at, ':limit': limit})
-            return True
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
+            self._transact([{'Update': {
+                'TableName': self.cfg.auth_table, 'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)},
+                'ConditionExpression': 'attribute_not_exists(fails) OR fails < :limit',
+                'UpdateExpression': 'ADD fails :one SET expires_at = :e',
+                'ExpressionAttributeValues': {':one': 1, ':e': expires_at, ':limit': limit}}} for key, limit in keys])
+            return None
+        except ConditionFailed as exc:
+            reasons = exc.detail or []
+            full = [key for (key, _), reason in zip(keys, reasons) if reason == 'ConditionalCheckFailed']
+            return full[0] if full else keys[0][0]
 
-    def release_attempt(self, key: str, window: int) -> None:
+    def release_attempts(self, release: Iterable[str], clear: Iterable[str], window: int, expires_at: int) -> None:
+        """Give attempts back after a password proved right (outside a login)."""
+        self._transact(self._give_back(release, clear, window, expires_at))
+
+    def _give_back(self, release: Iterable[str], clear: Iterable[str], window: int,
+                   expires_at: int) -> List[Dict[str, Any]]:
+        # No condition on the release (a failed one would cancel the whole transaction): the
+        # counter outlives any request, and if_not_exists keeps even a stray one expiring.
+        ops = [{'Update': {'TableName': self.cfg.auth_table, 'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)},
+                           'UpdateExpression': 'ADD fails :minus SET expires_at = if_not_exists(expires_at, :e)',
+                           'ExpressionAttributeValues': {':minus': -1, ':e': expires_at}}} for key in release]
+        return ops + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)}}}
+                      for key in clear]
+
+    # -- abuse limits -----------------------------------------------------------------------
+    def count_use(self, key: str, windows: List[Tuple[int, int]], now: float) -> Optional[float]:
+        """Count one use of `key` in every (limit, seconds) window, unless one is already full.
+
+        One conditional UpdateItem on one item per longest window; each shorter window is an
+        attribute of it (at most `limit` of the longest window of them, as only uses create
+        one). Returns None if counted, else seconds until the full window(s) end.
+        """
+        longest = max(seconds for _, seconds in windows)
+        start = int(now // longest) * longest
+        names, values, conds, adds = {}, {':one': 1, ':e': start + longest + 60}, [], []
+        for i, (limit, seconds) in enumerate(windows):
+            names['#w%d' % i] = 'n%d_%d' % (seconds, int(now // seconds))
+            values[':l%d' % i] = limit
+            conds.append('(attribute_not_exists(#w{0}) OR #w{0} < :l{0})'.format(i))
+            adds.append('#w%d :one' % i)
         try:
-            self.auth.update_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)},
-                                  ConditionExpression='fails > :zero', UpdateExpression='ADD fails :minus',
-                                  ExpressionAttributeValues={':minus': -1, ':zero': 0})
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass  # nothing left to give back (the counter was cleared meanwhile)
-
-    def clear_failures(self, key: str, window: int) -> None:
-        self.auth.delete_item(Key={'pk': 'THROTTLE#' + key, 'sk': str(window)})
+            self.auth.update_item(Key={'pk': 'LIMIT#' + key, 'sk': str(start)},
+                                  ConditionExpression=' AND '.join(conds),
+                                  UpdateExpression='ADD %s SET expires_at = :e' % ', '.join(adds),
+                                  ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                                  ReturnValuesOnConditionCheckFailure='ALL_OLD')
+            return None
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            item = self._deserialize(exc.response['Item']) if exc.response.get('Item') else {}
+            waits = [(int(now // seconds) + 1) * seconds - now for i, (limit, seconds) in enumerate(windows)
+                     if item.get(names['#w%d' % i], 0) >= limit]
+            return max(waits) if waits else start + longest - now
 
     # -- chats ------------------------------------------------------------------------------
     def _user_counter(self, user_id: str, name: str, delta: int) -> Dict[str, Any]:
@@ -596,14 +726,23 @@ class Store:
             return None
         return {'id': line_item['bookmark'], 'line_id': line_id, 'created_at': line_item['bookmarked_at']}
 
-    def put_bookmark(self, user_id: str, bookmark: Dict[str, Any]) -> Tuple[Dict[str, Any], bool, int]:
-        """Keep a line once: (the bookmark, whether it is new, times the line was given).
+    def line_for(self, user_id: str, line_id: str) -> Tuple[Optional[Dict[str, Any]], Dict[str, Any]]:
+        """(the corpus line or None, the user's per-line item or {}) in one read."""
+        t = self.cfg.quotes_table
+        found = {i['pk']: i for i in self._batch_get({t: [{'pk': CORPUS, 'sk': line_id},
+                                                          {'pk': 'USER#%s#LINES' % user_id, 'sk': line_id}]})[t]}
+        line = found.get(CORPUS)
+        return (dict(line, id=line['sk']) if line else None), found.get('USER#%s#LINES' % user_id, {})
 
-        ConditionFailed (on the account) if the account is gone.
+    def put_bookmark(self, user_id: str, bookmark: Dict[str, Any],
+                     item: Optional[Dict[str, Any]] = None) -> Tuple[Dict[str, Any], bool, int]:
+        """Keep a line once: (the bookmark, whether it is new, times the line was given).
+        `item`: the user's per-line item if just read. ConditionFailed (on the account) if
+        the account is gone.
         """
         t, line_id = self.cfg.quotes_table, bookmark['line_id']
         while True:
-            item = self._line_item(user_id, line_id)
+            item = self._line_item(user_id, line_id) if item is None else item
             kept = self._kept(item, line_id)
             if kept is not None:
                 return kept, False, int(item.get('given', 0))
@@ -620,7 +759,7 @@ class Store:
             except ConditionFailed as exc:
                 if exc.detail and exc.detail[0] != 'ConditionalCheckFailed':
                     raise  # the account is gone
-                # kept by a parallel request a moment ago: read it
+                item = None  # kept by a parallel request a moment ago: read it
 
     def delete_bookmark(self, user_id: str, line_id: str) -> bool:
         """Remove the line from the user's list; False if it was not there."""

@@ -8,6 +8,9 @@ from .errors import ValidationError
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 PASSWORD_MIN = 8
 PASSWORD_MAX_BYTES = 72  # bcrypt ignores everything past 72 bytes; we refuse rather than cut
+# A lone UTF-16 surrogate ("\ud800" in JSON) is valid JSON but not text: it cannot be encoded
+# as UTF-8, so it would break bcrypt, JWT decoding and every answer that shows it.
+LONE_SURROGATE_RE = re.compile('[\ud800-\udfff]')
 
 
 def parse_int(raw: str) -> Optional[int]:
@@ -36,6 +39,9 @@ class Validator:
             return None
         if not isinstance(value, str):
             self.errors[name] = '문자열이어야 합니다.'
+            return None
+        if LONE_SURROGATE_RE.search(value):
+            self.errors[name] = '올바른 유니코드 문자가 아닌 것(짝 없는 서로게이트)이 들어 있습니다.'
             return None
         if strip:
             value = value.strip()

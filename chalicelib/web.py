@@ -1,5 +1,9 @@
 """HTTP plumbing shared by the routes: reading bodies, CORS, absolute links."""
 import json
+import re
+import time
+from decimal import Decimal
+from email.errors import MessageError
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, Dict, Optional
@@ -11,6 +15,30 @@ from . import settings
 from .errors import BadRequest
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 16  # our bodies nest 2 deep; deeper is an attack on the parser or on whoever reads it
+
+
+def too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests deeper than `limit` (iterative: no recursion to exhaust)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON from bytes; ValueError for anything malformed, too deep or not UTF-8."""
+    try:
+        data = json.loads(raw.decode('utf-8'))
+    except RecursionError:  # not a ValueError: the parser gave up on the nesting
+        raise ValueError('JSON nests too deeply')
+    if too_deep(data):
+        raise ValueError('JSON nests too deeply')
+    return data
 
 
 def _content_type(request) -> str:
@@ -27,8 +55,8 @@ def json_body(request, required: bool = True) -> Dict[str, Any]:
             raise BadRequest('요청 본문(JSON)이 필요합니다.')
         return {}
     try:
-        data = json.loads(raw.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError):
+        data = parse_json(raw)
+    except ValueError:  # UnicodeDecodeError is one
         raise BadRequest('JSON 형식이 올바르지 않습니다.')
     if not isinstance(data, dict):
         raise BadRequest('JSON 객체가 필요합니다.')
@@ -45,7 +73,7 @@ def form_or_json(request) -> Dict[str, Any]:
         raise BadRequest('요청 본문이 너무 큽니다.')
     try:
         if ctype == 'application/x-www-form-urlencoded':
-            pairs = parse_qs(raw.decode('utf-8'), keep_blank_values=True, strict_parsing=False)
+            pairs = parse_qs(raw.decode('utf-8'), keep_blank_values=True, strict_parsing=False, errors='strict')
             return {k: v[0] for k, v in pairs.items()}
         if ctype == 'multipart/form-data':
             header = ('Content-Type: %s\r\n\r\n' % request.headers['content-type']).encode('latin-1')
@@ -53,10 +81,14 @@ def form_or_json(request) -> Dict[str, Any]:
             fields = {}
             for part in message.iter_parts():
                 name = part.get_param('name', header='content-disposition')
-                if name and part.get_filename() is None:
-                    fields[name] = part.get_payload(decode=True).decode('utf-8')
+                if isinstance(name, str) and part.get_filename() is None:
+                    payload = None if part.is_multipart() else part.get_payload(decode=True)
+                    if not isinstance(payload, bytes):  # multipart/mixed, message/rfc822…: no text
+                        raise BadRequest('폼 필드 %s는 텍스트여야 합니다.' % name[:50])
+                    fields[name] = payload.decode('utf-8')
             return fields
-    except (UnicodeDecodeError, ValueError, KeyError):
+    except (ValueError, LookupError, TypeError, AttributeError, MessageError):
+        # the email parser meets hostile input here; whatever it trips on is the client's form
         raise BadRequest('폼 데이터를 읽을 수 없습니다.')
     raise BadRequest('지원하지 않는 Content-Type입니다: %s' % ctype)
 
@@ -81,6 +113,31 @@ def cors_headers(origin: Optional[str]) -> Dict[str, str]:
     }
 
 
+_LONE_SURROGATE = re.compile('[\ud800-\udfff]')
+
+
+def _jsonable(value: Any) -> Any:
+    """What json.dumps cannot encode by itself but a stored item may hold."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
+
+
+def encode_json(body: Any) -> str:
+    """JSON text that always encodes as UTF-8, whatever is stored: a lone surrogate (saved
+    before validation refused them) becomes U+FFFD instead of failing the whole answer."""
+    text = json.dumps(body, ensure_ascii=False, separators=(',', ':'), default=_jsonable)
+    return _LONE_SURROGATE.sub('\ufffd', text)
+
+
+# On every answer: a browser never sniffs our JSON into something it would render or run.
+SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff'}
+# On answers carrying tokens: no cache (browser, proxy, CDN) may keep them.
+NO_STORE = {'Cache-Control': 'no-store', 'Pragma': 'no-cache'}
+
+
 def legacy_client(request) -> bool:
     """Whether the request comes from where the original web client is served (LEGACY_ORIGINS).
     An Origin header is what browsers send, not a credential: legacy mode changes answer shapes
@@ -93,15 +150,16 @@ def json_string(value: Any) -> Response:
     """The original chatbot view's answer (Django's `Response(str)`): `value` JSON-encoded, sent
     as a JSON string, which the original client `JSON.parse`s once more."""
     text = json.dumps(value, ensure_ascii=False)
-    return Response(body=json.dumps(text, ensure_ascii=False),
+    return Response(body=_LONE_SURROGATE.sub('\ufffd', json.dumps(text, ensure_ascii=False)),
                     headers={'Content-Type': 'application/json; charset=utf-8'})
 
 
 def finish(response, origin: Optional[str]):
     """Every answer: JSON as UTF-8 (Korean stays readable, not \\uXXXX), CORS for its origin."""
     if isinstance(response.body, (dict, list)):
-        response.body = json.dumps(response.body, ensure_ascii=False, separators=(',', ':'))
+        response.body = encode_json(response.body)
         response.headers['Content-Type'] = 'application/json; charset=utf-8'
+    response.headers.update(SECURITY_HEADERS)
     response.headers.update(cors_headers(origin))
     return response
 
@@ -114,13 +172,30 @@ PREFLIGHT_HEADERS = {
 
 
 def base_url(request) -> str:
-    """Absolute base of this API as the caller reached it (with the stage on API Gateway)."""
-    headers = request.headers
-    host = headers.get('host', 'localhost')
-    proto = headers.get('x-forwarded-proto', 'http').split(',')[0].strip()
-    stage = (request.context or {}).get('stage')
-    prefix = '/' + stage if stage and host.endswith('.amazonaws.com') else ''
-    return f'{proto}://{host}{prefix}'
+    """Absolute base of this API for links: PUBLIC_BASE_URL if set, else the domain and stage
+    API Gateway (or tools/local_api.py, with its own address) puts in the request context.
+    Never the Host or X-Forwarded-* headers: those are the client's to forge."""
+    cfg = settings.get()
+    if cfg.public_base_url:
+        return cfg.public_base_url
+    ctx = request.context or {}
+    domain = ctx.get('domainName')
+    if not isinstance(domain, str) or not re.fullmatch(r'[A-Za-z0-9.-]+(:[0-9]{1,5})?', domain):
+        return ''  # relative links rather than guessed ones
+    stage = ctx.get('stage')
+    prefix = '/' + stage if isinstance(stage, str) and domain.endswith('.amazonaws.com') and \
+        re.fullmatch(r'[A-Za-z0-9_-]+', stage) else ''
+    scheme = 'http' if cfg.stage == 'local' else 'https'
+    return f'{scheme}://{domain}{prefix}'
+
+
+def arrival(request) -> float:
+    """When the request reached the gateway (its requestTimeEpoch), else now."""
+    now = time.time()
+    epoch = (request.context or {}).get('requestTimeEpoch')
+    if isinstance(epoch, (int, float)) and now - 30 <= epoch / 1000 <= now + 1:  # a second of clock skew
+        return min(epoch / 1000, now)
+    return now
 
 
 def url(request, path: str, **query: Any) -> str:

@@ -24,6 +24,8 @@ def dynamodb():
     os.environ.update(dynamodb_local.local_aws_env(port))
     os.environ.update({'JWT_SECRET': secrets.token_urlsafe(48), 'BCRYPT_ROUNDS': '4', 'STAGE': 'local',
                        'LOGIN_WINDOW_SECONDS': str(30 * 24 * 3600),  # no test straddles a window's end
+                       # DynamoDB Local on a busy machine can pause for seconds; fault tests set their own
+                       'DYNAMODB_READ_TIMEOUT': '10',
                        'CORS_ORIGINS': FRONTEND_ORIGIN + ',http://127.0.0.1:8080'})
     for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM',
                  'JWT_SECRET_SECRET_ID', 'OPENAI_API_KEY_SECRET_ID'):  # never reach a real secret store
@@ -55,6 +57,26 @@ def server(dynamodb):
     thread.start()
     yield 'http://127.0.0.1:%d' % port
     srv.shutdown()
+
+
+@pytest.fixture
+def configure(dynamodb):
+    """configure(NAME=value, …): settings for this test only (the in-process server reads them at once)."""
+    from chalicelib import settings
+    saved = {}
+
+    def apply(**env):
+        for name, value in env.items():
+            saved.setdefault(name, os.environ.get(name))
+            os.environ[name] = str(value)
+        return settings.reload()
+    yield apply
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    settings.reload()
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """A small OpenAI-compatible server on loopback: real HTTP for the real `openai` client.
 
-Each test sets `behaviour`, a function from the request's JSON to (status, body, delay);
-requests are recorded for assertions.
+Each test sets `behaviour`, a function from the request's JSON to (status, body, delay) or
+(status, body, delay, fault) where fault may hold `headers` (e.g. {'Retry-After': '60'}) and
+`dribble` (send the body one byte every that many seconds: a server that never quite stalls).
+Requests are recorded for assertions.
 """
 import json
 import re
@@ -45,18 +47,26 @@ class FakeOpenAI:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get('content-length', 0))))
                 fake.requests.append({'path': self.path, 'headers': {k.lower(): v for k, v in self.headers.items()}, 'json': body})
-                status, payload, delay = fake.behaviour(body)
+                status, payload, delay, *fault = fake.behaviour(body)
+                fault = fault[0] if fault else {}
                 if delay:
                     time.sleep(delay)
                 raw = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+                headers = dict({'Retry-After': '7'} if status == 429 else {}, **fault.get('headers', {}))
                 try:
                     self.send_response(status)
                     self.send_header('Content-Type', 'application/json')
                     self.send_header('Content-Length', str(len(raw)))
-                    if status == 429:
-                        self.send_header('Retry-After', '7')
+                    for name, value in headers.items():
+                        self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(raw)
+                    if fault.get('dribble'):
+                        for i in range(len(raw)):
+                            self.wfile.write(raw[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(fault['dribble'])
+                    else:
+                        self.wfile.write(raw)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 

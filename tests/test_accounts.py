@@ -158,10 +158,110 @@ def test_a_successful_login_gives_its_attempt_back(api):
     assert login(api, password='wrong password').status == 401
 
 
-def test_failed_logins_are_throttled_per_address(api):
-    for i in range(5):
+def test_one_address_has_a_much_higher_bar_than_one_account(api):
+    """Everyone behind one NAT shares an address: 5 failures there must not lock them all out."""
+    api.join()
+    for i in range(49):
+        assert login(api, email='nobody%d@example.com' % i).status == 401
+    assert login(api).status == 200  # someone else behind the same address logs in fine
+    assert login(api, email='nobody-49@example.com').status == 401  # the 50th failure
+    r = login(api, email='someone-else@example.com')
+    assert r.status == 429, r
+    assert int(r.headers['retry-after']) > 0
+
+
+def test_the_address_bar_is_configurable(api, configure):
+    configure(LOGIN_MAX_FAILURES_PER_ADDRESS=3)
+    for i in range(3):
         assert login(api, email='nobody%d@example.com' % i).status == 401
     assert login(api, email='someone-else@example.com').status == 429
+
+
+def test_a_login_costs_at_most_three_dynamodb_calls(api, store):
+    from tests.dynamo_calls import DynamoCalls
+    api.join()
+    assert login(api, password='wrong password').status == 401  # a counter exists from now on
+    with DynamoCalls() as ok_calls:
+        ok = login(api)
+    with DynamoCalls() as failed_calls:
+        failed = login(api, password='wrong password')
+    assert ok.status == 200 and failed.status == 401
+    assert ok_calls.names == ['TransactWriteItems', 'GetItem', 'TransactWriteItems'], ok_calls.names
+    assert failed_calls.names == ['TransactWriteItems', 'GetItem'], failed_calls.names
+    assert api.get('/rest-auth/profile', token=ok.json['access']).json['last_login'] == ok.json['user']['last_login']
+
+
+def test_login_answers_with_the_account_as_it_is_now(api):
+    """The login reads a copy of the account kept with the email: changes must reach it."""
+    token = api.join()['access']
+    assert api.put('/rest-auth/profile', {'nickname': '강두기'}, token=token).status == 200
+    from chalicelib import auth
+    auth.set_admin('user@example.com')
+    user = login(api).json['user']
+    assert (user['nickname'], user['is_admin']) == ('강두기', True)
+    assert api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD},
+                   token=token).status == 200
+    assert login(api).status == 401
+    assert login(api, password='new password 2').json['user']['nickname'] == '강두기'
+
+
+def test_an_account_from_before_the_login_copy_still_logs_in(api, store):
+    """Email items written before they held the login copy: read the account, then fill the copy."""
+    user = api.join()['user']
+    store.users.put_item(Item={'pk': 'EMAIL#user@example.com', 'user_id': user['id']})
+    first = login(api)
+    assert first.status == 200 and first.json['user']['nickname'] == '사용자'
+    from tests.dynamo_calls import DynamoCalls
+    with DynamoCalls() as calls:
+        assert login(api).status == 200
+    assert len(calls) <= 3, calls.names  # the copy was filled by the first login
+    assert login(api, password='wrong password').status == 401
+
+
+def test_a_password_changed_during_a_login_fails_that_login(api, store, monkeypatch):
+    from chalicelib import auth
+    token = api.join()['access']
+    real = auth.check_password
+
+    def change_meanwhile(password, hashed):
+        ok = real(password, hashed)
+        store.update_account(store.user_id_for_email('user@example.com'), 'user@example.com',
+                             {'password_hash': auth.hash_password('another one 3')})
+        return ok
+    monkeypatch.setattr(auth, 'check_password', change_meanwhile)
+    assert login(api).status == 401
+    monkeypatch.setattr(auth, 'check_password', real)
+    assert login(api, password='another one 3').status == 200
+    assert token
+
+
+def test_profile_password_checks_count_like_logins(api):
+    """A stolen access token is no faster an oracle for the password than the login form."""
+    token = api.join()['access']
+    results = []
+    for i in range(3):
+        results.append(api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': 'guess %d' % i},
+                               token=token).status)
+    for i in range(2):
+        results.append(api.delete('/rest-auth/profile', {'password': 'guess %d' % i}, token=token).status)
+    assert results == [400] * 5
+    r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD}, token=token)
+    assert r.status == 429, r
+    assert int(r.headers['retry-after']) > 0 and r.json['Code'] == 'TooManyRequestsError'
+    assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=token).status == 429
+    assert login(api).status == 429  # the same count as the login form's
+    assert api.get('/rest-auth/profile', token=token).status == 200  # nothing changed
+
+
+def test_a_right_profile_password_gives_its_count_back(api):
+    token = api.join()['access']
+    for _ in range(4):
+        assert login(api, password='wrong password').status == 401
+    r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD}, token=token)
+    assert r.status == 200, r
+    for _ in range(4):
+        assert login(api, password='wrong password').status == 401
+    assert login(api, password='new password 2').status == 200
 
 
 # -- tokens -----------------------------------------------------------------------------------
@@ -206,17 +306,67 @@ def test_bad_tokens_get_401_with_json_and_cors(api):
         assert r.headers.get('access-control-allow-origin') == 'http://localhost:8080', name
 
 
-def test_refresh_rotates_and_the_old_refresh_token_dies(api):
+def test_refresh_rotates_and_the_old_refresh_token_dies(api, configure):
+    configure(REFRESH_REUSE_GRACE_SECONDS=1)
     joined = api.join()
     r = api.post('/rest-auth/token/refresh/', {'refresh': joined['refresh']})
     assert r.status == 200, r
     assert set(r.json) == {'access', 'refresh'} and r.json['refresh'] != joined['refresh']
     assert api.get('/rest-auth/profile', token=r.json['access']).status == 200
+    time.sleep(2.1)  # past the grace window (whole seconds)
     again = api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']})
     assert again.status == 401, again
     # Reuse of a rotated refresh token ends that whole session.
     assert api.get('/rest-auth/profile', token=r.json['access']).status == 401
     assert api.post('/rest-auth/token/refresh', {'refresh': r.json['refresh']}).status == 401
+
+
+def test_parallel_refreshes_of_one_token_all_get_the_same_successor(api):
+    """Two tabs (here five) refreshing at once: nobody is logged out, everyone holds one pair."""
+    joined = api.join()
+    results = api.at_once([('POST', '/rest-auth/token/refresh', {'refresh': joined['refresh']}, None)] * 5)
+    assert [r.status for r in results] == [200] * 5, results
+    assert len({r.json['refresh'] for r in results}) == 1 and len({r.json['access'] for r in results}) == 1
+    pair = results[0].json
+    assert pair['refresh'] != joined['refresh']
+    assert api.get('/rest-auth/profile', token=pair['access']).status == 200
+    # and the successor rotates on as usual
+    nxt = api.post('/rest-auth/token/refresh', {'refresh': pair['refresh']})
+    assert nxt.status == 200 and api.get('/rest-auth/profile', token=nxt.json['access']).status == 200
+
+
+def test_a_token_reused_after_its_successor_rotated_ends_the_session(api):
+    """The grace is for one rotation ago only: an older token is theft even within the window."""
+    joined = api.join()
+    first = api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).json
+    second = api.post('/rest-auth/token/refresh', {'refresh': first['refresh']}).json
+    assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).status == 401
+    assert api.get('/rest-auth/profile', token=second['access']).status == 401
+
+
+def test_reuse_after_the_grace_window_ends_the_session(api, configure):
+    configure(REFRESH_REUSE_GRACE_SECONDS=1)
+    joined = api.join()
+    pair = api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).json
+    assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).json == pair  # within it
+    time.sleep(2.1)
+    assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).status == 401
+    assert api.get('/rest-auth/profile', token=pair['access']).status == 401
+    assert api.post('/rest-auth/token/refresh', {'refresh': pair['refresh']}).status == 401
+
+
+def test_token_answers_are_never_cached_and_no_answer_is_sniffed(api):
+    joined = api.post('/rest-auth/join', {'email': 'user@example.com', 'nickname': 'n', 'password': PASSWORD})
+    logged = login(api)
+    refreshed = api.post('/rest-auth/token/refresh', {'refresh': logged.json['refresh']})
+    for r in (joined, logged, refreshed):
+        assert r.status in (200, 201) and r.headers['cache-control'] == 'no-store', r
+    others = [api.get('/health'), api.get('/rest-auth/profile', token=logged.json['access']),
+              api.get('/no/such/route'), api.get('/chat/model'), login(api, password='wrong password'),
+              api.request('OPTIONS', '/chat/api', headers={'Origin': 'http://localhost:8080',
+                                                           'Access-Control-Request-Method': 'POST'})]
+    for r in [joined, logged, refreshed] + others:
+        assert r.headers.get('x-content-type-options') == 'nosniff', r
 
 
 @pytest.mark.parametrize('body, status', [({}, 400), ({'refresh': 42}, 400), ({'refresh': 'garbage'}, 401)])

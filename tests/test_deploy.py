@@ -245,6 +245,7 @@ def test_gateway_responses_mirror_local_api_with_cors(resources):
         assert params['gatewayresponse.header.Access-Control-Allow-Origin'] == {'Fn::Sub': origin}, kind
         assert params['gatewayresponse.header.Access-Control-Allow-Credentials'] == "'true'", kind
         assert params['gatewayresponse.header.Vary'] == "'Origin'", kind
+        assert params['gatewayresponse.header.X-Content-Type-Options'] == "'nosniff'", kind  # as web.finish
         # the request id, as the Lambda's own answers carry it (API Gateway's requestId both times)
         assert params['gatewayresponse.header.X-Request-Id'] == 'context.requestId', kind
         exposed = params['gatewayresponse.header.Access-Control-Expose-Headers'].strip("'").split(', ')

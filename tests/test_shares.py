@@ -151,7 +151,8 @@ def test_unknown_or_malformed_share_ids_are_404(api, demo, share_id):
     assert r.json['Code'] == 'NotFoundError'
 
 
-def test_a_card_holds_at_most_ten_links(api, demo, owner):
+def test_a_card_holds_at_most_ten_links(api, demo, owner, configure):
+    configure(KEEP_LIMIT_PER_MINUTE=100)
     token = owner['access']
     chat = ask(api, token)
     made = [share(api, token, chat['id']).json['id'] for _ in range(10)]
@@ -162,8 +163,9 @@ def test_a_card_holds_at_most_ten_links(api, demo, owner):
     assert api.get('/chat/shares', token=token).json['count'] == 10
 
 
-def test_deleting_every_chat_takes_every_link_even_many(api, demo, owner):
+def test_deleting_every_chat_takes_every_link_even_many(api, demo, owner, configure):
     """Chats with ten links each: their deletes span several transactions of at most 100 items."""
+    configure(KEEP_LIMIT_PER_MINUTE=100)
     token = owner['access']
     links = []
     for _ in range(6):

@@ -323,6 +323,10 @@ def main() -> None:
     try:
         os.environ.update(dynamodb_local.local_aws_env(port))
         os.environ.update({'JWT_SECRET': 'bench-' + 'x' * 40, 'BCRYPT_ROUNDS': '4'})
+        # speed, not abuse limits: high enough never to refuse, so their calls still count
+        os.environ.update({'CHAT_LIMIT_PER_MINUTE': '1000000', 'CHAT_LIMIT_PER_DAY': '1000000',
+                           'BOARD_POST_LIMIT_PER_HOUR': '1000000', 'SIGNUP_LIMIT_PER_HOUR': '1000000',
+                           'DYNAMODB_READ_TIMEOUT': '10'})  # DynamoDB Local, as in tests
         os.environ.pop('OPENAI_API_KEY', None)
         from chalicelib import corpus, observe, settings, storage
         observe.output = open(os.devnull, 'w')  # the log lines are written (and timed), not shown

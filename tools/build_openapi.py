@@ -228,7 +228,7 @@ ERRORS = {  # status → (component name, description, headers)
     429: ('TooManyRequests', 'A limit was reached; `Retry-After` says how long to wait.', RETRY_AFTER),
     502: ('BadGateway', 'The model failed or answered off-format; nothing was saved.', None),
     503: ('ServiceUnavailable', 'The store or the model is unavailable or busy; nothing was lost.', RETRY_AFTER),
-    504: ('GatewayTimeout', 'The model took too long; nothing was saved.', None),
+    504: ('GatewayTimeout', 'The model took too long; nothing was saved.', RETRY_AFTER),
 }
 
 
@@ -346,10 +346,12 @@ OPERATIONS: List[Dict[str, Any]] = [
                    '`{"email": ["…"], "password2": ["…"]}`.'),
     op('/rest-auth/login', 'POST', 'Log in', 'accounts', answer=ref('Login'), body=ref('LoginRequest'), public=True,
        errors=[401, 429], description='Wrong email and wrong password give the same 401. Repeated failures per account '
-                                 'or address: 429 with Retry-After.'),
+                                 '(5) or address (50): 429 with Retry-After.'),
     op('/rest-auth/token/refresh', 'POST', 'A new access token for a refresh token', 'accounts',
        answer=ref('TokenPair'), body=ref('RefreshRequest'), public=True, errors=[401],
-       description='Rotates: the refresh token sent stops working, and presenting it again ends the session. '
+       description='Rotates: the refresh token sent stops working. Presented again within '
+                   'REFRESH_REUSE_GRACE_SECONDS (30) of its rotation (two tabs refreshing at once) it gets the same '
+                   'new pair; later, or once that pair was itself rotated, it ends the session. '
                    'Legacy mode (a session begun at a LEGACY_ORIGINS origin, refreshed from one): no rotation, '
                    'the same refresh token comes back and stays valid until it expires or the user logs out.'),
     op('/rest-auth/logout', 'POST', 'Log out (revoke this session\'s tokens)', 'accounts', answer=ref('Detail')),
@@ -372,7 +374,8 @@ OPERATIONS: List[Dict[str, Any]] = [
     op('/chat/model', 'GET', 'My chats, newest first (or those matching `q`)', 'chat', answer=ref('ChatPage'),
        params=PAGE_PARAMS + [SEARCH]),
     op('/chat/model', 'POST', 'Save an exchange the client already has', 'chat', ok=201, answer=ref('Chat'),
-       body=ref('ChatSave'), description='What the original clients call after /chat/api.'),
+       body=ref('ChatSave'), errors=[429],
+       description='What the original clients call after /chat/api. Counts as a chat for the chat limits.'),
     op('/chat/model', 'DELETE', 'Delete all my chats', 'chat', **NO_CONTENT),
     op('/chat/delete', 'POST', 'Delete all my chats (the original clients\' route)', 'chat', **NO_CONTENT),
     op('/chat/model/{chat_id}', 'GET', 'One of my chats', 'chat', answer=ref('Chat'), params=[CHAT_ID],
@@ -444,6 +447,11 @@ The HTTP API of the Stove League (스토브리그) quote chatbot. JSON in and ou
   `OPTIONS` preflight (not listed).
 - **Legacy mode**: a request whose `Origin` is in `LEGACY_ORIGINS` (where the original web client is served)
   gets the original chat answer shape and refreshes that do not rotate; see those two operations.
+- **Limits**: sign-ups per address, chats per user per minute and per day, proposals per user per hour, and
+  failed password checks (login and profile changes) per account and per address answer `429` with
+  `Retry-After`. Every request answers within 25 s; a dependency that is down, slow or busy is a `503` with
+  `Retry-After`.
+- **Headers**: token answers carry `Cache-Control: no-store`; every answer `X-Content-Type-Options: nosniff`.
 """
 
 

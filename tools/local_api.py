@@ -1,7 +1,9 @@
-"""Serve the API on Chalice's own local server (what `chalice local` runs), plus the one thing
-API Gateway does that `chalice local` does not: its own 401/403/404 answers carry CORS headers,
-the app's JSON error shape and a request id. Deployed, GatewayResponses in the merge template
-do the same. Each request prints its log line (chalicelib/observe.py) instead of an access log.
+"""Serve the API on Chalice's own local server (what `chalice local` runs), plus what API
+Gateway does that `chalice local` does not: its own 401/403/404 answers carry CORS headers,
+the app's JSON error shape and a request id (deployed, GatewayResponses in the merge template
+do the same), and the request context names the domain the API is served on and when the
+request arrived (`domainName`, `requestTimeEpoch`): here, this server's own address. Each
+request prints its log line (chalicelib/observe.py) instead of an access log.
 
 Usage: python tools/local_api.py [--host 127.0.0.1] [--port 8000] [--stage local]
 """
@@ -9,6 +11,8 @@ import argparse
 import json
 import os
 import sys
+import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,6 +38,22 @@ def gateway_kind(error) -> str:
     return ''
 
 
+def _request_per_thread(app) -> None:
+    """Chalice keeps the request being handled on the app object (`app.current_request`): one
+    at a time on Lambda, but this server handles requests in threads, so one request could read
+    another's body or principal. Give each thread its own."""
+    if getattr(type(app), 'request_per_thread', False):
+        return
+    local = threading.local()
+
+    class PerThread(type(app)):
+        request_per_thread = True
+        current_request = property(lambda self: getattr(local, 'request', None),
+                                   lambda self, value: setattr(local, 'request', value))
+
+    app.__class__ = PerThread
+
+
 def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False):
     from chalice.cli import factory as cli_factory
     from chalice.deploy.validate import validate_routes
@@ -45,6 +65,21 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
         request_queue_size = BACKLOG
 
     class GatewayHandler(ChaliceRequestHandler):
+        def __init__(self, request, client_address, server, app_object, config):
+            from chalice.local import LocalGateway
+            from http.server import BaseHTTPRequestHandler
+            self.local_gateway = LocalGateway(app_object, config)
+            convert = self.local_gateway.event_converter.create_lambda_event
+            domain = '%s:%d' % (host if host not in ('0.0.0.0', '::', '') else '127.0.0.1', server.server_address[1])
+
+            def create_lambda_event(*args, **kwargs):
+                event = convert(*args, **kwargs)
+                event['requestContext'].update(domainName=domain, stage=stage,
+                                               requestTimeEpoch=int(time.time() * 1000))
+                return event
+            self.local_gateway.event_converter.create_lambda_event = create_lambda_event
+            BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
         # Headers and body leave in separate writes: with Nagle's algorithm on, the body waits
         # for the client's delayed ACK (~40 ms) on every kept-alive request.
         disable_nagle_algorithm = True
@@ -60,7 +95,8 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
             from chalicelib import observe, web
             status, code, message = GATEWAY_ERRORS[kind]
             request_id = observe.gateway_answer(self.command, status, code)
-            headers = dict(error.headers, **{'Content-Type': 'application/json', 'X-Request-Id': request_id})
+            headers = dict(error.headers, **{'Content-Type': 'application/json', 'X-Request-Id': request_id},
+                           **web.SECURITY_HEADERS)
             headers.update(web.cors_headers(self.headers.get('origin')))
             body = json.dumps({'Code': code, 'Message': message, 'RequestId': request_id},
                               ensure_ascii=False).encode('utf-8')
@@ -69,6 +105,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
     factory = cli_factory.CLIFactory(ROOT, environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
     validate_routes(config.chalice_app.routes)
+    _request_per_thread(config.chalice_app)
     return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayHandler, server_cls=Server)
 
 

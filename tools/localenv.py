@@ -29,6 +29,7 @@ def environment() -> dict:
     """Environment for the local stage; what the caller already set (e.g. OPENAI_API_KEY) wins."""
     p = ports()
     env = {'STAGE': 'local', 'JWT_SECRET': os.environ.get('JWT_SECRET') or jwt_secret(),
+           'DYNAMODB_READ_TIMEOUT': '10',  # DynamoDB Local (a JVM on a laptop) pauses longer than DynamoDB
            'CORS_ORIGINS': os.environ.get('CORS_ORIGINS') or
            'http://localhost:%d,http://127.0.0.1:%d' % (p['frontend'], p['frontend'])}
     env.update(local_aws_env(p['dynamodb']))

@@ -161,7 +161,8 @@ def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
 
 
-def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store):
+def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store, configure):
+    configure(CHAT_LIMIT_PER_MINUTE=0)  # 23 chats saved at once are past the per-minute limit
     account = site.user()
     for i in range(23):  # pages of 5: 5, 5, 5, 5, 3
         r = site.api.post('/chat/model', {'content': '대화 %02d' % i, 'chat_reply': {'scene': 1, 'quote': 'q',
