@@ -27,6 +27,10 @@ def _card(chat: Dict[str, Any], include_input: bool) -> Dict[str, Any]:
     description = reply['description']
     if not include_input and reply.get('line_description'):
         description = reply['line_description']  # the line's own: the model's words may retell the input
+    elif not include_input and reply.get('source') == 'openai' and reply.get('line_id'):
+        # saved before chats kept the line's own description: read it (one more call, these only)
+        line = storage.store().corpus_line(reply['line_id'])
+        description = line['description'] if line else description
     card = {'scene': reply.get('scene'), 'speaker': reply.get('speaker'), 'quote': reply['quote'],
             'description': description, 'sources': list(reply.get('sources') or [])}
     if include_input:

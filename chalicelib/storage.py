@@ -978,6 +978,10 @@ class Store:
     def corpus_version(self) -> int:
         return self._counter('corpus')
 
+    def corpus_line(self, line_id: str) -> Optional[Dict[str, Any]]:
+        item = self.quotes.get_item(Key={'pk': CORPUS, 'sk': line_id}).get('Item')
+        return _plain(item) if item else None
+
     def corpus_lines(self) -> List[Dict[str, Any]]:
         return [_plain(i) for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS))]
 

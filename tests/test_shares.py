@@ -176,3 +176,19 @@ def test_deleting_every_chat_takes_every_link_even_many(api, demo, owner, config
     assert all(api.get('/share/' + share_id).status == 404 for share_id in links)
     assert api.get('/chat/shares', token=token).json['count'] == 0
     assert api.get('/chat/model', token=token).json['count'] == 0
+
+
+def test_a_chat_saved_without_the_lines_own_description_still_keeps_the_models_words_private(
+        api, store, demo, owner):
+    """Chats saved before the reply kept the line's own description: the card reads it instead."""
+    token, uid = owner['access'], owner['user']['id']
+    line = demo.lines[0]
+    from tests.test_search_export import seed
+    [chat_id] = seed(store, uid, 1, content=lambda k: '비밀스러운 내 고민')
+    store.chats.update_item(Key={'user_id': uid, 'chat_id': chat_id},
+                            UpdateExpression='SET reply.line_id = :l, reply.#s = :o, reply.description = :d',
+                            ExpressionAttributeNames={'#s': 'source'},
+                            ExpressionAttributeValues={':l': line['id'], ':o': 'openai',
+                                                       ':d': '비밀스러운 고민에 맞춘 설명'})
+    card = api.get('/share/' + share(api, token, chat_id).json['id']).json
+    assert card['description'] == line['description']
