@@ -66,11 +66,15 @@ $(VIEWER_STAMP): $(NODE_STAMP)
 	sed -i '/^\/\*# sourceMappingURL=/d' $(VIEWER)/swagger-ui.css
 	touch $@
 
-# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used),
+# with a font that has Hangul: the share card is drawn into a PNG by the browser.
 browser:
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium" >&2; exit 1; fi; }
+	@fc-list :lang=ko 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null; \
+	  else echo "A Korean font is needed for the browser tests: sudo apt-get install fonts-nanum" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache test-artifacts build frontend/vendor

@@ -3,10 +3,11 @@ import functools
 
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import auth, chat, deadline, links, model, observe, openapi, quotes, settings, storage, web
+from chalicelib import (auth, bookmarks, chat, deadline, export, links, model, observe, openapi, quotes, ratings,
+                        settings, shares, storage, web)
 from chalicelib.errors import (CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, Unauthorized, from_dependency,
                                handled)
-from chalicelib.pagination import collection, page_request
+from chalicelib.pagination import collection, numbered_collection, page_request
 
 app = Chalice(app_name='stove-league')
 
@@ -136,7 +137,7 @@ def profile():
 
 # -- chatbot ----------------------------------------------------------------------------------
 def _chat_body(saved):
-    return dict(chat.shape(saved), _links=links.chat(req(), saved['chat_id']))
+    return dict(chat.shape(saved), _links=links.chat(req(), saved['chat_id'], saved['reply'].get('line_id')))
 
 
 @route('/chat/api', ['POST'], content_types=FORM_TYPES)
@@ -147,7 +148,8 @@ def chat_api():
     answer, saved = chat.ask(principal(), web.form_or_json(req()))
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
             'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
-            'source': answer.source, 'grounded': answer.grounded, 'chat': _chat_body(saved), '_links': links.chat(req(), saved['chat_id'])}
+            'source': answer.source, 'grounded': answer.grounded, 'chat': _chat_body(saved),
+            '_links': links.chat(req(), saved['chat_id'], answer.line_id)}
 
 
 @route('/chat/model', ['GET', 'POST', 'DELETE'])
@@ -159,9 +161,11 @@ def chat_model():
         chat.delete_all(principal())
         return Response(body='', status_code=204)
     asked = page_request(req())
-    page, results, count = chat.history(principal(), asked)
-    results = [dict(c, _links=links.chat(req(), c['id'])) for c in results]
-    return collection(req(), '/chat/model', asked, page, results, count, links.history(req()))
+    q = (req().query_params or {}).get('q')
+    page, results, count = chat.history(principal(), asked, q)
+    results = [dict(c, _links=links.chat(req(), c['id'], c['chat_reply']['line_id'])) for c in results]
+    return collection(req(), '/chat/model', asked, page, results, count, links.history(req()),
+                      query={'q': q} if q and q.strip() else None)
 
 
 @route('/chat/delete', ['POST'])
@@ -176,6 +180,76 @@ def chat_one(chat_id):
         chat.delete(principal(), chat_id)
         return Response(body='', status_code=204)
     return _chat_body(chat.get(principal(), chat_id))
+
+
+# -- keeping, sharing, exporting, rating ------------------------------------------------------
+@route('/chat/model/{chat_id}/rating', ['PUT'])
+def chat_rating(chat_id):
+    return _chat_body(ratings.rate(principal(), chat_id, web.json_body(req())))
+
+
+@route('/chat/bookmarks', ['GET'])
+def bookmark_list():
+    asked = page_request(req())
+    page, results, count = bookmarks.page(principal(), asked)
+    results = [dict(b, _links=links.bookmark(req(), b['line']['id'])) for b in results]
+    return collection(req(), '/chat/bookmarks', asked, page, results, count, links.bookmarks(req()))
+
+
+@route('/chat/bookmarks/{line_id}', ['PUT', 'DELETE'])
+def bookmark_one(line_id):
+    if req().method == 'DELETE':
+        bookmarks.remove(principal(), line_id)
+        return Response(body='', status_code=204)
+    kept, _ = bookmarks.keep(principal(), line_id)
+    return dict(kept, _links=links.bookmark(req(), kept['line']['id']))
+
+
+@route('/chat/model/{chat_id}/share', ['POST'])
+def chat_share(chat_id):
+    share = shares.create(principal(), chat_id, web.json_body(req(), required=False))
+    return Response(body=dict(share, _links=links.share(req(), share['id'])), status_code=201)
+
+
+@route('/chat/shares', ['GET'])
+def share_list():
+    asked = page_request(req())
+    page, results, count = shares.page(principal(), asked)
+    results = [dict(s, _links=links.share(req(), s['id'])) for s in results]
+    return collection(req(), '/chat/shares', asked, page, results, count, links.shares(req()))
+
+
+@route('/chat/shares/{share_id}', ['DELETE'])
+def share_revoke(share_id):
+    shares.revoke(principal(), share_id)
+    return Response(body='', status_code=204)
+
+
+@route('/share/{share_id}', ['GET'], public=True)
+def share_public(share_id):
+    return Response(body=shares.public(share_id), status_code=200,
+                    headers={'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex'})
+
+
+@route('/chat/export', ['GET'])
+def chat_export():
+    params = req().query_params or {}
+    part = export.part(principal(), params.get('format'), params.get('cursor'))
+    nxt = web.url(req(), '/chat/export', format=part.fmt, cursor=part.next_cursor) if part.next_cursor else None
+    headers = {'Content-Disposition': 'attachment; filename="%s"' % export.filename(part)}
+    if part.fmt == 'json':
+        return Response(body={'chats': part.chats, 'bookmarks': part.bookmarks, 'next': nxt}, headers=headers)
+    if nxt:
+        headers['Link'] = '<%s>; rel="next"' % nxt
+    return Response(body=export.to_csv(part), headers=dict(headers, **{'Content-Type': 'text/csv; charset=utf-8'}))
+
+
+@route('/corpus/stats', ['GET'])
+def corpus_stats():
+    asked = page_request(req(), key_ok=lambda key: False)  # page numbers only: no cursor applies
+    sort = (req().query_params or {}).get('sort')
+    results, total = ratings.stats(principal(), asked, sort)
+    return numbered_collection(req(), '/corpus/stats', asked, results, total, [], query={'sort': sort} if sort else None)
 
 
 # -- quote request board ----------------------------------------------------------------------

@@ -275,7 +275,8 @@ def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[
 
 
 def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
-    """Delete the account, its sessions, chats and unapplied proposals."""
+    """Delete the account, its sessions, chats (and with them their ratings), bookmarks,
+    share links and unapplied proposals."""
     from . import quotes  # the board owns what happens to proposals
     user = profile(principal)
     v = Validator(data)
@@ -288,6 +289,7 @@ def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
     st.delete_sessions(user['id'])
     quotes.forget_author(user['id'])
     st.delete_chats(user['id'])
+    st.delete_kept(user['id'])
     st.delete_user(user['id'], user['email'])
     quotes.forget_author(user['id'])  # one written while we were deleting (the index lags a little)
 

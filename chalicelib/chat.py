@@ -3,13 +3,17 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from . import corpus, limits, model, storage
 from .auth import Principal
-from .errors import NotFound, Unauthorized
+from .errors import BadRequest, NotFound, Unauthorized, ValidationError
 from .ids import is_id, new_id, now_iso
-from .pagination import Page, PageRequest, fetch_page
+from .pagination import AFTER, BEFORE, Cursor, Page, PageRequest, fetch_page
 from .validation import Validator
 
 INPUT_MAX = 1000
 EXCLUDE_MAX = 50
+SEARCH_MAX, SEARCH_WORDS = 100, 5
+# Chats a search reads per request at most (~1 MB at typical sizes): a page that runs out of
+# them ends early with a `next` link, so every request costs the same however long the history.
+SEARCH_READ_BUDGET = 1000
 
 
 def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
@@ -20,7 +24,8 @@ def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
                            'description': reply['description'], 'scene': reply.get('scene'),
                            'speaker': reply.get('speaker'), 'created_at': reply['created_at'],
                            'source': reply.get('source'), 'grounded': bool(reply.get('grounded')),
-                           'line_id': reply.get('line_id'), 'sources': list(reply.get('sources') or [])}}
+                           'line_id': reply.get('line_id'), 'sources': list(reply.get('sources') or []),
+                           'rating': int(chat.get('rating', 0))}}
 
 
 def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str, Any]:
@@ -43,10 +48,15 @@ def ask(principal: Principal, data: Dict[str, Any],
     exclude = _line_ids(v, 'exclude')
     v.done()
     limits.check('chat', principal.user_id)  # each may be a billable model call
-    answer = model.answer(text, corpus.current(), exclude)
+    index = corpus.current()
+    answer = model.answer(text, index, exclude)
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
              'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
              'line_id': answer.line_id, 'sources': answer.sources}
+    line = index.get(answer.line_id) if answer.line_id else None
+    if line and line['description'] != answer.description:
+        # the model's own words may retell the input: a card shared without it shows the line's
+        reply['line_description'] = line['description']
     return answer, _save(principal, text, reply) if save else None
 
 
@@ -82,12 +92,62 @@ def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
                                       'speaker': speaker, 'source': 'client', 'grounded': False})
 
 
-def history(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
-    """A page of the caller's chats: one Query and the count (one GetItem)."""
+def search_words(q: Optional[str]) -> List[str]:
+    """The words of a history search (`?q=`); none means no search."""
+    v = Validator({'q': q})
+    text = v.text('q', max_len=SEARCH_MAX, min_len=0, required=False)
+    v.done()
+    words = list(dict.fromkeys((text or '').split()))
+    if len(words) > SEARCH_WORDS:
+        raise ValidationError({'q': '검색어는 %d개 단어까지 쓸 수 있습니다.' % SEARCH_WORDS})
+    return words
+
+
+def history(principal: Principal, req: PageRequest,
+            q: Optional[str] = None) -> Tuple[Page, List[Dict[str, Any]], Optional[int]]:
+    """A page of the caller's chats: one Query and the count (one GetItem). With `q`, only
+    those whose input or line contains every word, and no count (see search)."""
+    words = search_words(q)
+    if words:
+        page = search(principal, req, words)
+        return page, [shape(c) for c in page.items], None
     st = storage.store()
     count = lambda: st.chat_count(principal.user_id)  # noqa: E731
     page = fetch_page(req, st.chats_of(principal.user_id), count)
     return page, [shape(c) for c in page.items], page.count if page.count is not None else count()
+
+
+def search(principal: Principal, req: PageRequest, words: List[str]) -> Page:
+    """A page of matches, read from the caller's own partition with a filter.
+
+    Each request reads at most SEARCH_READ_BUDGET chats, so a page may come back short (even
+    empty) with a link that continues from where the reading stopped, in either direction.
+    Knowing how many match would mean reading the whole history: there is no count and no
+    last page. A bare page number skips the matches before it.
+    """
+    st, uid, per_page, cursor = storage.store(), principal.user_id, req.per_page, req.cursor
+    read = lambda start, newest_first: st.search_chats(  # noqa: E731
+        uid, words, per_page, start, SEARCH_READ_BUDGET, newest_first)
+    if cursor is None and req.page > 1:
+        after = st.skip_search(uid, words, (req.page - 1) * per_page)
+        if after is None:
+            return Page([], req.page, past_end=True)
+        cursor = Cursor(AFTER, req.page, after)
+    if cursor is None:
+        items, more = read(None, True)
+        return Page(items, 1, next_key=more)
+    if cursor.kind == AFTER:
+        items, more = read(cursor.key, True)
+        return Page(items, cursor.page, next_key=more, prev_key=items[0]['chat_id'] if items else cursor.key,
+                    here=cursor)
+    if cursor.kind == BEFORE:  # newer matches, read oldest first from the key
+        items, more = read(cursor.key, False)
+        items.reverse()
+        if more is None:  # reached the newest: this is the first page
+            return Page(items, 1, next_key=items[-1]['chat_id'] if items else cursor.key)
+        return Page(items, max(2, cursor.page), next_key=items[-1]['chat_id'] if items else cursor.key,
+                    prev_key=more, here=cursor)
+    raise BadRequest('검색 결과에는 마지막 페이지 링크가 없습니다.')
 
 
 def get(principal: Principal, chat_id: str) -> Dict[str, Any]:
@@ -98,11 +158,8 @@ def get(principal: Principal, chat_id: str) -> Dict[str, Any]:
 
 
 def delete(principal: Principal, chat_id: str) -> None:
-    if not is_id(chat_id):
-        raise NotFound('대화를 찾을 수 없습니다.')
-    try:
-        storage.store().delete_chat(principal.user_id, chat_id)
-    except storage.ConditionFailed:
+    """Delete one chat; its rating leaves the line's counts and its share links stop working."""
+    if not is_id(chat_id) or not storage.store().delete_chat(principal.user_id, chat_id):
         raise NotFound('대화를 찾을 수 없습니다.')
 
 

@@ -30,6 +30,10 @@ KINDS: Dict[str, Kind] = {
                  '대화 요청이 너무 많습니다. 잠시 쉬었다가 다시 시도해 주세요.'),
     'board_post': Kind(lambda c: [(c.board_post_limit_per_hour, HOUR)],
                        '대사 제안을 너무 자주 올렸습니다. 잠시 후 다시 시도해 주세요.'),
+    # ratings, bookmarks and share links: limited like chats, on a count of their own so that
+    # rating answers never eats into the chats one may still ask
+    'keep': Kind(lambda c: [(c.keep_limit_per_minute, MINUTE), (c.keep_limit_per_day, DAY)],
+                 '평가·담기·공유 요청이 너무 많습니다. 잠시 쉬었다가 다시 시도해 주세요.'),
 }
 
 

@@ -1,5 +1,5 @@
 """HATEOAS `_links` for each resource: what the caller may do next, and nothing it may not."""
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from . import quotes
 from .web import link
@@ -16,15 +16,40 @@ def account(request) -> Links:
             link(request, 'chat', '/chat/api', 'POST')]
 
 
-def chat(request, chat_id: str) -> Links:
+def chat(request, chat_id: str, line_id: Optional[str] = None) -> Links:
     path = '/chat/model/' + chat_id
-    return [link(request, 'self', path), link(request, 'delete', path, 'DELETE'),
-            link(request, 'history', '/chat/model')]
+    out = [link(request, 'self', path), link(request, 'delete', path, 'DELETE'),
+           link(request, 'rate', path + '/rating', 'PUT'), link(request, 'share', path + '/share', 'POST')]
+    if line_id:
+        out.append(link(request, 'bookmark', '/chat/bookmarks/' + line_id, 'PUT'))
+    out.append(link(request, 'history', '/chat/model'))
+    return out
 
 
 def history(request) -> Links:
     return [link(request, 'ask', '/chat/api', 'POST'), link(request, 'save exchange', '/chat/model', 'POST'),
-            link(request, 'delete all', '/chat/model', 'DELETE')]
+            link(request, 'delete all', '/chat/model', 'DELETE'),
+            link(request, 'export json', '/chat/export', format='json'),
+            link(request, 'export csv', '/chat/export', format='csv')]
+
+
+def bookmark(request, line_id: str) -> Links:
+    return [link(request, 'delete', '/chat/bookmarks/' + line_id, 'DELETE'),
+            link(request, 'bookmarks', '/chat/bookmarks')]
+
+
+def bookmarks(request) -> Links:
+    return [link(request, 'history', '/chat/model')]
+
+
+def share(request, share_id: str) -> Links:
+    return [link(request, 'public', '/share/' + share_id),
+            link(request, 'revoke', '/chat/shares/' + share_id, 'DELETE'),
+            link(request, 'shares', '/chat/shares')]
+
+
+def shares(request) -> Links:
+    return [link(request, 'history', '/chat/model')]
 
 
 def quote(request, q: Dict[str, Any], caller: Dict[str, Any]) -> Links:

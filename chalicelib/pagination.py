@@ -185,18 +185,25 @@ def _numbered(source: Source, number: int, per_page: int, total: int) -> Page:
     return _newest_first(source, per_page, after, number)
 
 
-def collection(request, path: str, req: PageRequest, page: Page, results: List[Any], count: int,
-               links: List[Dict[str, str]]) -> Dict[str, Any]:
-    """The collection body: `next`/`previous` and the `first`/`last`/`self` links by cursor."""
-    per_page = req.per_page
+def collection(request, path: str, req: PageRequest, page: Page, results: List[Any], count: Optional[int],
+               links: List[Dict[str, str]], query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """The collection body: `next`/`previous` and the `first`/`last`/`self` links by cursor.
+
+    `query`: parameters every link keeps (a search's `q`). A count of None (a search, whose
+    size only reading it all would tell) gives no `last` link.
+    """
+    per_page, keep = req.per_page, dict(query or {})
 
     def at(number: int, cursor: Optional[Cursor] = None) -> str:
         if cursor is None:
-            return web.url(request, path, **{'per-page': per_page, 'page': number})
-        return web.url(request, path, **{'per-page': per_page, 'page': cursor.page, 'cursor': encode_cursor(cursor)})
+            return web.url(request, path, **keep, **{'per-page': per_page, 'page': number})
+        return web.url(request, path, **keep, **{'per-page': per_page, 'page': cursor.page,
+                                                  'cursor': encode_cursor(cursor)})
 
-    last = last_page_number(count, per_page)
-    last_link = at(1) if last == 1 else at(last, Cursor(LAST, last))
+    last_link = None
+    if count is not None:
+        last = last_page_number(count, per_page)
+        last_link = at(1) if last == 1 else at(last, Cursor(LAST, last))
     nxt = prev = None
     if page.next_key:
         nxt = at(page.number + 1, Cursor(AFTER, page.number + 1, page.next_key))
@@ -207,5 +214,17 @@ def collection(request, path: str, req: PageRequest, page: Page, results: List[A
         prev = last_link
     here = at(page.number) if page.here is None else at(page.here.page, page.here)
     nav = [{'desc': desc, 'href': href, 'method': 'GET'}
-           for desc, href in (('self', here), ('first', at(1)), ('last', last_link))]
+           for desc, href in (('self', here), ('first', at(1)), ('last', last_link)) if href]
     return {'count': count, 'next': nxt, 'previous': prev, 'results': results, '_links': links + nav}
+
+
+def numbered_collection(request, path: str, req: PageRequest, results: List[Any], total: int,
+                        links: List[Dict[str, str]], query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """A collection sorted in memory (any page costs the same): links by page number."""
+    def at(number: int) -> str:
+        return web.url(request, path, **(query or {}), **{'per-page': req.per_page, 'page': number})
+    last = last_page_number(total, req.per_page)
+    nav = [{'desc': desc, 'href': at(n), 'method': 'GET'} for desc, n in (('self', req.page), ('first', 1), ('last', last))]
+    return {'count': total, 'next': at(req.page + 1) if req.page < last else None,
+            'previous': at(min(req.page, last + 1) - 1) if req.page > 1 else None, 'results': results,
+            '_links': links + nav}

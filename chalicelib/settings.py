@@ -36,6 +36,8 @@ class Settings:
     chat_limit_per_minute: int
     chat_limit_per_day: int
     board_post_limit_per_hour: int
+    keep_limit_per_minute: int
+    keep_limit_per_day: int
 
 
 def _secret(name: str) -> Optional[str]:
@@ -118,6 +120,8 @@ def get() -> Settings:
         chat_limit_per_minute=int(env('CHAT_LIMIT_PER_MINUTE', '20')),
         chat_limit_per_day=int(env('CHAT_LIMIT_PER_DAY', '500')),
         board_post_limit_per_hour=int(env('BOARD_POST_LIMIT_PER_HOUR', '10')),
+        keep_limit_per_minute=int(env('KEEP_LIMIT_PER_MINUTE', '30')),
+        keep_limit_per_day=int(env('KEEP_LIMIT_PER_DAY', '1000')),
     )
 
 

@@ -5,14 +5,20 @@ Tables (names from settings):
           and a copy of what login needs: user_id, password_hash, nickname, created_at, is_admin)
 - chats:  user_id, chat_id (time-ordered, so a Query lists newest first)
 - quotes: pk, sk — "BOARD"/<quote id> proposals (GSI by_owner on owner, sk),
-          "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version
+          "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version,
+          "STATS"/<line id> per-line counters (given, up, down),
+          what a user keeps: "USER#<id>#LINES"/<line id> times given to them and the bookmark
+          guard, "USER#<id>#BOOKMARKS"/<bookmark id> and "USER#<id>#SHARES"/<entry id> their
+          lists (time-ordered), "SHARE#<share id>"/"SHARE" a public card
 - auth:   pk, sk, TTL on expires_at — "USER#<id>"/"SESSION#<sid>" login sessions,
           "THROTTLE#<scope>#<value>"/<window start> failed-login counters,
           "LIMIT#<kind>#<key>"/<window start> abuse-limit counters (limits.py)
 Every request-path access is a GetItem or a Query by key; nothing scans.
 """
 import functools
+import random
 import time
+from collections import Counter
 from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -22,9 +28,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from . import deadline, settings
-from .errors import Conflict
+from .errors import Conflict, ServiceUnavailable
 
-BOARD, CORPUS, META = 'BOARD', 'CORPUS', 'META'
+BOARD, CORPUS, META, STATS = 'BOARD', 'CORPUS', 'META', 'STATS'
+SHARE_SK = 'SHARE'
 # The account fields the email item mirrors, so a login reads one item (kept equal in one transaction).
 LOGIN_FIELDS = ('password_hash', 'nickname', 'created_at', 'is_admin')
 
@@ -65,6 +72,12 @@ def _set_expression(fields: Dict[str, Any]) -> Dict[str, Any]:
 def board_line_id(quote_id: str) -> str:
     """The corpus line an applied proposal becomes."""
     return 'board-' + quote_id
+
+
+def _account_gone(exc: 'ConditionFailed', index: int) -> bool:
+    """Whether the transaction failed on its account-counter update (at `index`)."""
+    reasons = exc.detail or []
+    return len(reasons) > index and reasons[index] == 'ConditionalCheckFailed'
 
 
 def _cancel_reasons(exc: ClientError) -> List[str]:
@@ -195,9 +208,11 @@ class Store:
                 reasons = _cancel_reasons(exc)
                 if 'ConditionalCheckFailed' in reasons:
                     raise ConditionFailed(reasons)
-                if 'TransactionConflict' not in reasons or attempt == retries - 1:
+                if 'TransactionConflict' not in reasons:
                     raise
-                time.sleep(0.02 * (2 ** attempt))
+                if attempt == retries - 1:  # a hot item (a popular line's counter): busy, not broken
+                    raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
+                time.sleep(random.uniform(0.01, 0.03) * (2 ** attempt))  # jitter: racers do not retry in step
 
     def _query_all(self, table, **kwargs) -> Iterable[Dict[str, Any]]:
         """Every item a Query matches, page by page."""
@@ -462,26 +477,52 @@ class Store:
             return max(waits) if waits else start + longest - now
 
     # -- chats ------------------------------------------------------------------------------
+    def _user_counter(self, user_id: str, name: str, delta: int) -> Dict[str, Any]:
+        """Count on the account item; the account must still exist, so nothing is orphaned."""
+        return {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                           'ConditionExpression': 'attribute_exists(pk)',
+                           'UpdateExpression': 'ADD #n :d', 'ExpressionAttributeNames': {'#n': name},
+                           'ExpressionAttributeValues': {':d': delta}}}
+
+    def _given_ops(self, user_id: str, given: Counter) -> List[Dict[str, Any]]:
+        """Count lines given: to this user (their "times given") and overall (the admin's stats)."""
+        ops = []
+        for line_id, n in sorted(given.items()):
+            for key in ({'pk': 'USER#%s#LINES' % user_id, 'sk': line_id}, {'pk': STATS, 'sk': line_id}):
+                ops.append({'Update': {'TableName': self.cfg.quotes_table, 'Key': key,
+                                       'UpdateExpression': 'ADD given :n', 'ExpressionAttributeValues': {':n': n}}})
+        return ops
+
+    def _rating_op(self, line_id: str, up: int, down: int) -> Dict[str, Any]:
+        return {'Update': {'TableName': self.cfg.quotes_table, 'Key': {'pk': STATS, 'sk': line_id},
+                           'UpdateExpression': 'ADD up :u, down :d',
+                           'ExpressionAttributeValues': {':u': up, ':d': down}}}
+
     def put_chat(self, user_id: str, chat: Dict[str, Any]) -> None:
-        """Save a chat and count it, atomically; ConditionFailed if the account is gone."""
+        """Save a chat and count it (and the line it gave), atomically; ConditionFailed if the
+        account is gone."""
+        line_id = chat['reply'].get('line_id')
         self._transact([
             {'Put': {'TableName': self.cfg.chats_table, 'Item': dict(chat, user_id=user_id),
                      'ConditionExpression': 'attribute_not_exists(chat_id)'}},
-            {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
-                        'ConditionExpression': 'attribute_exists(pk)',
-                        'UpdateExpression': 'ADD chat_count :one', 'ExpressionAttributeValues': {':one': 1}}},
-        ])
+            self._user_counter(user_id, 'chat_count', 1),
+        ] + self._given_ops(user_id, Counter([line_id] if line_id else [])))
 
     def put_chats_bulk(self, user_id: str, chats: List[Dict[str, Any]]) -> None:
-        """Seed many chats at once (benchmarks, migrations): batch writes, then one counter update."""
+        """Seed many chats at once (benchmarks, migrations): batch writes, then the counters."""
         with self.chats.batch_writer() as batch:
             for chat in chats:
                 batch.put_item(Item=dict(chat, user_id=user_id))
         self.users.update_item(Key={'pk': 'USER#' + user_id}, UpdateExpression='ADD chat_count :n',
                                ExpressionAttributeValues={':n': len(chats)})
+        given = Counter(c['reply']['line_id'] for c in chats if c['reply'].get('line_id'))
+        for op in self._given_ops(user_id, given):
+            u = op['Update']
+            self.quotes.update_item(Key=u['Key'], UpdateExpression=u['UpdateExpression'],
+                                    ExpressionAttributeValues=u['ExpressionAttributeValues'])
 
-    def get_chat(self, user_id: str, chat_id: str) -> Optional[Dict[str, Any]]:
-        item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}).get('Item')
+    def get_chat(self, user_id: str, chat_id: str, consistent: bool = False) -> Optional[Dict[str, Any]]:
+        item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}, ConsistentRead=consistent).get('Item')
         return _plain(item) if item else None
 
     def chats_of(self, user_id: str) -> Partition:
@@ -491,39 +532,344 @@ class Store:
         user = self.get_user(user_id)
         return max(0, int(user.get('chat_count', 0))) if user else 0
 
-    def delete_chat(self, user_id: str, chat_id: str) -> None:
-        self._transact([
-            {'Delete': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': chat_id},
-                        'ConditionExpression': 'attribute_exists(chat_id)'}},
-            {'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
-                        'ConditionExpression': 'attribute_exists(pk)',
-                        'UpdateExpression': 'ADD chat_count :minus', 'ExpressionAttributeValues': {':minus': -1}}},
-        ])
+    @staticmethod
+    def _search_filter(words: List[str]):
+        """Every word in the input or in the line (substrings: Korean needs no word boundaries)."""
+        cond = None
+        for word in words:
+            either = Attr('content').contains(word) | Attr('reply.quote').contains(word)
+            cond = either if cond is None else cond & either
+        return cond
+
+    def search_chats(self, user_id: str, words: List[str], limit: int, start: Optional[str],
+                     read_budget: int, newest_first: bool = True) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+        """Up to `limit` matches following `start` in that order, within one user's partition,
+        reading at most `read_budget` chats.
+
+        The second value is where to go on from: after the page's last match when there are
+        more, after the last chat read when the budget ran out (the page may then be short,
+        even empty), None at that end of the history.
+        """
+        kwargs = {'KeyConditionExpression': Key('user_id').eq(user_id), 'ScanIndexForward': not newest_first,
+                  'FilterExpression': self._search_filter(words)}
+        if start:
+            kwargs['ExclusiveStartKey'] = {'user_id': user_id, 'chat_id': start}
+        items: List[Dict[str, Any]] = []
+        # A first small read fills most pages; the rest of the budget, if needed, in one more
+        # call (DynamoDB's 1 MB page may still cut a call in two).
+        read, chunk = 0, min(read_budget, max(100, limit * 10))
+        while True:
+            kwargs['Limit'] = min(chunk, read_budget - read)
+            resp = self.chats.query(**kwargs)
+            read += resp['ScannedCount']
+            items.extend(resp['Items'])
+            if len(items) > limit:  # a full page and proof of more: go on after its last item
+                return [_plain(i) for i in items[:limit]], items[limit - 1]['chat_id']
+            last = resp.get('LastEvaluatedKey')
+            if last is None:
+                return [_plain(i) for i in items], None
+            if read >= read_budget:
+                return [_plain(i) for i in items], last['chat_id']
+            kwargs['ExclusiveStartKey'] = last
+            chunk = read_budget
+
+    def skip_search(self, user_id: str, words: List[str], n: int) -> Optional[str]:
+        """chat_id of the n-th newest match, or None if there are fewer (reads until found)."""
+        kwargs = {'KeyConditionExpression': Key('user_id').eq(user_id), 'ScanIndexForward': False,
+                  'FilterExpression': self._search_filter(words), 'ProjectionExpression': 'chat_id'}
+        seen = 0
+        for item in self._query_all(self.chats, **kwargs):
+            seen += 1
+            if seen == n:
+                return item['chat_id']
+        return None
+
+    @staticmethod
+    def _unchanged(chat: Dict[str, Any], values: Dict[str, Any], tag: str = '') -> str:
+        """A condition that the chat still exists with the rating and share links it was read with."""
+        values[':r' + tag] = int(chat.get('rating', 0))
+        values[':v' + tag] = int(chat.get('share_v', 0))
+        rating = ('(attribute_not_exists(rating) OR rating = :r{0})' if values[':r' + tag] == 0
+                  else 'rating = :r{0}')
+        shares = ('(attribute_not_exists(share_v) OR share_v = :v{0})' if values[':v' + tag] == 0
+                  else 'share_v = :v{0}')
+        return ('attribute_exists(chat_id) AND ' + rating + ' AND ' + shares).format(tag)
+
+    def rate_chat(self, user_id: str, chat_id: str, value: int) -> Optional[Dict[str, Any]]:
+        """Set the chat's rating and move the line's 👍/👎 counts with it, atomically.
+
+        Conditioned on the rating read a moment before, so parallel changes each move the
+        counts by exactly what they changed; None if the chat does not exist.
+        """
+        key = {'user_id': user_id, 'chat_id': chat_id}
+        for _ in range(30):
+            chat = self.get_chat(user_id, chat_id, consistent=True)
+            if chat is None:
+                return None
+            old = int(chat.get('rating', 0))
+            if old == value:
+                return chat
+            values = {':new': value, ':old': old}
+            cond = 'attribute_exists(chat_id) AND ' + (
+                '(attribute_not_exists(rating) OR rating = :old)' if old == 0 else 'rating = :old')
+            ops = [{'Update': {'TableName': self.cfg.chats_table, 'Key': key, 'ConditionExpression': cond,
+                               'UpdateExpression': 'SET rating = :new', 'ExpressionAttributeValues': values}}]
+            line_id = chat['reply'].get('line_id')
+            if line_id:
+                ops.append(self._rating_op(line_id, (value == 1) - (old == 1), (value == -1) - (old == -1)))
+            try:
+                self._transact(ops)
+                return dict(chat, rating=value)
+            except ConditionFailed:
+                time.sleep(random.uniform(0, 0.01))  # changed meanwhile: read again
+        raise ServiceUnavailable('이 답변의 평가가 너무 자주 바뀌고 있습니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
+
+    @staticmethod
+    def _ops_for(chat: Dict[str, Any]) -> int:
+        """Transaction items deleting this chat takes: itself, its line's counts, two per link."""
+        return 2 + 2 * len(chat.get('shares') or ())
+
+    def _delete_chats_ops(self, user_id: str, chats: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Delete these chats as read (a rating or link changed meanwhile fails the whole
+        transaction), with their share links; take them off the account's counters and their
+        ratings off their lines' counts. The account update sits at index len(chats)."""
+        ops, links, up, down = [], [], Counter(), Counter()
+        for i, chat in enumerate(chats):
+            values: Dict[str, Any] = {}
+            ops.append({'Delete': {'TableName': self.cfg.chats_table,
+                                   'Key': {'user_id': user_id, 'chat_id': chat['chat_id']},
+                                   'ConditionExpression': self._unchanged(chat, values, str(i)),
+                                   'ExpressionAttributeValues': values}})
+            line_id, rating = (chat.get('reply') or {}).get('line_id'), int(chat.get('rating', 0))
+            if line_id and rating:
+                up[line_id] += rating == 1
+                down[line_id] += rating == -1
+            for pair in sorted(chat.get('shares') or ()):
+                entry, share_id = pair.split('|', 1)
+                links += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}}},
+                          {'Delete': {'TableName': self.cfg.quotes_table,
+                                      'Key': {'pk': 'USER#%s#SHARES' % user_id, 'sk': entry}}}]
+        ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                               'ConditionExpression': 'attribute_exists(pk)',
+                               'UpdateExpression': 'ADD chat_count :c, share_count :s',
+                               'ExpressionAttributeValues': {':c': -len(chats), ':s': -(len(links) // 2)}}})
+        ops += [self._rating_op(line_id, -up[line_id], -down[line_id]) for line_id in sorted(set(up) | set(down))]
+        return ops + links
+
+    def delete_chat(self, user_id: str, chat_id: str) -> bool:
+        """Delete one chat, its rating from its line's counts and its share links; False if absent."""
+        for _ in range(30):
+            chat = self.get_chat(user_id, chat_id, consistent=True)
+            if chat is None:
+                return False
+            try:
+                self._transact(self._delete_chats_ops(user_id, [chat]))
+                return True
+            except ConditionFailed as exc:
+                if _account_gone(exc, 1):
+                    return False
+                # re-rated or shared meanwhile: read again
+        raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
+
+    DELETE_BATCH = 49
+    TRANSACTION_MAX = 100
 
     def delete_chats(self, user_id: str) -> int:
-        """Delete every chat of the user, keeping the counter exact under concurrent deletes.
+        """Delete every chat of the user, keeping the counters exact under concurrent changes.
 
-        Each transaction deletes up to 99 chats that must still exist and subtracts exactly
-        that many; if another request deleted one first, the batch is read again.
+        Each transaction deletes chats that must still be as read, with their share links, and
+        subtracts exactly them; if another request changed one first, the batch is read again.
         """
         deleted = 0
         while True:
             resp = self.chats.query(KeyConditionExpression=Key('user_id').eq(user_id), ConsistentRead=True,
-                                    ProjectionExpression='chat_id', Limit=99)
-            if not resp['Items']:
+                                    ProjectionExpression='chat_id, rating, reply.line_id, shares, share_v',
+                                    Limit=self.DELETE_BATCH)
+            batch = [_plain(i) for i in resp['Items']]
+            if not batch:
                 return deleted
-            ops = [{'Delete': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': i['chat_id']},
-                               'ConditionExpression': 'attribute_exists(chat_id)'}} for i in resp['Items']]
-            ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
-                                   'UpdateExpression': 'ADD chat_count :minus',
-                                   'ExpressionAttributeValues': {':minus': -len(resp['Items'])}}})
+            groups, group, size = [], [], 1  # the account update
+            for chat in batch:  # as many chats a transaction as fit in its 100 items
+                if group and size + self._ops_for(chat) > self.TRANSACTION_MAX:
+                    groups.append(group)
+                    group, size = [], 1
+                group.append(chat)
+                size += self._ops_for(chat)
+            groups.append(group)
             try:
-                self._transact(ops)
-            except ConditionFailed:
-                continue  # someone deleted some of these meanwhile: read again
-            deleted += len(resp['Items'])
+                for group in groups:
+                    self._transact(self._delete_chats_ops(user_id, group))
+                    deleted += len(group)
+            except ConditionFailed as exc:
+                if _account_gone(exc, len(group)):
+                    return deleted
+                continue  # someone deleted, re-rated or shared some of these meanwhile: read again
             if 'LastEvaluatedKey' not in resp:  # that was all of them
                 return deleted
+
+    # -- per-line stats ---------------------------------------------------------------------
+    def line_stats(self) -> Dict[str, Dict[str, int]]:
+        """{line id: {"given", "up", "down"}} for every line ever given (one partition's Query)."""
+        return {i['sk']: {k: max(0, int(i.get(k, 0))) for k in ('given', 'up', 'down')}
+                for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(STATS))}
+
+    # -- bookmarks ("my lines") -------------------------------------------------------------
+    # The user's per-line item ("USER#<id>#LINES"/<line id>: times given, and the bookmark's id
+    # and time once kept) guards against keeping a line twice; the list item holds the line as kept.
+    def _line_item(self, user_id: str, line_id: str) -> Dict[str, Any]:
+        return self.quotes.get_item(Key={'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
+                                    ConsistentRead=True).get('Item') or {}
+
+    @staticmethod
+    def _kept(line_item: Dict[str, Any], line_id: str) -> Optional[Dict[str, Any]]:
+        if 'bookmark' not in line_item:
+            return None
+        return {'id': line_item['bookmark'], 'line_id': line_id, 'created_at': line_item['bookmarked_at']}
+
+    def line_for(self, user_id: str, line_id: str) -> Tuple[Optional[Dict[str, Any]], Dict[str, Any]]:
+        """(the corpus line or None, the user's per-line item or {}) in one read."""
+        t = self.cfg.quotes_table
+        found = {i['pk']: i for i in self._batch_get({t: [{'pk': CORPUS, 'sk': line_id},
+                                                          {'pk': 'USER#%s#LINES' % user_id, 'sk': line_id}]})[t]}
+        line = found.get(CORPUS)
+        return (dict(line, id=line['sk']) if line else None), found.get('USER#%s#LINES' % user_id, {})
+
+    def put_bookmark(self, user_id: str, bookmark: Dict[str, Any],
+                     item: Optional[Dict[str, Any]] = None) -> Tuple[Dict[str, Any], bool, int]:
+        """Keep a line once: (the bookmark, whether it is new, times the line was given).
+        `item`: the user's per-line item if just read. ConditionFailed (on the account) if
+        the account is gone.
+        """
+        t, line_id = self.cfg.quotes_table, bookmark['line_id']
+        while True:
+            item = self._line_item(user_id, line_id) if item is None else item
+            kept = self._kept(item, line_id)
+            if kept is not None:
+                return kept, False, int(item.get('given', 0))
+            try:
+                self._transact([
+                    {'Update': {'TableName': t, 'Key': {'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
+                                'ConditionExpression': 'attribute_not_exists(bookmark)',
+                                'UpdateExpression': 'SET bookmark = :b, bookmarked_at = :t',
+                                'ExpressionAttributeValues': {':b': bookmark['id'], ':t': bookmark['created_at']}}},
+                    {'Put': {'TableName': t, 'Item': dict(bookmark, pk='USER#%s#BOOKMARKS' % user_id, sk=bookmark['id'])}},
+                    self._user_counter(user_id, 'bookmark_count', 1),
+                ])
+                return bookmark, True, int(item.get('given', 0))
+            except ConditionFailed as exc:
+                if exc.detail and exc.detail[0] != 'ConditionalCheckFailed':
+                    raise  # the account is gone
+                item = None  # kept by a parallel request a moment ago: read it
+
+    def delete_bookmark(self, user_id: str, line_id: str) -> bool:
+        """Remove the line from the user's list; False if it was not there."""
+        t = self.cfg.quotes_table
+        for _ in range(10):
+            kept = self._kept(self._line_item(user_id, line_id), line_id)
+            if kept is None:
+                return False
+            try:
+                self._transact([
+                    {'Update': {'TableName': t, 'Key': {'pk': 'USER#%s#LINES' % user_id, 'sk': line_id},
+                                'ConditionExpression': 'bookmark = :b', 'UpdateExpression': 'REMOVE bookmark, bookmarked_at',
+                                'ExpressionAttributeValues': {':b': kept['id']}}},
+                    {'Delete': {'TableName': t, 'Key': {'pk': 'USER#%s#BOOKMARKS' % user_id, 'sk': kept['id']}}},
+                    self._user_counter(user_id, 'bookmark_count', -1),
+                ])
+                return True
+            except ConditionFailed:
+                continue  # removed (or removed and kept again) meanwhile: read again
+        return False
+
+    def bookmarks_of(self, user_id: str) -> Partition:
+        return Partition(self.quotes, 'pk', 'USER#%s#BOOKMARKS' % user_id, 'sk')
+
+    def all_bookmarks(self, user_id: str) -> List[Dict[str, Any]]:
+        """Newest first (an export; at most one per corpus line)."""
+        return [_plain(i) for i in self._query_all(self.quotes, ScanIndexForward=False,
+                                                   KeyConditionExpression=Key('pk').eq('USER#%s#BOOKMARKS' % user_id))]
+
+    def times_given(self, user_id: str, line_ids: Iterable[str]) -> Dict[str, int]:
+        t = self.cfg.quotes_table
+        items = self._batch_get({t: [{'pk': 'USER#%s#LINES' % user_id, 'sk': i} for i in sorted(set(line_ids))]})[t]
+        return {i['sk']: int(i.get('given', 0)) for i in items}
+
+    def _user_count(self, user_id: str, name: str) -> int:
+        user = self.get_user(user_id)
+        return max(0, int(user.get(name, 0))) if user else 0
+
+    def bookmark_count(self, user_id: str) -> int:
+        return self._user_count(user_id, 'bookmark_count')
+
+    # -- share links ------------------------------------------------------------------------
+    # The chat lists its links ("shares": "<entry id>|<share id>" strings, "share_v" counting
+    # changes), so deleting it deletes them in the same transaction, conditioned on that list
+    # being unchanged: a link made in between fails the delete, which then reads again.
+    SHARES_PER_CHAT = 10
+
+    def put_share(self, user_id: str, share: Dict[str, Any]) -> None:
+        """A public card and the owner's list entry, atomically. ConditionFailed if the chat
+        is gone or has SHARES_PER_CHAT links already (reason at index 2), or the account is gone."""
+        t = self.cfg.quotes_table
+        self._transact([
+            {'Put': {'TableName': t, 'Item': dict(share, pk='SHARE#' + share['id'], sk=SHARE_SK, user_id=user_id),
+                     'ConditionExpression': 'attribute_not_exists(pk)'}},
+            {'Put': {'TableName': t, 'Item': {'pk': 'USER#%s#SHARES' % user_id, 'sk': share['entry'],
+                                              'share_id': share['id'], 'chat_id': share['chat_id']}}},
+            {'Update': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': share['chat_id']},
+                        'ConditionExpression': 'attribute_exists(chat_id) AND '
+                                               '(attribute_not_exists(shares) OR size(shares) < :max)',
+                        'UpdateExpression': 'ADD shares :link, share_v :one',
+                        'ExpressionAttributeValues': {':link': {'%s|%s' % (share['entry'], share['id'])},
+                                                      ':one': 1, ':max': self.SHARES_PER_CHAT}}},
+            self._user_counter(user_id, 'share_count', 1),
+        ])
+
+    def get_share(self, share_id: str) -> Optional[Dict[str, Any]]:
+        # strongly consistent: a link revoked a moment ago must already be gone
+        item = self.quotes.get_item(Key={'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}, ConsistentRead=True).get('Item')
+        return _plain(item) if item else None
+
+    def get_shares(self, share_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+        t = self.cfg.quotes_table
+        items = self._batch_get({t: [{'pk': 'SHARE#' + i, 'sk': SHARE_SK} for i in sorted(set(share_ids))]})[t]
+        return {i['id']: i for i in items}
+
+    def delete_share(self, user_id: str, share_id: str) -> bool:
+        """Revoke one of the user's links; False if it is not theirs or already gone."""
+        share = self.get_share(share_id)
+        if not share or share.get('user_id') != user_id:
+            return False
+        t = self.cfg.quotes_table
+        try:
+            self._transact([
+                {'Delete': {'TableName': t, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK},
+                            'ConditionExpression': 'attribute_exists(pk)'}},
+                {'Delete': {'TableName': t, 'Key': {'pk': 'USER#%s#SHARES' % user_id, 'sk': share['entry']}}},
+                {'Update': {'TableName': self.cfg.chats_table, 'Key': {'user_id': user_id, 'chat_id': share['chat_id']},
+                            'ConditionExpression': 'attribute_exists(chat_id)',
+                            'UpdateExpression': 'DELETE shares :link ADD share_v :one',
+                            'ExpressionAttributeValues': {':link': {'%s|%s' % (share['entry'], share_id)}, ':one': 1}}},
+                self._user_counter(user_id, 'share_count', -1),
+            ])
+        except ConditionFailed:
+            return False  # revoked, or its chat deleted, by a parallel request
+        return True
+
+    def shares_of(self, user_id: str) -> Partition:
+        return Partition(self.quotes, 'pk', 'USER#%s#SHARES' % user_id, 'sk')
+
+    def share_count(self, user_id: str) -> int:
+        return self._user_count(user_id, 'share_count')
+
+    def delete_kept(self, user_id: str) -> None:
+        """On account deletion, after its chats (which took their links): any link left,
+        every bookmark and per-line count of the user."""
+        for entry in list(self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq('USER#%s#SHARES' % user_id),
+                                          ConsistentRead=True)):
+            self.quotes.delete_item(Key={'pk': 'SHARE#' + entry['share_id'], 'sk': SHARE_SK})
+        for kind in ('SHARES', 'BOOKMARKS', 'LINES'):
+            self._delete_keys(self.quotes, 'pk', 'USER#%s#%s' % (user_id, kind), 'sk')
 
     # -- quote board ------------------------------------------------------------------------
     def _counter_update(self, name: str, delta: int) -> Dict[str, Any]:
@@ -631,6 +977,10 @@ class Store:
     # -- corpus -----------------------------------------------------------------------------
     def corpus_version(self) -> int:
         return self._counter('corpus')
+
+    def corpus_line(self, line_id: str) -> Optional[Dict[str, Any]]:
+        item = self.quotes.get_item(Key={'pk': CORPUS, 'sk': line_id}).get('Item')
+        return _plain(item) if item else None
 
     def corpus_lines(self) -> List[Dict[str, Any]]:
         return [_plain(i) for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS))]

@@ -107,7 +107,8 @@ def cors_headers(origin: Optional[str]) -> Dict[str, str]:
     return {
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Credentials': 'true',
-        'Access-Control-Expose-Headers': 'Retry-After, X-Request-Id',
+        # Link: an export's next part; Content-Disposition: its file name
+        'Access-Control-Expose-Headers': 'Retry-After, X-Request-Id, Link, Content-Disposition',
         'Vary': 'Origin',
     }
 

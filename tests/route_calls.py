@@ -62,6 +62,22 @@ def measure(api: Api) -> Dict[str, List[str]]:
     run('GET /chat/model (previous)', lambda: api.get(last['previous'], token=token), 200)
     run('GET /chat/model (self of a page)', lambda: api.get(_link(second, 'self'), token=token), 200)
     run('GET /chat/model/{id}', lambda: api.get('/chat/model/' + chat['id'], token=token), 200)
+    run('GET /chat/model?q= (search)', lambda: api.get('/chat/model?q=%EB%B6%80%EB%8B%B9', token=token), 200)
+    run('PUT /chat/model/{id}/rating', lambda: api.put('/chat/model/%s/rating' % chat['id'], {'value': 1},
+                                                       token=token), 200)
+    line = chat['chat_reply']['line_id']
+    run('PUT /chat/bookmarks/{line}', lambda: api.put('/chat/bookmarks/' + line, token=token), 200)
+    run('PUT /chat/bookmarks/{line} (again)', lambda: api.put('/chat/bookmarks/' + line, token=token), 200)
+    run('GET /chat/bookmarks', lambda: api.get('/chat/bookmarks', token=token), 200)
+    share = run('POST /chat/model/{id}/share', lambda: api.post('/chat/model/%s/share' % chat['id'], token=token),
+                201).json
+    run('GET /share/{id}', lambda: api.get('/share/' + share['id']), 200)
+    run('GET /chat/shares', lambda: api.get('/chat/shares', token=token), 200)
+    run('GET /chat/export (first part)', lambda: api.get('/chat/export?format=csv', token=token), 200)
+    run('DELETE /chat/shares/{id}', lambda: api.delete('/chat/shares/' + share['id'], token=token), 204)
+    api.post('/chat/model/%s/share' % chat['id'], token=token)  # deleting the chat takes this one along
+    run('DELETE /chat/bookmarks/{line}', lambda: api.delete('/chat/bookmarks/' + line, token=token), 204)
+    run('GET /corpus/stats', lambda: api.get('/corpus/stats', token=admin['access']), 200)
     run('DELETE /chat/model/{id}', lambda: api.delete('/chat/model/' + chat['id'], token=token), 204)
     run('DELETE /chat/model', lambda: api.delete('/chat/model', token=token), 204)
     api.post('/chat/model', {'content': '하나 더', 'chat_reply': REPLY}, token=token)

@@ -3,7 +3,7 @@ import pytest
 
 WEIRD_VALUES = [None, True, 1.5, -1, 10 ** 30, '', ' ', 'ㄱ' * 5000, [], ['a'], {}, {'a': 'b'}, '²', '\x00']
 FIELDS = ['email', 'nickname', 'password', 'password1', 'password2', 'current_password', 'refresh', 'input',
-          'content', 'chat_reply', 'title', 'description', 'scene', 'speaker']
+          'content', 'chat_reply', 'title', 'description', 'scene', 'speaker', 'value', 'include_input']
 
 
 def bodies():
@@ -29,7 +29,9 @@ def test_no_route_answers_bad_input_with_a_500(api, demo, ids):
     routes = [('POST', '/rest-auth/join', None), ('POST', '/rest-auth/registration', None),
               ('POST', '/rest-auth/login', None), ('POST', '/rest-auth/token/refresh', None),
               ('PUT', '/rest-auth/profile', token), ('POST', '/chat/api', token), ('POST', '/chat/model', token),
-              ('POST', '/quote', token), ('PUT', '/quote/' + quote, token)]
+              ('POST', '/quote', token), ('PUT', '/quote/' + quote, token),
+              ('PUT', '/chat/model/%s/rating' % chat, token), ('POST', '/chat/model/%s/share' % chat, token),
+              ('PUT', '/chat/bookmarks/' + demo.lines[0]['id'], token)]
     seen = 0
     for method, path, tok in routes:
         for body in bodies():
@@ -43,8 +45,9 @@ def test_no_route_answers_bad_input_with_a_500(api, demo, ids):
                 assert set(r.json) >= {'Code', 'Message'}, (method, path, body, r)
             seen += 1
     for query in ('?page=%00', '?per-page=1e3', '?cursor=%FF%FE', '?cursor=' + 'A' * 5000, '?page=99999999999'):
-        for path in ('/chat/model', '/quote'):
-            r = api.get(path + query, token=token)
+        for path in ('/chat/model', '/quote', '/chat/bookmarks', '/chat/shares', '/chat/export', '/corpus/stats',
+                     '/chat/model?q=x&', '/chat/export?format=csv&'):
+            r = api.get(path + (query[1:] if '?' in path else query), token=token)
             assert r.status < 500, (path, query, r)
     for path in ('/chat/model/%00', '/quote/' + 'a' * 3000, '/chat/model/..%2F..%2Fx'):
         assert api.get(path, token=token).status in (400, 403, 404)

@@ -105,7 +105,8 @@ class World:
 
 
 def test_no_request_gets_a_5xx_or_a_non_json_body(api, demo, configure, capsys):
-    configure(SIGNUP_LIMIT_PER_HOUR=0, CHAT_LIMIT_PER_MINUTE=0, CHAT_LIMIT_PER_DAY=0, BOARD_POST_LIMIT_PER_HOUR=0)
+    configure(SIGNUP_LIMIT_PER_HOUR=0, CHAT_LIMIT_PER_MINUTE=0, CHAT_LIMIT_PER_DAY=0, BOARD_POST_LIMIT_PER_HOUR=0,
+              KEEP_LIMIT_PER_MINUTE=0, KEEP_LIMIT_PER_DAY=0)
     from app import app
     world = World(api)
     templates = sorted(app.routes)

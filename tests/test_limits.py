@@ -95,3 +95,35 @@ def test_check_is_reusable_by_new_routes_and_counts_with_one_update(store):
         limits.check('board_post', 'someone')
     assert int(refused.value.headers['Retry-After']) <= 3600
     limits.check('board_post', 'someone-else')
+
+
+def test_ratings_bookmarks_and_links_are_limited_on_a_count_apart_from_chats(api, demo, configure):
+    configure(KEEP_LIMIT_PER_MINUTE=3, CHAT_LIMIT_PER_MINUTE=100)
+    token = api.join()['access']
+    chat = api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token).json['chat']
+    line = chat['chat_reply']['line_id']
+    assert api.put('/chat/model/%s/rating' % chat['id'], {'value': 1}, token=token).status == 200
+    assert api.put('/chat/bookmarks/' + line, token=token).status == 200
+    share = api.post('/chat/model/%s/share' % chat['id'], token=token)
+    assert share.status == 201
+    for refused in (api.put('/chat/model/%s/rating' % chat['id'], {'value': -1}, token=token),
+                    api.put('/chat/bookmarks/' + demo.lines[0]['id'], token=token),
+                    api.post('/chat/model/%s/share' % chat['id'], token=token)):
+        assert_limited(refused, at_most=60)
+    # nothing was done for them
+    assert api.get('/chat/model/' + chat['id'], token=token).json['chat_reply']['rating'] == 1
+    assert api.get('/chat/bookmarks', token=token).json['count'] == 1
+    assert api.get('/chat/shares', token=token).json['count'] == 1
+    # chats are counted apart; taking back is not limited
+    assert api.post('/chat/api', {'input': '시험에 떨어졌어요'}, token=token).status == 200
+    assert api.delete('/chat/bookmarks/' + line, token=token).status == 204
+    assert api.delete('/chat/shares/' + share.json['id'], token=token).status == 204
+
+
+def test_the_keep_limit_is_exact_under_parallel_ratings(api, demo, configure):
+    configure(KEEP_LIMIT_PER_MINUTE=4)
+    token = api.join()['access']
+    chat = api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token).json['chat']
+    results = api.at_once([('PUT', '/chat/model/%s/rating' % chat['id'], {'value': 1 if i % 2 else -1}, token)
+                           for i in range(10)])
+    assert sorted(r.status for r in results) == [200] * 4 + [429] * 6

@@ -69,7 +69,7 @@ def test_document_describes_auth_errors_pagination_and_links():
     assert set(error['properties']) == {'Code', 'Message', 'Fields', 'RequestId'}
     assert error['required'] == ['Code', 'Message']
     history = doc['paths']['/chat/model']['get']
-    assert {p['name'] for p in history['parameters']} == {'page', 'per-page', 'per_page', 'cursor'}
+    assert {p['name'] for p in history['parameters']} == {'page', 'per-page', 'per_page', 'cursor', 'q'}
     assert history['security'] == [{'bearerAuth': []}]
     assert doc['paths']['/health']['get']['security'] == []
     page = doc['components']['schemas']['ChatPage']
@@ -122,7 +122,12 @@ class Documented:
         headers = {'Authorization': 'Bearer ' + token} if token else {}
         response = case.call_and_validate(base_url=self.server, headers=headers, checks=CHECKS)
         assert response.status_code == expect, (method, path, response.status_code, response.text[:300])
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:  # the export's CSV
+            return response.text
 
 
 def test_every_documented_answer_of_a_real_session_matches(server, api, demo, store, configure):
@@ -163,6 +168,29 @@ def test_every_documented_answer_of_a_real_session_matches(server, api, demo, st
     call('GET', '/chat/model', 400, token=token, query={'per-page': 500})
     call('GET', '/chat/model/{chat_id}', 200, token=token, chat_id=chat_id)
     call('GET', '/chat/model/{chat_id}', 404, token=other, chat_id=chat_id)
+    # keeping, sharing, exporting, rating
+    call('PUT', '/chat/model/{chat_id}/rating', 200, token=token, chat_id=chat_id, body={'value': -1})
+    call('PUT', '/chat/model/{chat_id}/rating', 404, token=other, chat_id=chat_id, body={'value': 1})
+    call('PUT', '/chat/model/{chat_id}/rating', 400, token=token, chat_id=chat_id, body={'value': 2})
+    line_id = answer['line_id']
+    call('PUT', '/chat/bookmarks/{line_id}', 200, token=token, line_id=line_id)
+    call('PUT', '/chat/bookmarks/{line_id}', 404, token=token, line_id='no-such-line')
+    assert call('GET', '/chat/bookmarks', 200, token=token)['count'] == 1
+    searched = call('GET', '/chat/model', 200, token=token, query={'q': '편'})
+    assert searched['count'] is None and searched['results']
+    share = call('POST', '/chat/model/{chat_id}/share', 201, token=token, chat_id=chat_id, body={'include_input': True})
+    call('POST', '/chat/model/{chat_id}/share', 404, token=other, chat_id=chat_id, body={})
+    assert call('GET', '/share/{share_id}', 200, share_id=share['id'])['input'] == '팀이 편을 갈라 싸워요'
+    call('GET', '/chat/shares', 200, token=token)
+    call('GET', '/chat/export', 200, token=token, query={'format': 'json'})
+    call('GET', '/chat/export', 200, token=token, query={'format': 'csv'})
+    call('GET', '/chat/export', 400, token=token, query={'format': 'xml'})
+    assert call('GET', '/corpus/stats', 200, token=other, query={'sort': 'given'})['results'][0]['given'] >= 1
+    call('GET', '/corpus/stats', 403, token=token)
+    call('DELETE', '/chat/shares/{share_id}', 204, token=token, share_id=share['id'])
+    call('GET', '/share/{share_id}', 404, share_id=share['id'])
+    call('DELETE', '/chat/bookmarks/{line_id}', 204, token=token, line_id=line_id)
+    call('DELETE', '/chat/bookmarks/{line_id}', 404, token=token, line_id=line_id)
     call('DELETE', '/chat/model/{chat_id}', 204, token=token, chat_id=chat_id)
 
     proposal = call('POST', '/quote', 201, token=token, body={'title': '제목', 'content': '우리는 어제보다 강해져야 합니다.',

@@ -286,6 +286,37 @@ def bench_local_server(n: int = 100, bursts: int = 5) -> None:
             server.server.server_close()
 
 
+def bench_keep(api: Api, n: int = 10_000) -> None:
+    """Export and search over a 10,000-chat history: every part, every page."""
+    import time as clock
+    from chalicelib import storage
+    from chalicelib.ids import new_id, now_iso
+    joined = api.join(email='keep@example.com')
+    tok, at = joined['access'], now_iso()
+    storage.store().put_chats_bulk(joined['user']['id'], [
+        {'chat_id': new_id(), 'content': '오늘의 고민 %d번' % k, 'created_at': at,
+         'reply': {'id': new_id(), 'quote': '대사 %d' % k, 'description': '설명', 'scene': 1, 'speaker': '백승수',
+                   'created_at': at}} for k in range(n)])
+    for fmt in ('json', 'csv'):
+        url, took, sizes = '/chat/export?format=' + fmt, [], []
+        while url:
+            start = clock.perf_counter()
+            r = api.get(url, token=tok)
+            took.append((clock.perf_counter() - start) * 1000)
+            sizes.append(len(r.raw))
+            link = r.headers.get('link')
+            url = r.json['next'] if fmt == 'json' else (link[1:link.index('>')] if link else None)
+        print('export of 10,000 chats as %s: %d parts, per part p50 %.0f ms, max %.0f ms, largest %.0f kB'
+              % (fmt.upper(), len(took), statistics.median(took), max(took), max(sizes) / 1000))
+    url, took = '/chat/model?q=%EC%97%86%EB%8A%94%EB%A7%90', []  # a word no chat has: the worst case
+    while url:
+        start = clock.perf_counter()
+        url = api.get(url, token=tok).json['next']
+        took.append((clock.perf_counter() - start) * 1000)
+    print('search of 10,000 chats for an absent word: %d requests to the end, each p50 %.0f ms, max %.0f ms'
+          % (len(took), statistics.median(took), max(took)))
+
+
 def main() -> None:
     port = dynamodb_local.free_port()
     ddb = dynamodb_local.start(port)
@@ -312,6 +343,7 @@ def main() -> None:
         bench_pages(api)
         bench_route_calls(api)
         bench_local_server()
+        bench_keep(api)
         print('cold import of app.py: %s' % cold_import())
         import resource
         print('peak RSS of this benchmark process: %.0f MiB' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))

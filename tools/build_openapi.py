@@ -72,6 +72,8 @@ def integer(minimum: Optional[int] = None, maximum: Optional[int] = None, descri
 
 
 TIMESTAMP = string(format='date-time', description='ISO 8601 with an offset')
+RATING = {'type': 'integer', 'enum': [-1, 0, 1], 'description': '👍 1, 👎 -1, none 0'}
+SHARE_ID = string(24, 24, description='unguessable (144 random bits), URL-safe')
 ID = string(1, 64, description='opaque id (time-ordered)')
 SCENE = integer(1, 16, description='episode of 스토브리그 (1..16)')
 EMAIL = string(3, 254, format='email')
@@ -137,7 +139,7 @@ SCHEMAS: Dict[str, Schema] = {
                      sources=SOURCES,
                      source=nullable({'type': 'string', 'enum': ['openai', 'local', 'client'],
                                       'description': 'what answered; `client` for an exchange saved by POST /chat/model'}),
-                     grounded={'type': 'boolean'}),
+                     grounded={'type': 'boolean'}, rating=RATING),
     'Chat': obj(['id', 'user', 'content', 'created_at', 'chat_reply', '_links'],
                 id=ID, user=ID, content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'),
                 _links=ref('Links')),
@@ -157,7 +159,40 @@ SCHEMAS: Dict[str, Schema] = {
     'ChatSave': obj(['*'], content=string(1, 1000),
                     chat_reply=obj(['quote', 'description'], quote=string(1, 500), description=string(1, 1000),
                                    scene=nullable(SCENE), speaker=nullable(string(1, 30)))),
-    'ChatPage': page_of('Chat'),
+    'ChatPage': dict(page_of('Chat'), properties=dict(page_of('Chat')['properties'], count=nullable(integer(
+        0, description='items in the whole collection; null for a search (`q`), whose size only reading '
+                       'the whole history would tell')))),
+    # keeping, sharing, exporting, rating
+    'RatingRequest': obj(['*'], value=RATING),
+    'Line': obj(['*'], id=string(1), scene=nullable(SCENE), speaker=string(1), quote=string(1),
+                description=string(1), sources=SOURCES),
+    'Bookmark': obj(['*'], line=dict(ref('Line'), description='the line as it was when kept'),
+                    times_given=integer(0, description='how often the bot gave the caller this line'),
+                    created_at=TIMESTAMP, _links=ref('Links')),
+    'BookmarkPage': page_of('Bookmark'),
+    'ShareRequest': obj([], include_input={'type': 'boolean', 'description': 'show my question on the card '
+                                                                             '(default false)'}),
+    'Share': obj(['*'], id=SHARE_ID, chat_id=ID, created_at=TIMESTAMP, include_input={'type': 'boolean'},
+                 card=obj(['*'], scene=nullable(SCENE), speaker=nullable(string(1)), quote=string(1)),
+                 _links=ref('Links')),
+    'SharePage': page_of('Share'),
+    'SharedCard': obj(['scene', 'speaker', 'quote', 'description', 'sources', 'created_at'],
+                      'Never who shared it.', scene=nullable(SCENE), speaker=nullable(string(1)), quote=string(1),
+                      description=string(1, description='why it fits; the line\'s own description unless the '
+                                                        'question is shared too'),
+                      sources=SOURCES, created_at=TIMESTAMP,
+                      input=string(1, description='the owner\'s question, only if they chose to include it')),
+    'Export': obj(['*'], 'One part of everything of mine: at most 1,000 chats (and under 4.5 MB).',
+                  chats={'type': 'array', 'maxItems': 1000,
+                         'items': obj(['id', 'user', 'content', 'created_at', 'chat_reply'], id=ID, user=ID,
+                                      content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'))},
+                  bookmarks={'type': 'array', 'description': 'all of them in the first part, none in the others',
+                             'items': obj(['line', 'times_given', 'created_at'], line=ref('Line'),
+                                          times_given=integer(0), created_at=TIMESTAMP)},
+                  next=nullable(string(format='uri', description='the next part, null on the last'))),
+    'LineStats': obj(['*'], line=ref('Line'), given=integer(0, description='times the bot gave this line'),
+                     up=integer(0, description='👍 on those answers'), down=integer(0, description='👎 on those answers')),
+    'LineStatsPage': page_of('LineStats'),
     # quote request board
     'QuoteAuthor': obj(['*'], pk=ID, nickname=NICKNAME,
                        email=string(1, description='masked (jm***@gmail.com) unless it is the caller\'s own')),
@@ -223,6 +258,11 @@ PAGE_PARAMS = [
                                         'same at any depth'),
 ]
 CHAT_ID = param('chat_id', 'path', ID, 'id of one of the caller\'s chats')
+LINE_ID = param('line_id', 'path', string(1, 80), 'id of a corpus line (`line_id` of an answer)')
+SHARE_ID_PARAM = param('share_id', 'path', SHARE_ID, 'id of a share link')
+SEARCH = param('q', 'query', string(0, 100), 'keep the chats whose input or line contains every word (up to 5; '
+                                             'substrings, so Korean works). A page reads at most 1,000 chats and may '
+                                             'come back short, even empty, with `next`; count is null')
 QUOTE_ID = param('quote_id', 'path', ID, 'id of a proposal')
 
 
@@ -271,6 +311,22 @@ def _operation_id(method: str, path: str) -> str:
 
 NO_CONTENT = {'ok': 204, 'ok_description': 'Done; no body.'}
 
+
+def _optional_body(entry: Dict[str, Any]) -> Dict[str, Any]:
+    entry['operation']['requestBody']['required'] = False
+    return entry
+
+
+def _csv_too(entry: Dict[str, Any]) -> Dict[str, Any]:
+    """The export also answers text/csv, with the next part in a Link header."""
+    ok = entry['operation']['responses']['200']
+    ok['content']['text/csv'] = {'schema': {'type': 'string', 'description': 'UTF-8 with a BOM'}}
+    ok['headers'] = {
+        'Link': {'description': 'CSV: `<url>; rel="next"` while more parts remain', 'schema': {'type': 'string'}},
+        'Content-Disposition': {'description': 'attachment; filename="stove-league-export-N.json|csv"',
+                                'schema': {'type': 'string'}}}
+    return entry
+
 OPERATIONS: List[Dict[str, Any]] = [
     # service
     op('/health', 'GET', 'Whether the store answers, and which model answers', 'service', answer=ref('Health'),
@@ -315,7 +371,8 @@ OPERATIONS: List[Dict[str, Any]] = [
                    '(unreachable or rate-limited, with Retry-After), 504 (timeout); nothing is saved then. '
                    'Legacy mode (Origin in LEGACY_ORIGINS): the answer is a JSON string (LegacyChatAnswer) '
                    'and is not saved; the client saves it with POST /chat/model.'),
-    op('/chat/model', 'GET', 'My chats, newest first', 'chat', answer=ref('ChatPage'), params=PAGE_PARAMS),
+    op('/chat/model', 'GET', 'My chats, newest first (or those matching `q`)', 'chat', answer=ref('ChatPage'),
+       params=PAGE_PARAMS + [SEARCH]),
     op('/chat/model', 'POST', 'Save an exchange the client already has', 'chat', ok=201, answer=ref('Chat'),
        body=ref('ChatSave'), errors=[429],
        description='What the original clients call after /chat/api. Counts as a chat for the chat limits.'),
@@ -325,6 +382,40 @@ OPERATIONS: List[Dict[str, Any]] = [
        errors=[404]),
     op('/chat/model/{chat_id}', 'DELETE', 'Delete one of my chats', 'chat', params=[CHAT_ID], errors=[404],
        **NO_CONTENT),
+    # keeping, sharing, exporting, rating
+    op('/chat/model/{chat_id}/rating', 'PUT', '👍 / 👎 / none on one of my answers', 'keep', answer=ref('Chat'),
+       body=ref('RatingRequest'), params=[CHAT_ID], errors=[404, 429],
+       description='Changeable; the line\'s 👍/👎 counts move with it in the same transaction.'),
+    op('/chat/bookmarks', 'GET', 'My lines (내 명대사), newest first', 'keep', answer=ref('BookmarkPage'),
+       params=PAGE_PARAMS),
+    op('/chat/bookmarks/{line_id}', 'PUT', 'Keep a line in my lines', 'keep', answer=ref('Bookmark'),
+       params=[LINE_ID], errors=[404, 429], description='Idempotent: a line kept twice stays once (same '
+                                                         '`created_at`). 404 for a line not in the corpus.'),
+    op('/chat/bookmarks/{line_id}', 'DELETE', 'Remove a line from my lines', 'keep', params=[LINE_ID],
+       errors=[404], **NO_CONTENT),
+    _optional_body(op('/chat/model/{chat_id}/share', 'POST', 'A public, read-only link to one of my answer cards',
+                      'keep', ok=201, answer=ref('Share'), body=ref('ShareRequest'), params=[CHAT_ID],
+                      errors=[404, 409, 429],
+                      description='Each call makes a new link (at most 10 live ones a card: 409 beyond). Deleting '
+                                  'the chat or the account revokes its links.')),
+    op('/chat/shares', 'GET', 'My share links, newest first', 'keep', answer=ref('SharePage'), params=PAGE_PARAMS),
+    op('/chat/shares/{share_id}', 'DELETE', 'Revoke one of my share links', 'keep', params=[SHARE_ID_PARAM],
+       errors=[404], **NO_CONTENT, description='Its public read is 404 from then on.'),
+    op('/share/{share_id}', 'GET', 'A shared card (no login)', 'keep', answer=ref('SharedCard'),
+       params=[SHARE_ID_PARAM], public=True, errors=[404],
+       description='404 for a revoked link, as for one that never was.'),
+    _csv_too(op('/chat/export', 'GET', 'Everything of mine, in parts', 'keep', answer=ref('Export'),
+                params=[param('format', 'query', {'type': 'string', 'enum': ['json', 'csv']}, 'json (default) or csv'),
+                        param('cursor', 'query', string(1), 'where the next part starts (from `next` or `Link`)')],
+                description='Parts of at most 1,000 chats, newest first; bookmarks in the first part. CSV is '
+                            'UTF-8 with a BOM (Excel shows Korean), one row per chat or bookmark (`type`), and '
+                            'names the next part in a `Link: <…>; rel="next"` header.')),
+    op('/corpus/stats', 'GET', 'Per corpus line: times given, 👍 and 👎 (admin)', 'board',
+       answer=ref('LineStatsPage'), errors=[403],
+       params=[PAGE_PARAMS[0], PAGE_PARAMS[1], PAGE_PARAMS[2],
+               param('sort', 'query', {'type': 'string', 'enum': ['down', 'up', 'given', 'scene']},
+                     'down (default: most 👎 first), up, given or scene')],
+       description='Every line of the corpus, also those never given; pages by number.'),
     # quote request board
     op('/quote', 'GET', 'Every proposal, newest first', 'board', answer=ref('QuotePage'), params=PAGE_PARAMS),
     op('/quote', 'POST', 'Propose a line', 'board', ok=201, answer=ref('Quote'), body=ref('QuoteCreate'),
@@ -375,7 +466,9 @@ def build() -> Dict[str, Any]:
         'tags': [{'name': 'service', 'description': 'health and this document'},
                  {'name': 'accounts', 'description': 'sign-up, login, tokens, profile (`/rest-auth/...`)'},
                  {'name': 'chat', 'description': 'the chatbot and the caller\'s own chats (`/chat/...`)'},
-                 {'name': 'board', 'description': 'the quote request board (`/quote...`)'}],
+                 {'name': 'keep', 'description': 'rating, my lines, share links and export (`/chat/...`, '
+                                                 '`/share/...`)'},
+                 {'name': 'board', 'description': 'the quote request board (`/quote...`) and the per-line figures'}],
         'paths': paths,
         'components': {
             'securitySchemes': {'bearerAuth': {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}},

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,22 @@ def gateway_kind(error) -> str:
             return 'ACCESS_DENIED'
         return 'MISSING_AUTHENTICATION_TOKEN'
     return ''
+
+
+def _request_per_thread(app) -> None:
+    """Chalice keeps the request being handled on the app object (`app.current_request`): one
+    at a time on Lambda, but this server handles requests in threads, so one request could read
+    another's body or principal. Give each thread its own."""
+    if getattr(type(app), 'request_per_thread', False):
+        return
+    local = threading.local()
+
+    class PerThread(type(app)):
+        request_per_thread = True
+        current_request = property(lambda self: getattr(local, 'request', None),
+                                   lambda self, value: setattr(local, 'request', value))
+
+    app.__class__ = PerThread
 
 
 def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False):
@@ -88,6 +105,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
     factory = cli_factory.CLIFactory(ROOT, environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
     validate_routes(config.chalice_app.routes)
+    _request_per_thread(config.chalice_app)
     return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayHandler, server_cls=Server)
 
 

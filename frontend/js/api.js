@@ -264,8 +264,9 @@ async function errorOf(res) {
                                  retryAfter: Number.isFinite(retry) ? retry : null, requestId });
 }
 
-async function result(res) {
+async function result(res, raw = false) {
   if (!res.ok) throw await errorOf(res);
+  if (raw) return { text: await res.text(), headers: res.headers };
   if (res.status === 204) return null;
   const body = await readJson(res);
   if (body === undefined) throw new ApiError('서버의 응답을 읽을 수 없습니다.', { status: res.status });
@@ -277,9 +278,9 @@ async function result(res) {
  * the access token is sent, refreshed when stale, and a lost session clears the tokens and
  * sends the user to log in; `endSession: false` only clears them (logging out uses it).
  */
-export async function request(method, path, { body, auth = true, endSession = true, timeoutMs } = {}) {
+export async function request(method, path, { body, auth = true, endSession = true, timeoutMs, raw = false } = {}) {
   const url = resolve(path);
-  if (!auth) return result(await send(method, url, body, null, timeoutMs));
+  if (!auth) return result(await send(method, url, body, null, timeoutMs), raw);
   try {
     let access = read(KEY.access);
     let refreshed = false;
@@ -294,7 +295,7 @@ export async function request(method, path, { body, auth = true, endSession = tr
       res = await send(method, url, body, access, timeoutMs);
     }
     if (res.status === 401) throw sessionEnded((await errorOf(res)).message);
-    return await result(res);
+    return await result(res, raw);
   } catch (err) {
     if (err instanceof ApiError && err.code === 'SessionEnded') {
       clearSession();
@@ -359,14 +360,70 @@ export const accounts = {
   },
 };
 
+const chatPath = (id) => '/chat/model/' + encodeURIComponent(id);
+
+/** The URL of an export's next part, from its `Link: <…>; rel="next"` header. */
+function nextLink(header) {
+  const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header || '');
+  return match ? match[1] : null;
+}
+
 export const chat = {
   /** The line for `input`; `exclude` lists line ids already shown for it ("another line"). */
   ask: (input, exclude = []) =>
     request('POST', '/chat/api', { body: exclude.length ? { input, exclude } : { input } }),
   /** A page of history: {page, cursor} as the API's links name it, or a link to follow. */
   history: (at, perPage = 5) => pageRequest('/chat/model', at, perPage),
-  remove: (id) => request('DELETE', '/chat/model/' + encodeURIComponent(id)),
+  /** Chats whose input or line contains the words; follow `next` (a link) for more. */
+  search: (q, nextHref = null, perPage = 10) =>
+    request('GET', nextHref || `/chat/model?q=${encodeURIComponent(q)}&per-page=${perPage}`),
+  remove: (id) => request('DELETE', chatPath(id)),
   removeAll: () => request('DELETE', '/chat/model'),
+  /** 👍 1, 👎 -1, none 0: the saved chat. */
+  rate: (id, value) => request('PUT', chatPath(id) + '/rating', { body: { value } }),
+  share: (id, includeInput) => request('POST', chatPath(id) + '/share', { body: { include_input: includeInput } }),
+  /**
+   * Everything, as one file's content: the export's parts fetched in turn (each at most 1,000
+   * chats) and joined. `progress(partsSoFar)` is called after each part.
+   */
+  async exportAll(format, progress = () => {}) {
+    let href = `/chat/export?format=${format}`;
+    if (format === 'json') {
+      const whole = { chats: [], bookmarks: [] };
+      for (let n = 1; href; n += 1) {
+        const part = await request('GET', href);
+        whole.chats.push(...part.chats);
+        whole.bookmarks.push(...part.bookmarks);
+        href = part.next;
+        progress(n);
+      }
+      return JSON.stringify(whole, null, 2);
+    }
+    const texts = [];
+    for (let n = 1; href; n += 1) {
+      const { text, headers } = await request('GET', href, { raw: true });
+      const body = text.replace(/^\uFEFF/, ''); // (decoding drops it anyway)
+      texts.push(n === 1 ? body : body.replace(/^[^\r\n]*\r?\n/, '')); // one header row
+      href = nextLink(headers.get('Link'));
+      progress(n);
+    }
+    return '\uFEFF' + texts.join(''); // the BOM, once: Excel then reads Korean as UTF-8
+  },
+};
+
+export const keep = {
+  bookmarks: (at, perPage = 5) => pageRequest('/chat/bookmarks', at, perPage),
+  bookmark: (lineId) => request('PUT', '/chat/bookmarks/' + encodeURIComponent(lineId)),
+  unbookmark: (lineId) => request('DELETE', '/chat/bookmarks/' + encodeURIComponent(lineId)),
+  shares: (at, perPage = 5) => pageRequest('/chat/shares', at, perPage),
+  revoke: (shareId) => request('DELETE', '/chat/shares/' + encodeURIComponent(shareId)),
+  /** A shared card, as anyone with the link sees it (no login). */
+  shared: (shareId) => request('GET', '/share/' + encodeURIComponent(shareId), { auth: false }),
+};
+
+export const admin = {
+  lineStats: (at, perPage = 10, sort = 'down') =>
+    request('GET', typeof at === 'string' ? at : `/corpus/stats${pageQuery(at, perPage)}&sort=${encodeURIComponent(sort)}`),
 };
 
 export const service = {

@@ -23,7 +23,7 @@ function citation(sources) {
  * The chatbot's answer: episode, speaker, the line, why it fits, where it is confirmed, and
  * who picked it. `actions` (buttons) go at the card's foot.
  */
-export function answerCard(reply, { headingLevel = 3, actions = [] } = {}) {
+export function answerCard(reply, { headingLevel = 3, whyLabel = '이 대사를 고른 이유', actions = [] } = {}) {
   const source = sourceLabel(reply.source);
   return el('article', { class: 'card answer', 'aria-label': `${reply.speaker || '화자 미상'}의 대사`,
                          'data-line-id': reply.line_id || '' },
@@ -32,7 +32,7 @@ export function answerCard(reply, { headingLevel = 3, actions = [] } = {}) {
       el('span', { class: 'speaker' }, reply.speaker || '화자 미상')),
     el('blockquote', { class: 'quote' }, el('p', {}, reply.quote)),
     el('div', { class: 'why' },
-      el(`h${headingLevel}`, {}, '이 대사를 고른 이유'),
+      el(`h${headingLevel}`, {}, whyLabel),
       el('p', { class: 'description' }, reply.description)),
     citation(reply.sources),
     source ? el('p', { class: `source source-${reply.source}` }, source) : null,

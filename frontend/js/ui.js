@@ -25,6 +25,7 @@ export const $ = (selector, root = document) => root.querySelector(selector);
 const NAV = [
   { page: 'chat', href: 'index.html', label: '대화' },
   { page: 'history', href: 'history.html', label: '기록' },
+  { page: 'my-lines', href: 'my-lines.html', label: '내 명대사' },
   { page: 'board', href: 'board.html', label: '명대사 게시판' },
   { page: 'profile', href: 'profile.html', label: '내 정보' },
 ];

@@ -324,7 +324,7 @@ def test_paging_by_keyboard_keeps_the_focus_in_the_list(page, site, demo):
     ask_via_api(site, account, ['고민 %d번' % i for i in range(7)])
     site.sign_in(page, account, 'history.html')
     pager = page.get_by_role('navigation', name='대화 기록 페이지')
-    tab_to(page, pager.get_by_role('link', name='다음'))
+    tab_to(page, pager.get_by_role('link', name='다음'), limit=80)  # each card has its 👍 👎 keep share too
     page.keyboard.press('Enter')
     expect(page).to_have_url(re.compile(r'/history\.html\?page=2&cursor='))
     expect(page.locator('.history-item')).to_have_count(2)

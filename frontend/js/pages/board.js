@@ -1,5 +1,5 @@
 // The quote request board: every proposal, newest first, by pages.
-import { board, link } from '../api.js';
+import { accounts, board, link } from '../api.js';
 import { pagedList } from '../paged.js';
 import { authorLabel, statusBadge } from '../render.js';
 import { $, boot, el, episodeLabel, time } from '../ui.js';
@@ -8,6 +8,8 @@ const PER_PAGE = 10;
 
 if (boot({ page: 'board' })) {
   const list = $('#board-list');
+  // admins get the per-line figures (asked afresh: the stored user may predate the grant)
+  accounts.profile().then((p) => { $('#line-stats').hidden = !p.is_admin; }, () => {});
 
   function item(q) {
     return el('li', { class: 'card proposal-item', 'data-id': q.id },

@@ -1,5 +1,6 @@
 // The chat: send a worry, show a "thinking" state, then the answer card.
 import { ApiError, accounts, chat } from '../api.js';
+import { cardActions } from '../card-actions.js';
 import { answerCard } from '../render.js';
 import {
   $, announce, boot, clearFormErrors, el, episodeLabel, errorText, formMessage, requestIdNote, showError,
@@ -51,7 +52,7 @@ if (boot({ page: 'chat' })) {
    */
   function answerWithAnother(text, answer, shown) {
     const another = el('button', { type: 'button', class: 'button small another' }, '다른 대사');
-    const card = answerCard(answer, { headingLevel: 2, actions: [another] });
+    const card = answerCard(answer, { headingLevel: 2, actions: cardActions(answer.chat, [another]) });
     another.addEventListener('click', async () => {
       if (busy) return;
       busy = true;

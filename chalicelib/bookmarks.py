@@ -1,0 +1,61 @@
+"""My lines (내 명대사): corpus lines a user keeps, each with how often the bot gave it to them."""
+import re
+from typing import Any, Dict, List, Tuple
+
+from . import limits, storage
+from .auth import Principal
+from .errors import NotFound, Unauthorized
+from .ids import new_id, now_iso
+from .pagination import Page, PageRequest, fetch_page
+
+LINE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
+LINE_FIELDS = ('id', 'scene', 'speaker', 'quote', 'description', 'sources')
+
+
+def _line_fields(line: Dict[str, Any]) -> Dict[str, Any]:
+    return {'id': line['id'], 'scene': line.get('scene'), 'speaker': line['speaker'], 'quote': line['quote'],
+            'description': line['description'], 'sources': list(line.get('sources') or [])}
+
+
+def shape(bookmark: Dict[str, Any], times_given: int) -> Dict[str, Any]:
+    """The line as it was when kept (so a line withdrawn from the corpus since stays readable)."""
+    return {'line': bookmark['line'], 'times_given': times_given, 'created_at': bookmark['created_at']}
+
+
+def keep(principal: Principal, line_id: str) -> Tuple[Dict[str, Any], bool]:
+    """Keep a corpus line (once, however often asked): (the bookmark, whether it is new)."""
+    if not LINE_ID_RE.match(line_id or ''):
+        raise NotFound('그 대사를 찾을 수 없습니다.')
+    limits.check('keep', principal.user_id)
+    st = storage.store()
+    line, mine = st.line_for(principal.user_id, line_id)  # one read: the corpus line and the user's item
+    if line is None:
+        raise NotFound('그 대사를 찾을 수 없습니다.')
+    item = {'id': new_id(), 'line_id': line['id'], 'line': _line_fields(line), 'created_at': now_iso()}
+    try:
+        saved, created, given = st.put_bookmark(principal.user_id, item, mine)
+    except storage.ConditionFailed:
+        raise Unauthorized('계정이 더 이상 없습니다.')
+    return shape(dict(saved, line=_line_fields(line)), given), created
+
+
+def remove(principal: Principal, line_id: str) -> None:
+    if not LINE_ID_RE.match(line_id or '') or not storage.store().delete_bookmark(principal.user_id, line_id):
+        raise NotFound('내 명대사에 없는 대사입니다.')
+
+
+def page(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
+    st, uid = storage.store(), principal.user_id
+    count = lambda: st.bookmark_count(uid)  # noqa: E731
+    got = fetch_page(req, st.bookmarks_of(uid), count)
+    return got, _shaped(uid, got.items), got.count if got.count is not None else count()
+
+
+def _shaped(user_id: str, items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    given = storage.store().times_given(user_id, [b['line_id'] for b in items])
+    return [shape(b, given.get(b['line_id'], 0)) for b in items]
+
+
+def every(principal: Principal) -> List[Dict[str, Any]]:
+    """All of the caller's bookmarks, newest first (for the export)."""
+    return _shaped(principal.user_id, storage.store().all_bookmarks(principal.user_id))
