@@ -165,13 +165,17 @@ def expand(query: str) -> str:
 _counts_cache: Dict[Tuple[str, ...], Dict[str, Counter]] = {}
 
 
-def _field_counts(line: Dict[str, Any]) -> Dict[str, Counter]:
+def _line_key(line: Dict[str, Any]) -> Tuple[str, ...]:
+    """A line's id and the text of its fields: what its n-gram counts depend on."""
+    return (line['id'],) + tuple(_field_text(line, f) for f in FIELD_WEIGHTS)
+
+
+def _field_counts(key: Tuple[str, ...]) -> Dict[str, Counter]:
     """Each field's n-gram counts, kept across rebuilds: a corpus change re-reads every line,
     but only the lines that changed are cut into n-grams again."""
-    key = (line['id'],) + tuple(_field_text(line, f) for f in FIELD_WEIGHTS)
     counts = _counts_cache.get(key)
     if counts is None:
-        counts = _counts_cache[key] = {f: Counter(terms(_field_text(line, f))) for f in FIELD_WEIGHTS}
+        counts = _counts_cache[key] = {f: Counter(terms(text)) for f, text in zip(FIELD_WEIGHTS, key[1:])}
     return counts
 
 
@@ -179,7 +183,8 @@ class Index:
     def __init__(self, lines: List[Dict[str, Any]]):
         self.lines = sorted(lines, key=lambda l: l['id'])
         self._by_id = {line['id']: line for line in self.lines}
-        counts = [_field_counts(line) for line in self.lines]
+        keys = [_line_key(line) for line in self.lines]
+        counts = [_field_counts(key) for key in keys]
         avg = {f: (sum(sum(c[f].values()) for c in counts) / len(counts)) if counts else 0.0 for f in FIELD_WEIGHTS}
         # term -> [(doc, weighted tf)]: the query-independent half of BM25F, computed once.
         self.postings: Dict[str, List[Tuple[int, float]]] = defaultdict(list)
@@ -191,7 +196,7 @@ class Index:
                     weighted[term] += FIELD_WEIGHTS[f] * tf / norm
             for term, tf in weighted.items():
                 self.postings[term].append((doc, tf))
-        live = {(line['id'],) + tuple(_field_text(line, f) for f in FIELD_WEIGHTS) for line in self.lines}
+        live = set(keys)
         for key in [k for k in list(_counts_cache) if k not in live]:  # withdrawn or edited lines
             _counts_cache.pop(key, None)
         n = len(self.lines)
