@@ -15,7 +15,7 @@ export CHROMIUM
 .PHONY: run test fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi
 
 run: deps
-	$(PY) tools/dev.py
+	$(PY) -m tools.dev
 
 test: deps browser
 	$(PY) -m pytest
@@ -27,19 +27,19 @@ fuzz: deps
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=random $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 bench: deps
-	$(PY) tools/bench.py
+	$(PY) -m tools.bench
 
-# Rewrites chalicelib/openapi.json from tools/build_openapi.py (after adding or changing a route).
+# Rewrites chalicelib/service/openapi.json from tools/build_openapi.py (after adding or changing a route).
 openapi: $(PY_STAMP)
-	$(PY) tools/build_openapi.py
+	$(PY) -m tools.build_openapi
 
 admin: deps
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com" >&2; exit 2; }
-	$(PY) tools/cli.py admin "$(EMAIL)"
+	$(PY) -m tools.cli admin "$(EMAIL)"
 
 import-quotes: deps
 	@test -n "$(FILE)" || { echo "usage: make import-quotes FILE=lines.jsonl" >&2; exit 2; }
-	$(PY) tools/cli.py import-quotes "$(FILE)"
+	$(PY) -m tools.cli import-quotes "$(FILE)"
 
 deps: tools-check $(PY_STAMP) $(NODE_STAMP) $(VIEWER_STAMP)
 

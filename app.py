@@ -3,11 +3,16 @@ import functools
 
 from chalice import AuthResponse, Chalice, Rate, Response
 
-from chalicelib import (auth, bookmarks, chat, deadline, export, links, model, observe, openapi, purge, quotes,
-                        ratings, settings, shares, storage, web)
-from chalicelib.errors import (CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, Unauthorized, from_dependency,
+from chalicelib import storage
+from chalicelib.accounts import auth, purge
+from chalicelib.board import proposals
+from chalicelib.chat import chats, model
+from chalicelib.core import deadline, links, observe, settings, web
+from chalicelib.keep import bookmarks, export, ratings, shares
+from chalicelib.service import openapi
+from chalicelib.core.errors import (CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, Unauthorized, from_dependency,
                                handled)
-from chalicelib.pagination import collection, numbered_collection, page_request
+from chalicelib.core.pagination import collection, numbered_collection, page_request
 
 app = Chalice(app_name='stove-league')
 
@@ -44,7 +49,7 @@ def http_conventions(event, get_response):
 
 
 def route(path, methods, public=False, errors=CHALICE, **kwargs):
-    """Register `view` at `path`. Every route here must also be in chalicelib/openapi.json
+    """Register `view` at `path`. Every route here must also be in chalicelib/service/openapi.json
     (tools/build_openapi.py; tests/test_openapi.py holds them to each other)."""
     def register(view):
         guarded = view if public else _verified(view)
@@ -137,15 +142,15 @@ def profile():
 
 # -- chatbot ----------------------------------------------------------------------------------
 def _chat_body(saved):
-    return dict(chat.shape(saved), _links=links.chat(req(), saved['chat_id'], saved['reply'].get('line_id')))
+    return dict(chats.shape(saved), _links=links.chat(req(), saved['chat_id'], saved['reply'].get('line_id')))
 
 
 @route('/chat/api', ['POST'], content_types=FORM_TYPES)
 def chat_api():
     if web.legacy_client(req()):  # the old shape, saved by the client's own POST /chat/model
-        answer, _ = chat.ask(principal(), web.form_or_json(req()), save=False)
+        answer, _ = chats.ask(principal(), web.form_or_json(req()), save=False)
         return web.json_string({'scene': answer.scene, 'quote': answer.quote, 'description': answer.description})
-    answer, saved = chat.ask(principal(), web.form_or_json(req()))
+    answer, saved = chats.ask(principal(), web.form_or_json(req()))
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
             'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
             'source': answer.source, 'grounded': answer.grounded, 'chat': _chat_body(saved),
@@ -156,13 +161,13 @@ def chat_api():
 def chat_model():
     method = req().method
     if method == 'POST':
-        return Response(body=_chat_body(chat.record(principal(), web.json_body(req()))), status_code=201)
+        return Response(body=_chat_body(chats.record(principal(), web.json_body(req()))), status_code=201)
     if method == 'DELETE':
-        chat.delete_all(principal())
+        chats.delete_all(principal())
         return Response(body='', status_code=204)
     asked = page_request(req())
     q = (req().query_params or {}).get('q')
-    page, results, count = chat.history(principal(), asked, q)
+    page, results, count = chats.history(principal(), asked, q)
     results = [dict(c, _links=links.chat(req(), c['id'], c['chat_reply']['line_id'])) for c in results]
     return collection(req(), '/chat/model', asked, page, results, count, links.history(req()),
                       query={'q': q} if q and q.strip() else None)
@@ -170,16 +175,16 @@ def chat_model():
 
 @route('/chat/delete', ['POST'])
 def chat_delete_all():
-    chat.delete_all(principal())
+    chats.delete_all(principal())
     return Response(body='', status_code=204)
 
 
 @route('/chat/model/{chat_id}', ['GET', 'DELETE'])
 def chat_one(chat_id):
     if req().method == 'DELETE':
-        chat.delete(principal(), chat_id)
+        chats.delete(principal(), chat_id)
         return Response(body='', status_code=204)
-    return _chat_body(chat.get(principal(), chat_id))
+    return _chat_body(chats.get(principal(), chat_id))
 
 
 # -- keeping, sharing, exporting, rating ------------------------------------------------------
@@ -254,16 +259,16 @@ def corpus_stats():
 
 # -- quote request board ----------------------------------------------------------------------
 def _quote_body(q, authors, caller):
-    return dict(quotes.shape(q, authors, caller), _links=links.quote(req(), q, caller))
+    return dict(proposals.shape(q, authors, caller), _links=links.quote(req(), q, caller))
 
 
 @route('/quote', ['GET', 'POST'])
 def quote_board():
     if req().method == 'POST':
-        q, caller = quotes.create(principal(), web.json_body(req()))
+        q, caller = proposals.create(principal(), web.json_body(req()))
         return Response(body=_quote_body(q, {caller['id']: caller}, caller), status_code=201)
     asked = page_request(req())
-    page, authors, caller, count = quotes.board(principal(), asked)
+    page, authors, caller, count = proposals.board(principal(), asked)
     results = [_quote_body(q, authors, caller) for q in page.items]
     return collection(req(), '/quote', asked, page, results, count, links.board(req()))
 
@@ -272,16 +277,16 @@ def quote_board():
 def quote_one(quote_id):
     method = req().method
     if method == 'DELETE':
-        quotes.delete(principal(), quote_id)
+        proposals.delete(principal(), quote_id)
         return Response(body='', status_code=204)
     if method == 'PUT':
-        return _quote_body(*quotes.update(principal(), quote_id, web.json_body(req())))
-    return _quote_body(*quotes.read(principal(), quote_id))
+        return _quote_body(*proposals.update(principal(), quote_id, web.json_body(req())))
+    return _quote_body(*proposals.read(principal(), quote_id))
 
 
 @route('/quote/{quote_id}/apply', ['POST', 'DELETE'])
 def quote_apply(quote_id):
-    return _quote_body(*quotes.set_applied(principal(), quote_id, req().method == 'POST'))
+    return _quote_body(*proposals.set_applied(principal(), quote_id, req().method == 'POST'))
 
 
 # -- what deleted accounts owned: removed by a sweep each minute ------------------------------

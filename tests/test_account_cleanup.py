@@ -2,7 +2,7 @@
 share links (their public pages go 404) and its per-line counters."""
 from boto3.dynamodb.conditions import Key
 
-from chalicelib import auth, purge
+from chalicelib.accounts import auth, purge
 
 PASSWORD = 'correct horse 1'
 

@@ -6,7 +6,7 @@ import time
 import jwt
 import pytest
 
-from chalicelib import purge
+from chalicelib.accounts import purge
 
 
 PASSWORD = 'correct horse 1'
@@ -115,7 +115,7 @@ def test_login_returns_tokens_and_records_login(api, store):
 
 
 def test_unknown_email_and_wrong_password_look_the_same_and_cost_the_same(api, monkeypatch):
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     api.join()
     checks = []
     real = auth.check_password
@@ -140,7 +140,7 @@ def test_failed_logins_are_throttled_per_account(api):
 
 
 def test_the_throttle_holds_under_parallel_guesses(api, monkeypatch):
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     api.join()
     checks = []
     real = auth.check_password
@@ -180,7 +180,7 @@ def test_the_address_bar_is_configurable(api, configure):
 
 
 def test_a_login_costs_at_most_three_dynamodb_calls(api, store):
-    from tests.dynamo_calls import DynamoCalls
+    from tools.devkit.dynamo_calls import DynamoCalls
     api.join()
     assert login(api, password='wrong password').status == 401  # a counter exists from now on
     with DynamoCalls() as ok_calls:
@@ -197,7 +197,7 @@ def test_login_answers_with_the_account_as_it_is_now(api):
     """The login reads a copy of the account kept with the email: changes must reach it."""
     token = api.join()['access']
     assert api.put('/rest-auth/profile', {'nickname': '강두기'}, token=token).status == 200
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     auth.set_admin('user@example.com')
     user = login(api).json['user']
     assert (user['nickname'], user['is_admin']) == ('강두기', True)
@@ -213,7 +213,7 @@ def test_an_account_from_before_the_login_copy_still_logs_in(api, store):
     store.users.put_item(Item={'pk': 'EMAIL#user@example.com', 'user_id': user['id']})
     first = login(api)
     assert first.status == 200 and first.json['user']['nickname'] == '사용자'
-    from tests.dynamo_calls import DynamoCalls
+    from tools.devkit.dynamo_calls import DynamoCalls
     with DynamoCalls() as calls:
         assert login(api).status == 200
     assert len(calls) <= 3, calls.names  # the copy was filled by the first login
@@ -221,7 +221,7 @@ def test_an_account_from_before_the_login_copy_still_logs_in(api, store):
 
 
 def test_a_password_changed_during_a_login_fails_that_login(api, store, monkeypatch):
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     token = api.join()['access']
     real = auth.check_password
 

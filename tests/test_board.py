@@ -2,7 +2,7 @@
 applied proposals joining (and leaving) the chatbot's corpus."""
 import pytest
 
-from chalicelib import auth, purge
+from chalicelib.accounts import auth, purge
 
 PROPOSAL = {'title': '고세혁 팀장의 한마디', 'content': '스카우트는 발로 뛰는 겁니다. 발품을 팔지 않으면 좋은 선수는 보이지 않습니다.',
             'description': '노력 없이 결과만 바랄 때, 현장을 직접 뛰어다니는 성실함이 답이라는 말입니다.',
@@ -112,9 +112,10 @@ def test_an_edit_racing_an_apply_wins_cleanly(api, people, store):
     q = propose(api, people['author'])
     seen = store.get_proposal(q['id'])
     assert api.put('/quote/' + q['id'], {'content': '고친 대사'}, token=people['author']).status == 200
-    from chalicelib import quotes, storage
+    from chalicelib import storage
+    from chalicelib.board import proposals
     with pytest.raises(storage.ConditionFailed):  # the admin's apply was based on the old text
-        store.set_applied(q['id'], seen['updated_at'], quotes.corpus_line(seen), 'now')
+        store.set_applied(q['id'], seen['updated_at'], proposals.corpus_line(seen), 'now')
     assert store.corpus_lines() == [] and store.get_proposal(q['id'])['is_apply'] is False
 
 
@@ -126,7 +127,7 @@ def test_proposals_need_a_living_account(store):
 
 
 def test_short_emails_are_masked_too():
-    from chalicelib.quotes import mask_email
+    from chalicelib.board.proposals import mask_email
     assert mask_email('jmkim@gmail.com') == 'jm***@gmail.com'
     assert mask_email('ab@x.com') == 'a***@x.com'
     assert mask_email('a@x.com') == '***@x.com'

@@ -98,7 +98,7 @@ def test_bookmarks_are_the_owners_alone(api, demo, token):
 
 def test_a_line_that_left_the_corpus_stays_in_my_lines(api, store, demo, token):
     """A board line withdrawn by an admin is no longer in the corpus; the bookmark shows it as kept."""
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     admin = api.join(email='admin@example.com', nickname='관리자')['access']
     auth.set_admin('admin@example.com')
     q = api.post('/quote', {'title': '제안', 'content': '우리는 이기는 법을 잊었습니다', 'description': '패배에 익숙해졌을 때',

@@ -2,9 +2,9 @@
 costs the same calls and read capacity near the start of a collection and deep into it."""
 import pytest
 
-from chalicelib.ids import new_id, now_iso
-from tests import route_calls
-from tests.dynamo_calls import DynamoCalls
+from chalicelib.core.ids import new_id, now_iso
+from tools.devkit import route_calls
+from tools.devkit.dynamo_calls import DynamoCalls
 
 AUTH = ['GetItem']  # the authorizer's session check, before every logged-in route
 EXPECTED = {

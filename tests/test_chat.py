@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.fake_openai import candidates_of, choose, completion
+from tools.devkit.fake_openai import candidates_of, choose, completion
 
 ORIGIN = {'Origin': 'http://localhost:8080'}
 
@@ -153,7 +153,7 @@ def test_openai_500_is_502(api, demo, token, fake_openai):
 
 def test_openai_retries_are_bounded(api, demo, token, fake_openai):
     os.environ['OPENAI_MAX_RETRIES'] = '1'
-    from chalicelib import settings
+    from chalicelib.core import settings
     settings.reload()
     fake_openai.behaviour = lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0)
     _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')

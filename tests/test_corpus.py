@@ -6,8 +6,8 @@ from difflib import SequenceMatcher
 
 import pytest
 
-from chalicelib import corpus
-from tests.fake_openai import candidates_of, choose
+from chalicelib.chat import corpus
+from tools.devkit.fake_openai import candidates_of, choose
 
 EVERYDAY_TAGS = {'차였다', '이별', '금수저', '뇌물', '배신', '내부고발', '퇴사', '시험', '면접'}
 
@@ -145,7 +145,7 @@ def test_the_model_sees_every_line_of_a_small_corpus_but_the_excluded(api, demo,
 
 
 def test_a_large_corpus_sends_the_model_retrieved_candidates_only(api, store, fake_openai):
-    from chalicelib import model
+    from chalicelib.chat import model
     lines = [json.dumps({'scene': 1 + i % 16, 'speaker': '백승수', 'quote': '대사 %d번 %s' % (i, '야구' * (i % 3)),
                          'description': '설명 %d' % i}, ensure_ascii=False) for i in range(model.ALL_LINES_UP_TO + 1)]
     corpus.import_text('\n'.join(lines))

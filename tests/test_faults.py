@@ -7,7 +7,7 @@ import time
 import pytest
 
 from chalicelib import storage
-from tests.fake_openai import candidates_of, completion
+from tools.devkit.fake_openai import candidates_of, completion
 from tests.faults import HungServer, SlowProxy
 
 EXCHANGE = {'content': '첫 대화', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}
@@ -196,7 +196,7 @@ class Arrived:
 
 def test_the_budget_counts_from_arrival_at_the_gateway():
     """API Gateway's requestTimeEpoch (so the authorizer's time counts), unless it is nonsense."""
-    from chalicelib import web
+    from chalicelib.core import web
     now = time.time()
     assert abs(web.arrival(Arrived({'requestTimeEpoch': int((now - 5) * 1000)})) - (now - 5)) < 0.01
     for nonsense in (0, int((now + 60) * 1000), 'soon', None):

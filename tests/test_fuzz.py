@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.http import Api
+from tools.devkit.http import Api
 
 EXAMPLES = int(os.environ.get('FUZZ_EXAMPLES', '300'))
 PASSWORD = 'correct horse 1'
@@ -82,7 +82,7 @@ class World:
 
     def __init__(self, api: Api):
         self.api, self.n = api, 0
-        from chalicelib import auth
+        from chalicelib.accounts import auth
         admin = api.join(email='admin@example.com', nickname='관리자', password=PASSWORD)
         auth.set_admin('admin@example.com')
         self.admin = admin['access']

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.http import Api
+from tools.devkit.http import Api
 
 PASSWORD = 'correct horse 1'
 
@@ -62,7 +62,7 @@ def test_lone_surrogate_in_a_form_field_is_a_400(api, demo, token):
 
 def test_text_already_stored_with_a_lone_surrogate_cannot_break_an_answer(api, store, token):
     """Stored before validation refused them: every page showing it must still answer JSON."""
-    from chalicelib import ids
+    from chalicelib.core import ids
     user_id = api.get('/rest-auth/profile', token=token).json['id']
     store.update_account(user_id, 'user@example.com', {'nickname': '짝\ud800없음'})
     at = ids.now_iso()
@@ -80,7 +80,7 @@ def test_text_already_stored_with_a_lone_surrogate_cannot_break_an_answer(api, s
 
 def test_the_encoder_keeps_valid_text_exactly():
     from chalice import Response
-    from chalicelib import web
+    from chalicelib.core import web
     body = {'t': '스토브리그 😀 \u2028 "quoted" \\ back'}
     out = web.finish(Response(body=body), None)
     assert json.loads(out.body) == body
@@ -171,6 +171,6 @@ class FakeRequest:
     ({}, ''),
 ])
 def test_links_as_api_gateway_names_the_domain(configure, context, base):
-    from chalicelib import web
+    from chalicelib.core import web
     configure(STAGE='prod')
     assert web.base_url(FakeRequest(context, FORGED)) == base

@@ -14,7 +14,7 @@ PASSWORD = 'correct horse 1'
 @pytest.fixture
 def legacy(api):
     """LEGACY_ORIGINS names the old client's site (written as an operator might, with a slash)."""
-    from chalicelib import settings
+    from chalicelib.core import settings
     before = os.environ.get('LEGACY_ORIGINS')
     os.environ['LEGACY_ORIGINS'] = ' %s/ , http://another-old.example' % LEGACY
     settings.reload()

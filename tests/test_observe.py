@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib import observe
-from tests.fake_openai import candidates_of, choose, completion
+from chalicelib.core import observe
+from tools.devkit.fake_openai import candidates_of, choose, completion
 from tools import dynamodb_local
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -174,7 +174,7 @@ def test_account_and_chat_flows_log_one_line_each_with_the_fields_and_no_secrets
     assert by_model.status == 200 and by_model.json['source'] == 'openai'
 
     # the same server without a key: the local answerer
-    from chalicelib import settings
+    from chalicelib.core import settings
     os.environ.pop('OPENAI_API_KEY')
     settings.reload()
     locally = call('POST', '/chat/api', {'input': CHAT_TEXT}, token=access)
@@ -220,7 +220,7 @@ def test_account_and_chat_flows_log_one_line_each_with_the_fields_and_no_secrets
 
 
 def test_an_unexpected_error_is_a_plain_500_and_its_traceback_is_logged_once(api, monkeypatch, capsys):
-    from chalicelib import chat
+    from chalicelib.chat import chats as chat
     token = api.join()['access']
 
     def broken(*args, **kwargs):
@@ -243,7 +243,7 @@ def test_an_unexpected_error_is_a_plain_500_and_its_traceback_is_logged_once(api
 
 def test_a_failing_table_is_noted_on_the_line(api, monkeypatch, capsys):
     from botocore.exceptions import ClientError
-    from chalicelib import chat
+    from chalicelib.chat import chats as chat
     token = api.join()['access']
 
     def throttled(*args, **kwargs):
@@ -309,8 +309,8 @@ def test_model_unreachable_is_its_own_kind(api, demo, fake_openai, capsys):
 
 
 def test_login_failures_and_any_429_are_counted(api, monkeypatch, capsys):
-    from chalicelib import chat
-    from chalicelib.errors import TooManyRequests
+    from chalicelib.chat import chats as chat
+    from chalicelib.core.errors import TooManyRequests
     token = api.join(email='m@example.com')['access']
     capsys.readouterr()
     failed = api.post('/rest-auth/login', {'email': 'm@example.com', 'password': 'not the password'})
@@ -347,11 +347,11 @@ def test_emf_sums_repeated_metrics_and_groups_them_by_dimension():
 # -- locally: `make run` prints the same lines ---------------------------------------------------
 def test_local_api_prints_one_json_line_per_request(store):
     """tools/local_api.py (what `make run` starts) writes the lines to its stdout."""
-    from tests.http import Api
+    from tools.devkit.http import Api
     port = dynamodb_local.free_port()
     env = dict(os.environ, LOG_FORMAT='', PYTHONUNBUFFERED='1')
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'tools', 'local_api.py'), '--port', str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, '-m', 'tools.local_api', '--port', str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         dynamodb_local.wait_for_port(port, proc=proc)
         local = Api('http://127.0.0.1:%d' % port)

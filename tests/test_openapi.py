@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCUMENT = os.path.join(ROOT, 'chalicelib', 'openapi.json')
+DOCUMENT = os.path.join(ROOT, 'chalicelib', 'service', 'openapi.json')
 METHODS = {'get', 'put', 'post', 'delete', 'patch', 'head'}  # OPTIONS (CORS preflight) is not listed
 
 SCHEMA = schemathesis.openapi.from_path(DOCUMENT)
@@ -42,9 +42,9 @@ def test_every_route_in_app_is_documented_and_nothing_else():
     routes, documented = app_routes(), documented_routes()
     missing = sorted('%s %s' % (m.upper(), p) for p, m in routes - documented)
     extra = sorted('%s %s' % (m.upper(), p) for p, m in documented - routes)
-    assert not missing, ('routes in app.py that chalicelib/openapi.json lacks: %s. Add an op(...) for each to '
+    assert not missing, ('routes in app.py that chalicelib/service/openapi.json lacks: %s. Add an op(...) for each to '
                          'OPERATIONS in tools/build_openapi.py and run `make openapi`.' % ', '.join(missing))
-    assert not extra, ('chalicelib/openapi.json documents routes app.py does not have: %s. Remove them from '
+    assert not extra, ('chalicelib/service/openapi.json documents routes app.py does not have: %s. Remove them from '
                        'tools/build_openapi.py and run `make openapi`.' % ', '.join(extra))
 
 
@@ -56,8 +56,8 @@ def test_document_is_valid_openapi_3_1():
 
 
 def test_document_is_what_the_builder_writes():
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'build_openapi.py'), '--check'],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, '-m', 'tools.build_openapi', '--check'],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -133,7 +133,7 @@ class Documented:
 def test_every_documented_answer_of_a_real_session_matches(server, api, demo, store, configure):
     configure(REFRESH_REUSE_GRACE_SECONDS=0)  # so a reused refresh token shows its 401 at once
     """The fuzzing above rarely reaches the answers that need real ids or an admin: walk them."""
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     call = Documented(server)
     password = 'correct horse 1'
     call('POST', '/rest-auth/registration', 400, body={'email': 'x', 'nickname': 'n', 'password1': password,

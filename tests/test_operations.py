@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from chalicelib import corpus, storage
+from chalicelib import storage
+from chalicelib.chat import corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOOD = {'scene': 2, 'speaker': '권경민', 'quote': '시험 삼아 넣어 보는 대사', 'description': '테스트용 설명'}
@@ -14,8 +15,8 @@ GOOD = {'scene': 2, 'speaker': '권경민', 'quote': '시험 삼아 넣어 보�
 
 def run_cli(*args):
     env = dict(os.environ)  # carries the test DynamoDB's endpoint, so make run's data is never touched
-    return subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'cli.py'), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, '-m', 'tools.cli', *args],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
 
 
 def test_import_quotes_adds_lines_and_is_idempotent(store, tmp_path):
@@ -89,7 +90,7 @@ def test_a_throttled_table_is_a_clear_503_and_loses_nothing(api, monkeypatch):
 
 
 def test_an_unreachable_table_is_a_clear_503(api, monkeypatch):
-    from chalicelib import settings
+    from chalicelib.core import settings
     token = api.join()['access']
     with monkeypatch.context() as m:
         m.setenv('AWS_ENDPOINT_URL_DYNAMODB', 'http://127.0.0.1:9')  # nothing listens on the discard port

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from chalicelib import auth
+from chalicelib.accounts import auth
 
 BOSS = '상사가 부당한 일을 자꾸 시켜요'      # the local answerer gives the episode-10 line
 EXAM = '시험에 떨어졌어요. 환경 탓만 하게 돼요'  # … and the episode-5 one
@@ -132,7 +132,7 @@ def test_parallel_chats_and_ratings_of_one_line_keep_the_counts_exact(api, peopl
                          for c, v in zip(chats, values)])
     assert all(r.status == 200 for r in rated), rated
     assert stats_of(api, people['admin'], line_id) == {'given': 8, 'up': 4, 'down': 3}
-    from chalicelib import ratings
+    from chalicelib.keep import ratings
     assert ratings.line_ratings()[line_id] == (4, 3)  # what the answerer's prior may read
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from chalicelib.ids import now_iso
+from chalicelib.core.ids import now_iso
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_bad_searches_are_400(api, token, q):
 
 
 def test_each_search_request_reads_a_bounded_part_of_a_long_history(api, store, user, token, monkeypatch):
-    from chalicelib import chat
+    from chalicelib.chat import chats
     uid = user['user']['id']
     ids = seed(store, uid, 2500, content=lambda k: '오래된 비밀 %d' % k if k < 2 else 'chat %d' % k)
     read = []
@@ -108,7 +108,7 @@ def test_each_search_request_reads_a_bounded_part_of_a_long_history(api, store, 
         page = api.get(url, token=token).json
         found += [x['id'] for x in page['results']]
         url, requests = page['next'], requests + 1
-        assert read[-1] <= chat.SEARCH_READ_BUDGET + 1
+        assert read[-1] <= chats.SEARCH_READ_BUDGET + 1
     assert found == [ids[1], ids[0]]
     assert requests == 3  # 1,000 + 1,000 + 500 chats read
 
@@ -175,7 +175,7 @@ def test_export_of_thousands_of_chats_comes_in_parts_of_at_most_1000(api, store,
 
 
 def test_an_export_part_stays_under_lambdas_size_limit_with_long_chats(api, store, user, token):
-    from chalicelib import export
+    from chalicelib.keep import export
     ids = seed(store, user['user']['id'], 700, content=lambda k: ('%d 긴 고민 ' % k + '가' * 1000)[:1000],
                quote='나' * 500, description='다' * 1000)  # ~7.6 kB a chat: 700 would be 5.3 MB
     for fmt in ('json', 'csv'):

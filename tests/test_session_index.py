@@ -5,7 +5,8 @@ import time
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib import purge, storage
+from chalicelib import storage
+from chalicelib.accounts import purge
 
 PASSWORD = 'correct horse 1'
 NEW_PASSWORD = 'new password 2'

@@ -2,7 +2,7 @@
 owner's list and revocation, and what the card never shows."""
 import pytest
 
-from tests.fake_openai import choose
+from tools.devkit.fake_openai import choose
 
 ORIGIN = {'Origin': 'http://localhost:8080'}
 BOSS = '팀장님이 부당한 일을 자꾸 저한테만 떠넘겨요'

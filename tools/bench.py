@@ -9,7 +9,7 @@ latency is left out. Each part is its own function:
 - pages: DynamoDB calls, read capacity and p50 of each page kind (first, next, previous,
   last, a bare page number) for history at 10 vs 10,000 chats and at page 1-2 vs page 2000,
   and for the board at page 1-2 vs page 2000 of 10,000, the columns measured interleaved;
-- route calls: the DynamoDB calls of every route (tests/route_calls.py);
+- route calls: the DynamoDB calls of every route (tools/devkit/route_calls.py);
 - local server: a kept-alive connection's latency and a burst of 16 new connections, against
   the server as chalice local ships it (Nagle on, backlog 5);
 - the app's cold import time and whether it imports openai at start.
@@ -27,11 +27,10 @@ from typing import Callable, Dict, List, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from tools import dynamodb_local  # noqa: E402
-from tests.dynamo_calls import DynamoCalls  # noqa: E402
-from tests.http import Api  # noqa: E402
+from tools import dynamodb_local
+from tools.devkit.dynamo_calls import DynamoCalls
+from tools.devkit.http import Api
 
 WORDS = ('야구 단장 선수 연봉 계약 트레이드 시즌 우승 꼴찌 드림즈 프런트 스카우트 코치 감독 전지훈련 팬 '
          '회사 상사 동료 시험 합격 불합격 이별 친구 가족 돈 건강 꿈 도전 실패 성공 용기 위로 책임 정의 '
@@ -95,8 +94,9 @@ def start_api():
 
 # -- chat route ---------------------------------------------------------------------------------
 def bench_chat_route(api: Api, token: str) -> None:
-    from chalicelib import corpus, model, settings
-    from tests.fake_openai import FakeOpenAI
+    from chalicelib.chat import corpus, model
+    from chalicelib.core import settings
+    from tools.devkit.fake_openai import FakeOpenAI
     api.post('/chat/api', {'input': INPUTS[0]}, token=token)  # warm the corpus index
     i = iter(range(10 ** 6))
     p50, p95 = timed(lambda: api.post('/chat/api', {'input': INPUTS[next(i) % len(INPUTS)]}, token=token), 100)
@@ -124,7 +124,8 @@ def bench_chat_route(api: Api, token: str) -> None:
 # -- corpus -------------------------------------------------------------------------------------
 def bench_corpus_rebuild(n: int = 20) -> None:
     """A new container (or a corpus change) rebuilds the index: read every line, then index them."""
-    from chalicelib import corpus, storage
+    from chalicelib import storage
+    from chalicelib.chat import corpus
     st = storage.store()
 
     def rebuild():
@@ -193,7 +194,7 @@ def _page_table(api: Api, title: str, columns: List[Tuple[str, str, Dict[str, st
 
 def bench_pages(api: Api, n: int = 60) -> None:
     from chalicelib import storage
-    from chalicelib.ids import new_id, now_iso
+    from chalicelib.core.ids import new_id, now_iso
     st = storage.store()
     at = now_iso()
 
@@ -225,14 +226,15 @@ def bench_pages(api: Api, n: int = 60) -> None:
 
 # -- route calls --------------------------------------------------------------------------------
 def bench_route_calls(api: Api) -> None:
-    from tests import route_calls
+    from tools.devkit import route_calls
     measured = route_calls.measure(api)
     print('DynamoDB calls per route (a logged-in route\'s first GetItem is the authorizer\'s):')
     for name, calls in measured.items():
         print('  %-36s %d  %s' % (name, len(calls), ', '.join(calls)))
     # deleting an account costs the same whatever it owns; the purge sweep pays for that, off the request path
-    from chalicelib import purge, storage
-    from chalicelib.ids import new_id, now_iso
+    from chalicelib import storage
+    from chalicelib.accounts import purge
+    from chalicelib.core.ids import new_id, now_iso
     joined = api.join(email='leaving@example.com', password=route_calls.PASSWORD)
     at = now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
@@ -300,7 +302,7 @@ def bench_keep(api: Api, n: int = 10_000) -> None:
     """Export and search over a 10,000-chat history: every part, every page."""
     import time as clock
     from chalicelib import storage
-    from chalicelib.ids import new_id, now_iso
+    from chalicelib.core.ids import new_id, now_iso
     joined = api.join(email='keep@example.com')
     tok, at = joined['access'], now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
@@ -338,7 +340,9 @@ def main() -> None:
                            'BOARD_POST_LIMIT_PER_HOUR': '1000000', 'SIGNUP_LIMIT_PER_HOUR': '1000000',
                            'DYNAMODB_READ_TIMEOUT': '10'})  # DynamoDB Local, as in tests
         os.environ.pop('OPENAI_API_KEY', None)
-        from chalicelib import corpus, observe, settings, storage
+        from chalicelib import storage
+        from chalicelib.chat import corpus
+        from chalicelib.core import observe, settings
         observe.output = open(os.devnull, 'w')  # the log lines are written (and timed), not shown
         settings.reload()
         from tools import relevance

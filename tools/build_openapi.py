@@ -1,7 +1,7 @@
-"""Write chalicelib/openapi.json: the OpenAPI 3.1 document of every route in app.py.
+"""Write chalicelib/service/openapi.json: the OpenAPI 3.1 document of every route in app.py.
 
     python tools/build_openapi.py          # `make openapi`: rewrite the document
-    python tools/build_openapi.py --check  # exit 1 if chalicelib/openapi.json is not what this writes
+    python tools/build_openapi.py --check  # exit 1 if chalicelib/service/openapi.json is not what this writes
 
 To document a new route: add one `op(...)` to OPERATIONS (its path as app.py spells it, without
 the trailing slash), add any new schema to SCHEMAS, run `make openapi`. tests/test_openapi.py
@@ -13,7 +13,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, 'chalicelib', 'openapi.json')
+OUT = os.path.join(ROOT, 'chalicelib', 'service', 'openapi.json')
 
 Schema = Dict[str, Any]
 
@@ -488,7 +488,7 @@ def main(argv: List[str]) -> int:
         with open(OUT, encoding='utf-8') as f:
             current = f.read()
         if current != text:
-            print('chalicelib/openapi.json is out of date: run `make openapi`', file=sys.stderr)
+            print('chalicelib/service/openapi.json is out of date: run `make openapi`', file=sys.stderr)
             return 1
         return 0
     with open(OUT, 'w', encoding='utf-8') as f:

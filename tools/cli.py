@@ -1,15 +1,13 @@
 """Operator commands. Locally they act on `make run`'s DynamoDB Local; with AWS credentials and
 the stage's table names in the environment (STAGE=prod …) they act on the deployed tables.
 
-  python tools/cli.py admin EMAIL [--revoke]     make (or unmake) an admin
-  python tools/cli.py import-quotes FILE.jsonl   add lines to the chatbot's corpus
-  python tools/cli.py init                       create missing tables, load the demo corpus
+  python -m tools.cli admin EMAIL [--revoke]     make (or unmake) an admin
+  python -m tools.cli import-quotes FILE.jsonl   add lines to the chatbot's corpus
+  python -m tools.cli init                       create missing tables, load the demo corpus
 """
 import argparse
 import os
 import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main(argv=None) -> int:
@@ -26,8 +24,10 @@ def main(argv=None) -> int:
     if os.environ.get('STAGE', 'local') == 'local':
         from tools import localenv
         localenv.apply()
-    from chalicelib import auth, corpus, storage
-    from chalicelib.errors import AppError
+    from chalicelib import storage
+    from chalicelib.accounts import auth
+    from chalicelib.chat import corpus
+    from chalicelib.core.errors import AppError
 
     try:
         if args.command == 'admin':

@@ -6,10 +6,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from tools import dynamodb_local, localenv  # noqa: E402
-from tools.dynamodb_local import ROOT, wait_for_port  # noqa: E402
+from tools import dynamodb_local, localenv
+from tools.dynamodb_local import ROOT, wait_for_port
 
 
 def write_frontend_config(api_url: str) -> None:
@@ -42,12 +40,12 @@ def main() -> int:
         os.makedirs(localenv.DATA_DIR, exist_ok=True)
         procs.append(dynamodb_local.start(ports['dynamodb'], db_path=os.path.join(localenv.DATA_DIR, 'dynamodb'),
                                           log_path=os.path.join(localenv.DATA_DIR, 'dynamodb.log')))
-        subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'cli.py'), 'init'], check=True,
+        subprocess.run([sys.executable, '-m', 'tools.cli', 'init'], check=True, cwd=ROOT,
                        env=dict(os.environ, **env))
         api_url = 'http://localhost:%d' % ports['api']
         write_frontend_config(api_url)
-        procs.append(subprocess.Popen([sys.executable, os.path.join(ROOT, 'tools', 'local_api.py'),
-                                       '--port', str(ports['api'])], env=dict(os.environ, **env)))
+        procs.append(subprocess.Popen([sys.executable, '-m', 'tools.local_api',
+                                       '--port', str(ports['api'])], cwd=ROOT, env=dict(os.environ, **env)))
         procs.append(subprocess.Popen([sys.executable, '-m', 'http.server', str(ports['frontend']),
                                        '--bind', '127.0.0.1', '--directory', os.path.join(ROOT, 'frontend')],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

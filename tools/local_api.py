@@ -5,7 +5,7 @@ do the same), and the request context names the domain the API is served on and 
 request arrived (`domainName`, `requestTimeEpoch`): here, this server's own address. Each
 request prints its log line (chalicelib/observe.py) instead of an access log.
 
-Usage: python tools/local_api.py [--host 127.0.0.1] [--port 8000] [--stage local]
+Usage: python -m tools.local_api [--host 127.0.0.1] [--port 8000] [--stage local]
 """
 import argparse
 import json
@@ -92,7 +92,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
             kind = gateway_kind(error)
             if not kind:
                 return super()._send_error_response(error)
-            from chalicelib import observe, web
+            from chalicelib.core import observe, web
             status, code, message = GATEWAY_ERRORS[kind]
             request_id = observe.gateway_answer(self.command, status, code)
             headers = dict(error.headers, **{'Content-Type': 'application/json', 'X-Request-Id': request_id},
@@ -111,7 +111,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
 
 def sweep_deleted_accounts(every: float = 5) -> None:
     """What app.py's schedule does deployed (each minute): remove what deleted accounts owned."""
-    from chalicelib import purge
+    from chalicelib.accounts import purge
     while True:
         time.sleep(every)
         try:
@@ -126,7 +126,6 @@ def main() -> None:
     parser.add_argument('--port', type=int, default=int(os.environ.get('API_PORT', '8000')))
     parser.add_argument('--stage', default='local')
     args = parser.parse_args()
-    sys.path.insert(0, ROOT)
     server = make_server(args.host, args.port, args.stage, quiet=True)  # observe's lines say it all
     threading.Thread(target=sweep_deleted_accounts, name='purge', daemon=True).start()
     try:

@@ -11,8 +11,6 @@ import sys
 from typing import Any, Dict, List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 SET_FILE = os.path.join(ROOT, 'tools', 'data', 'relevance.jsonl')
 SPLITS = ('tune', 'heldout')
@@ -25,14 +23,14 @@ def load_set(split: Optional[str] = None) -> List[Dict[str, Any]]:
 
 
 def shipped_index():
-    from chalicelib import corpus
+    from chalicelib.chat import corpus
     return corpus.Index(corpus.shipped_lines())
 
 
 def local_accuracy(index, cases: List[Dict[str, Any]], prior=None) -> Dict[str, float]:
     """Share of cases whose first answer fits (top-1), and with a fitting line in the first three
     the answerer would give, i.e. the answer and two "another line"s (top-3)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     top1 = top3 = 0
     for case in cases:
         ranked = [line['id'] for line in model.fitting(case['text'], index)]
@@ -45,7 +43,7 @@ def local_accuracy(index, cases: List[Dict[str, Any]], prior=None) -> Dict[str, 
 
 def misses(index, cases: List[Dict[str, Any]]) -> List[str]:
     """The cases whose first answer does not fit, to see what retrieval gets wrong (tune split)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     out = []
     for case in cases:
         ranked = [line['id'] for line in model.fitting(case['text'], index)]
@@ -56,7 +54,7 @@ def misses(index, cases: List[Dict[str, Any]]) -> List[str]:
 
 def openai_accuracy(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
     """Top-1 of the OpenAI path (the model picks one line; "another line" asks it again)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     top1 = top3 = 0
     for case in cases:
         shown: List[str] = []
@@ -72,7 +70,7 @@ def openai_accuracy(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
 def prompt_size(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
     """What one OpenAI request carries: characters, and tokens estimated as one per Hangul syllable
     plus one per four other characters (no tokenizer ships offline; this rule overcounts Korean)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     sizes = []
     for case in cases:
         msgs = model.messages(case['text'], model.candidates(case['text'], index))
@@ -93,7 +91,7 @@ def report(index=None) -> None:
     size = prompt_size(index, load_set('heldout'))
     print('OpenAI prompt per request (%d-line corpus, every line a candidate up to 200): '
           '%.0f characters, ≈%.0f tokens (estimate)' % (len(index), size['chars'], size['tokens']))
-    from chalicelib import settings
+    from chalicelib.core import settings
     if settings.get().openai_api_key:
         acc = openai_accuracy(index, load_set('heldout'))
         print('relevance, OpenAI path (%s), heldout (n=%d): top-1 %.1f %%, top-3 %.1f %%'

@@ -23,7 +23,7 @@ PASSWORD = 'correct horse 1'
 
 from playwright.sync_api import expect, sync_playwright
 
-from tests.http import Api
+from tools.devkit.http import Api
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -62,7 +62,7 @@ class FrontendHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope='session')
 def frontend(dynamodb, server):
     """Origin of the static site; the API is told to let it in through CORS."""
-    from chalicelib import settings
+    from chalicelib.core import settings
     handler = type('Handler', (FrontendHandler,), {'api_url': server})
     httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler, directory=str(FRONTEND)))
     origin = 'http://127.0.0.1:%d' % httpd.server_port

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible, assert_focus_visible, focused, tab_to
 from tests.browser.conftest import PASSWORD
-from tests.fake_openai import choose
+from tools.devkit.fake_openai import choose
 
 PROPOSAL = {'title': '여론에 대하여', 'content': '여론은 아무것도 책임지지 않습니다.',
             'description': '남의 말에 흔들릴 때.', 'scene': 1, 'speaker': '백승수'}

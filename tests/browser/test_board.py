@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from chalicelib import auth
+from chalicelib.accounts import auth
 from tests.browser.conftest import with_request_id
 
 PROPOSAL = {'title': '강두기 선수의 한마디', 'content': '팀을 위해서라면 뭐든 하겠습니다.',

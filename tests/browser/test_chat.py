@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, with_request_id
-from tests.fake_openai import choose, completion
+from tools.devkit.fake_openai import choose, completion
 
 
 def history_of(site, page):

@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from chalicelib import auth
+from chalicelib.accounts import auth
 from tests.browser.conftest import TIMEOUT_MS
 
 BOSS = '상사가 부당한 일을 자꾸 시켜요'

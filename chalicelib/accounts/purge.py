@@ -7,7 +7,8 @@ Every step is idempotent: a sweep cut short is finished by the next one.
 """
 import time
 
-from . import quotes, storage
+from chalicelib import storage
+from chalicelib.board import proposals
 
 # The by_owner index lags its table a little: a proposal written just before the deletion
 # must be visible to the purge, so jobs wait this long.
@@ -16,7 +17,7 @@ SETTLE_SECONDS = 5
 
 def purge_account(user_id: str) -> None:
     st = storage.store()
-    quotes.forget_author(user_id)
+    proposals.forget_author(user_id)
     st.delete_chats(user_id, account=False)  # with their share links and ratings
     st.delete_kept(user_id)
     st.finish_purge(user_id)

@@ -1,8 +1,8 @@
 """HATEOAS `_links` for each resource: what the caller may do next, and nothing it may not."""
 from typing import Any, Dict, List, Optional
 
-from . import quotes
-from .web import link
+from chalicelib.board import proposals
+from chalicelib.core.web import link
 
 Links = List[Dict[str, str]]
 
@@ -55,9 +55,9 @@ def shares(request) -> Links:
 def quote(request, q: Dict[str, Any], caller: Dict[str, Any]) -> Links:
     path = '/quote/' + q['id']
     out = [link(request, 'self', path)]
-    if quotes.can_edit(q, caller):
+    if proposals.can_edit(q, caller):
         out.append(link(request, 'update', path, 'PUT'))
-    if quotes.can_delete(q, caller):
+    if proposals.can_delete(q, caller):
         out.append(link(request, 'delete', path, 'DELETE'))
     if caller.get('is_admin'):
         out.append(link(request, 'withdraw' if q.get('is_apply') else 'apply', path + '/apply',

@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any, Callable, Optional
 
-from .errors import ServiceUnavailable
+from chalicelib.core.errors import ServiceUnavailable
 
 _state = threading.local()  # Lambda runs one request per process; the local server one per thread
 

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional
 
 from chalice import Response
 
-from . import observe
+from chalicelib.core import observe
 
 CHALICE = 'chalice'  # {"Code", "Message", "Fields"?}: every route but one
 DJ_REST_AUTH = 'dj-rest-auth'  # {"field": ["message"]} / {"detail"}: POST /rest-auth/registration

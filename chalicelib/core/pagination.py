@@ -16,10 +16,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 
-from . import web
-from .errors import BadRequest, ValidationError
-from .ids import is_id
-from .validation import parse_int
+from chalicelib.core import web
+from chalicelib.core.errors import BadRequest, ValidationError
+from chalicelib.core.ids import is_id
+from chalicelib.core.validation import parse_int
 
 PER_PAGE_MIN, PER_PAGE_MAX, PER_PAGE_DEFAULT = 5, 50, 5
 PAGE_MAX = 10 ** 9

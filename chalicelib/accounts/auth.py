@@ -10,10 +10,11 @@ from typing import Any, Dict, List, Optional, Tuple
 import bcrypt
 import jwt
 
-from . import limits, settings, storage
-from .errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
-from .ids import new_id, now_iso
-from .validation import Validator
+from chalicelib import storage
+from chalicelib.core import limits, settings
+from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
+from chalicelib.core.ids import new_id, now_iso
+from chalicelib.core.validation import Validator
 
 ALGORITHM = 'HS256'  # pinned: tokens naming another algorithm are refused
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Collection, Dict, List, Optional
 
-from . import deadline, observe, settings
-from .corpus import Index
-from .errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
+from chalicelib.core import deadline, observe, settings
+from chalicelib.chat.corpus import Index
+from chalicelib.core.errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
 
 CANDIDATES = 8          # lines retrieved for the model when the corpus is too large to send whole
 ALL_LINES_UP_TO = 200   # up to this many lines the model sees every one, so retrieval misses nothing

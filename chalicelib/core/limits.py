@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Tuple
 
-from . import settings, storage
-from .errors import TooManyRequests
+from chalicelib import storage
+from chalicelib.core import settings
+from chalicelib.core.errors import TooManyRequests
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 

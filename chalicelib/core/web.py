@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlencode
 
 from chalice import Response
 
-from . import settings
-from .errors import BadRequest
+from chalicelib.core import settings
+from chalicelib.core.errors import BadRequest
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 16  # our bodies nest 2 deep; deeper is an attack on the parser or on whoever reads it

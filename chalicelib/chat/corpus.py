@@ -13,7 +13,7 @@ import threading
 from collections import Counter, defaultdict
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import storage
+from chalicelib import storage
 
 EPISODES = 16  # 스토브리그 ran for 16 episodes
 SHIPPED_FILE = os.path.join(os.path.dirname(__file__), 'data', 'corpus.jsonl')

@@ -30,8 +30,8 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from . import deadline, settings
-from .errors import Conflict, ServiceUnavailable
+from chalicelib.core import deadline, settings
+from chalicelib.core.errors import Conflict, ServiceUnavailable
 
 BOARD, CORPUS, META, STATS, PURGE = 'BOARD', 'CORPUS', 'META', 'STATS', 'PURGE'
 SHARE_SK = 'SHARE'

@@ -1,12 +1,14 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
 from typing import Any, Dict, Optional, Tuple
 
-from . import corpus, limits, storage
-from .auth import Principal
-from .errors import Conflict, Forbidden, NotFound
-from .ids import is_id, new_id, now_iso
-from .pagination import Page, PageRequest, fetch_page
-from .validation import Validator
+from chalicelib import storage
+from chalicelib.chat import corpus
+from chalicelib.core import limits
+from chalicelib.accounts.auth import Principal
+from chalicelib.core.errors import Conflict, Forbidden, NotFound
+from chalicelib.core.ids import is_id, new_id, now_iso
+from chalicelib.core.pagination import Page, PageRequest, fetch_page
+from chalicelib.core.validation import Validator
 
 TITLE_MAX = 100
 

@@ -9,11 +9,13 @@ import re
 import secrets
 from typing import Any, Dict, List, Tuple
 
-from . import chat as chats, limits, storage
-from .auth import Principal
-from .errors import Conflict, NotFound, ValidationError
-from .ids import new_id, now_iso
-from .pagination import Page, PageRequest, fetch_page
+from chalicelib import storage
+from chalicelib.chat import chats
+from chalicelib.core import limits
+from chalicelib.accounts.auth import Principal
+from chalicelib.core.errors import Conflict, NotFound, ValidationError
+from chalicelib.core.ids import new_id, now_iso
+from chalicelib.core.pagination import Page, PageRequest, fetch_page
 
 SHARE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{24}$')  # secrets.token_urlsafe(18): 144 random bits
 

@@ -2,11 +2,12 @@
 import re
 from typing import Any, Dict, List, Tuple
 
-from . import limits, storage
-from .auth import Principal
-from .errors import NotFound, Unauthorized
-from .ids import new_id, now_iso
-from .pagination import Page, PageRequest, fetch_page
+from chalicelib import storage
+from chalicelib.core import limits
+from chalicelib.accounts.auth import Principal
+from chalicelib.core.errors import NotFound, Unauthorized
+from chalicelib.core.ids import new_id, now_iso
+from chalicelib.core.pagination import Page, PageRequest, fetch_page
 
 LINE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
 LINE_FIELDS = ('id', 'scene', 'speaker', 'quote', 'description', 'sources')

@@ -7,8 +7,8 @@ any data. Login is measured by its own test (its throttle is counted there).
 import secrets
 from typing import Callable, Dict, List
 
-from tests.dynamo_calls import DynamoCalls
-from tests.http import Api
+from tools.devkit.dynamo_calls import DynamoCalls
+from tools.devkit.http import Api
 
 PASSWORD = 'correct horse 1'
 REPLY = {'scene': 1, 'quote': '대사', 'description': '설명'}
@@ -21,7 +21,8 @@ def _link(body, desc: str) -> str:
 
 def measure(api: Api) -> Dict[str, List[str]]:
     """Route → the DynamoDB operations one request made, in order (authorizer's GetItem first)."""
-    from chalicelib import auth, corpus
+    from chalicelib.accounts import auth
+    from chalicelib.chat import corpus
     out: Dict[str, List[str]] = {}
     tag = secrets.token_hex(4)
 

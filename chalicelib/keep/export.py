@@ -10,10 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from . import bookmarks, chat, storage
-from .auth import Principal
-from .errors import BadRequest, ValidationError
-from .pagination import AFTER, Cursor, decode_cursor, encode_cursor
+from chalicelib import storage
+from chalicelib.chat import chats
+from chalicelib.keep import bookmarks
+from chalicelib.accounts.auth import Principal
+from chalicelib.core.errors import BadRequest, ValidationError
+from chalicelib.core.pagination import AFTER, Cursor, decode_cursor, encode_cursor
 
 FORMATS = ('json', 'csv')
 PART_CHATS = 1000
@@ -76,7 +78,7 @@ def part(principal: Principal, fmt: Optional[str], cursor: Optional[str]) -> Par
         after, number = c.key, c.page
     got = storage.store().chats_of(principal.user_id).page(PART_CHATS + 1, after)
     items, more_after = got[:PART_CHATS], (got[PART_CHATS - 1]['chat_id'] if len(got) > PART_CHATS else None)
-    shaped = [chat.shape(c) for c in items]
+    shaped = [chats.shape(c) for c in items]
     kept = bookmarks.every(principal) if number == 1 else []
     if fmt == 'json':
         used, sizes = 200 + sum(_json_size(b) for b in kept), [_json_size(c) for c in shaped]

@@ -1,12 +1,15 @@
 """👍/👎 on answers, and the per-line figures an admin reads to find a badly described line."""
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import auth, corpus, limits, storage
-from .auth import Principal
-from .errors import Forbidden, NotFound, ValidationError
-from .ids import is_id
-from .pagination import PageRequest
-from .validation import Validator
+from chalicelib import storage
+from chalicelib.accounts import auth
+from chalicelib.chat import corpus
+from chalicelib.core import limits
+from chalicelib.accounts.auth import Principal
+from chalicelib.core.errors import Forbidden, NotFound, ValidationError
+from chalicelib.core.ids import is_id
+from chalicelib.core.pagination import PageRequest
+from chalicelib.core.validation import Validator
 
 SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
     'down': lambda r: (-r['down'], -r['given'], r['line']['id']),

@@ -3,7 +3,7 @@ import re
 import unicodedata
 from typing import Any, Dict, Optional
 
-from .errors import ValidationError
+from chalicelib.core.errors import ValidationError
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 PASSWORD_MIN = 8

@@ -1,12 +1,14 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
-from . import corpus, limits, model, storage
-from .auth import Principal
-from .errors import BadRequest, NotFound, Unauthorized, ValidationError
-from .ids import is_id, new_id, now_iso
-from .pagination import AFTER, BEFORE, Cursor, Page, PageRequest, fetch_page
-from .validation import Validator
+from chalicelib import storage
+from chalicelib.chat import corpus, model
+from chalicelib.core import limits
+from chalicelib.accounts.auth import Principal
+from chalicelib.core.errors import BadRequest, NotFound, Unauthorized, ValidationError
+from chalicelib.core.ids import is_id, new_id, now_iso
+from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Page, PageRequest, fetch_page
+from chalicelib.core.validation import Validator
 
 INPUT_MAX = 1000
 EXCLUDE_MAX = 50
