@@ -604,9 +604,9 @@ def test_prod_env_exports_the_stage_configuration(prod_env):
 
 
 def test_the_purge_sweep_runs_each_minute_within_its_timeout(resources):
-    import app
+    from chalicelib.accounts import views
     fn = resources['PurgeDeletedAccounts']['Properties']
     [event] = fn['Events'].values()
     assert event['Type'] == 'Schedule' and event['Properties']['Schedule'] == 'rate(1 minute)'
-    assert fn['Handler'] == 'app.purge_deleted_accounts'
-    assert app.PURGE_BUDGET < fn['Timeout'], 'the sweep must stop itself before Lambda cuts it off'
+    assert fn['Handler'] == 'chalicelib.accounts.views.purge_deleted_accounts'
+    assert views.PURGE_BUDGET < fn['Timeout'], 'the sweep must stop itself before Lambda cuts it off'

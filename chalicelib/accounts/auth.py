@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 import bcrypt
@@ -13,16 +12,11 @@ import jwt
 from chalicelib import storage
 from chalicelib.core import limits, settings
 from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
+from chalicelib.core.principal import Principal
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.validation import Validator
 
 ALGORITHM = 'HS256'  # pinned: tokens naming another algorithm are refused
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    session_id: str
 
 
 # -- passwords --------------------------------------------------------------------------------
@@ -114,6 +108,13 @@ def public_user(user: Dict[str, Any]) -> Dict[str, Any]:
     return {'id': user['id'], 'pk': user['id'], 'email': user['email'], 'nickname': user['nickname'],
             'created_at': user['created_at'], 'last_login': user.get('last_login'),
             'is_admin': bool(user.get('is_admin', False))}
+
+
+def profile_body(user: Dict[str, Any]) -> Dict[str, Any]:
+    """The account as the profile routes show it (sign-up and login add `pk`, as dj-rest-auth did)."""
+    body = public_user(user)
+    del body['pk']
+    return body
 
 
 def join(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:

@@ -1,10 +1,11 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
-from typing import Any, Dict, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
 
 from chalicelib import storage
 from chalicelib.chat import corpus
 from chalicelib.core import limits
-from chalicelib.accounts.auth import Principal
+from chalicelib.core.principal import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import Page, PageRequest, fetch_page
@@ -45,6 +46,37 @@ def can_edit(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
 
 def can_delete(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
     return q.get('user_id') == caller['id'] or bool(caller.get('is_admin'))
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    """A proposal as one caller sees it: with its author's account (if it still exists) and
+    what the caller may do with it."""
+    proposal: Dict[str, Any]
+    authors: Dict[str, Dict[str, Any]]
+    caller: Dict[str, Any]
+
+    @property
+    def may_edit(self) -> bool:
+        return can_edit(self.proposal, self.caller)
+
+    @property
+    def may_delete(self) -> bool:
+        return can_delete(self.proposal, self.caller)
+
+    @property
+    def may_apply(self) -> bool:
+        return bool(self.caller.get('is_admin'))
+
+    def body(self) -> Dict[str, Any]:
+        return shape(self.proposal, self.authors, self.caller)
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    page: Page
+    views: List[ProposalView]
+    count: int
 
 
 def _validate(data: Dict[str, Any], partial: bool) -> Dict[str, Any]:
@@ -90,7 +122,7 @@ def _found(q: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     return q
 
 
-def create(principal: Principal, data: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def create(principal: Principal, data: Dict[str, Any]) -> ProposalView:
     caller = _caller(principal)
     fields = _validate(data, partial=False)
     limits.check('board_post', caller['id'])
@@ -101,10 +133,10 @@ def create(principal: Principal, data: Dict[str, Any]) -> Tuple[Dict[str, Any], 
         storage.store().put_proposal(q)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.')
-    return q, caller
+    return ProposalView(q, {caller['id']: caller}, caller)
 
 
-def board(principal: Principal, req: PageRequest) -> Tuple[Page, Dict[str, Dict[str, Any]], Dict[str, Any], int]:
+def board(principal: Principal, asked: PageRequest) -> BoardPage:
     """A page of proposals with their authors and the caller: one Query and one BatchGetItem
     (the caller, the authors and the count together). A page that needs the count first
     (the last, or a bare page number) reads the caller with it and the other authors after."""
@@ -115,7 +147,7 @@ def board(principal: Principal, req: PageRequest) -> Tuple[Page, Dict[str, Dict[
         ahead['users'], ahead['count'] = st.users_and_board_count([principal.user_id])
         return ahead['count']
 
-    page = fetch_page(req, st.proposals(), count)
+    page = fetch_page(asked, st.proposals(), count)
     wanted = {q['user_id'] for q in page.items if q.get('user_id')}
     if ahead:
         users, total = ahead['users'], ahead['count']
@@ -125,13 +157,13 @@ def board(principal: Principal, req: PageRequest) -> Tuple[Page, Dict[str, Dict[
     caller = users.get(principal.user_id)
     if caller is None:
         raise NotFound('계정을 찾을 수 없습니다.')
-    return page, users, caller, total
+    return BoardPage(page, [ProposalView(q, users, caller) for q in page.items], total)
 
 
-def read(principal: Principal, quote_id: str):
+def read(principal: Principal, quote_id: str) -> ProposalView:
     caller, q = _caller_and(principal, quote_id)
     q = _found(q)
-    return q, _authors_of(q, caller), caller
+    return ProposalView(q, _authors_of(q, caller), caller)
 
 
 def _authors_of(q: Dict[str, Any], caller: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
@@ -140,7 +172,7 @@ def _authors_of(q: Dict[str, Any], caller: Dict[str, Any]) -> Dict[str, Dict[str
     return storage.store().get_users([q['user_id']]) if q.get('user_id') else {}
 
 
-def update(principal: Principal, quote_id: str, data: Dict[str, Any]):
+def update(principal: Principal, quote_id: str, data: Dict[str, Any]) -> ProposalView:
     caller, q = _caller_and(principal, quote_id)
     q = _found(q)
     if q.get('user_id') != caller['id']:
@@ -151,7 +183,7 @@ def update(principal: Principal, quote_id: str, data: Dict[str, Any]):
     except storage.ConditionFailed:
         _get(quote_id)  # 404 if it was deleted meanwhile
         raise Conflict('이미 반영된 제안은 수정할 수 없습니다. 관리자에게 반영 취소를 요청해 주세요.')
-    return q, {caller['id']: caller}, caller
+    return ProposalView(q, {caller['id']: caller}, caller)
 
 
 def delete(principal: Principal, quote_id: str) -> None:
@@ -174,7 +206,7 @@ def corpus_line(q: Dict[str, Any]) -> Dict[str, Any]:
     return dict(line, origin='board')
 
 
-def set_applied(principal: Principal, quote_id: str, applied: bool):
+def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalView:
     caller, q = _caller_and(principal, quote_id)
     if not caller.get('is_admin'):
         raise Forbidden('관리자만 반영하거나 취소할 수 있습니다.')
@@ -189,7 +221,7 @@ def set_applied(principal: Principal, quote_id: str, applied: bool):
             q = _get(quote_id)
             if bool(q.get('is_apply')) != applied:
                 raise Conflict('제안이 방금 수정되었습니다. 내용을 확인하고 다시 시도해 주세요.')
-    return q, _authors_of(q, caller), caller
+    return ProposalView(q, _authors_of(q, caller), caller)
 
 
 def forget_author(user_id: str) -> None:

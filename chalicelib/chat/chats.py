@@ -1,13 +1,18 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
+from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+
+
+from chalice.app import Request
 
 from chalicelib import storage
 from chalicelib.chat import corpus, model
-from chalicelib.core import limits
-from chalicelib.accounts.auth import Principal
+from chalicelib.core import limits, links
+from chalicelib.core.principal import Principal
 from chalicelib.core.errors import BadRequest, NotFound, Unauthorized, ValidationError
 from chalicelib.core.ids import is_id, new_id, now_iso
-from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Page, PageRequest, fetch_page
+from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page
 from chalicelib.core.validation import Validator
 
 INPUT_MAX = 1000
@@ -30,6 +35,26 @@ def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
                            'rating': int(chat.get('rating', 0))}}
 
 
+def body(request: Request, chat: Dict[str, Any]) -> Dict[str, Any]:
+    """A saved chat as the API shows it, with its links."""
+    return dict(shape(chat), _links=links.chat(request, chat['chat_id'], chat['reply'].get('line_id')))
+
+
+def answer_body(request: Request, exchange: 'Exchange') -> Dict[str, Any]:
+    """POST /chat/api's answer: the line and why, and the chat it was saved as."""
+    answer, saved = exchange.answer, exchange.saved
+    return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
+            'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
+            'source': answer.source, 'grounded': answer.grounded, 'chat': body(request, saved),
+            '_links': links.chat(request, saved['chat_id'], answer.line_id)}
+
+
+def legacy_answer(exchange: 'Exchange') -> Dict[str, Any]:
+    """The original app's answer: the line alone (its client saves the exchange itself)."""
+    answer = exchange.answer
+    return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description}
+
+
 def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str, Any]:
     at = now_iso()
     chat = {'chat_id': new_id(), 'user_id': principal.user_id, 'content': content, 'created_at': at,
@@ -41,8 +66,14 @@ def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str
     return chat
 
 
-def ask(principal: Principal, data: Dict[str, Any],
-        save: bool = True) -> Tuple[model.Answer, Optional[Dict[str, Any]]]:
+@dataclass(frozen=True)
+class Exchange:
+    """An answer, and the chat it was saved as (None when not saved: legacy mode)."""
+    answer: model.Answer
+    saved: Optional[Dict[str, Any]]
+
+
+def ask(principal: Principal, data: Dict[str, Any], save: bool = True) -> Exchange:
     """Answer the input and save the exchange; a failing model raises before anything is saved.
     `save=False` (legacy mode) only answers: the original client saves through `record`."""
     v = Validator(data)
@@ -59,7 +90,7 @@ def ask(principal: Principal, data: Dict[str, Any],
     if line and line['description'] != answer.description:
         # the model's own words may retell the input: a card shared without it shows the line's
         reply['line_description'] = line['description']
-    return answer, _save(principal, text, reply) if save else None
+    return Exchange(answer, _save(principal, text, reply) if save else None)
 
 
 def _line_ids(v: Validator, name: str) -> FrozenSet[str]:
@@ -105,21 +136,20 @@ def search_words(q: Optional[str]) -> List[str]:
     return words
 
 
-def history(principal: Principal, req: PageRequest,
-            q: Optional[str] = None) -> Tuple[Page, List[Dict[str, Any]], Optional[int]]:
+def history(principal: Principal, asked: PageRequest, q: Optional[str] = None) -> Listing:
     """A page of the caller's chats: one Query and the count (one GetItem). With `q`, only
     those whose input or line contains every word, and no count (see search)."""
     words = search_words(q)
     if words:
-        page = search(principal, req, words)
-        return page, [shape(c) for c in page.items], None
+        page = search(principal, asked, words)
+        return Listing(page, [shape(c) for c in page.items], None)
     st = storage.store()
     count = lambda: st.chat_count(principal.user_id)  # noqa: E731
-    page = fetch_page(req, st.chats_of(principal.user_id), count)
-    return page, [shape(c) for c in page.items], page.count if page.count is not None else count()
+    page = fetch_page(asked, st.chats_of(principal.user_id), count)
+    return Listing(page, [shape(c) for c in page.items], page.count if page.count is not None else count())
 
 
-def search(principal: Principal, req: PageRequest, words: List[str]) -> Page:
+def search(principal: Principal, asked: PageRequest, words: List[str]) -> Page:
     """A page of matches, read from the caller's own partition with a filter.
 
     Each request reads at most SEARCH_READ_BUDGET chats, so a page may come back short (even
@@ -127,14 +157,14 @@ def search(principal: Principal, req: PageRequest, words: List[str]) -> Page:
     Knowing how many match would mean reading the whole history: there is no count and no
     last page. A bare page number skips the matches before it.
     """
-    st, uid, per_page, cursor = storage.store(), principal.user_id, req.per_page, req.cursor
+    st, uid, per_page, cursor = storage.store(), principal.user_id, asked.per_page, asked.cursor
     read = lambda start, newest_first: st.search_chats(  # noqa: E731
         uid, words, per_page, start, SEARCH_READ_BUDGET, newest_first)
-    if cursor is None and req.page > 1:
-        after = st.skip_search(uid, words, (req.page - 1) * per_page)
+    if cursor is None and asked.page > 1:
+        after = st.skip_search(uid, words, (asked.page - 1) * per_page)
         if after is None:
-            return Page([], req.page, past_end=True)
-        cursor = Cursor(AFTER, req.page, after)
+            return Page([], asked.page, past_end=True)
+        cursor = Cursor(AFTER, asked.page, after)
     if cursor is None:
         items, more = read(None, True)
         return Page(items, 1, next_key=more)

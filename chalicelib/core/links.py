@@ -1,7 +1,6 @@
 """HATEOAS `_links` for each resource: what the caller may do next, and nothing it may not."""
 from typing import Any, Dict, List, Optional
 
-from chalicelib.board import proposals
 from chalicelib.core.web import link
 
 Links = List[Dict[str, str]]
@@ -52,16 +51,15 @@ def shares(request) -> Links:
     return [link(request, 'history', '/chat/model')]
 
 
-def quote(request, q: Dict[str, Any], caller: Dict[str, Any]) -> Links:
-    path = '/quote/' + q['id']
+def proposal(request, proposal_id: str, applied: bool, may_edit: bool, may_delete: bool, may_apply: bool) -> Links:
+    path = '/quote/' + proposal_id
     out = [link(request, 'self', path)]
-    if proposals.can_edit(q, caller):
+    if may_edit:
         out.append(link(request, 'update', path, 'PUT'))
-    if proposals.can_delete(q, caller):
+    if may_delete:
         out.append(link(request, 'delete', path, 'DELETE'))
-    if caller.get('is_admin'):
-        out.append(link(request, 'withdraw' if q.get('is_apply') else 'apply', path + '/apply',
-                        'DELETE' if q.get('is_apply') else 'POST'))
+    if may_apply:
+        out.append(link(request, 'withdraw' if applied else 'apply', path + '/apply', 'DELETE' if applied else 'POST'))
     out.append(link(request, 'board', '/quote'))
     return out
 

@@ -140,11 +140,11 @@ def _oldest_first(source: Source, size: int, before: Optional[str], number: int)
                 here=Cursor(LAST, number) if before is None else Cursor(BEFORE, number, before))
 
 
-def fetch_page(req: PageRequest, source: Source, count: Callable[[], int]) -> Page:
+def fetch_page(asked: PageRequest, source: Source, count: Callable[[], int]) -> Page:
     """The page asked for. `count` (the collection's size) is called only when the page
     cannot be found without it (the last page, a bare page number); Page.count says so."""
-    per_page, cursor = req.per_page, req.cursor
-    if cursor is None and req.page == 1:
+    per_page, cursor = asked.per_page, asked.cursor
+    if cursor is None and asked.page == 1:
         return _newest_first(source, per_page, None, 1)
     if cursor is not None and cursor.kind == AFTER:
         return _newest_first(source, per_page, cursor.key, cursor.page)
@@ -159,7 +159,7 @@ def fetch_page(req: PageRequest, source: Source, count: Callable[[], int]) -> Pa
         page = _oldest_first(source, total - (last - 1) * per_page, None, last)
         page = page or _newest_first(source, per_page, None, 1)  # empty, or the count is behind
     else:
-        page = _numbered(source, req.page, per_page, total)
+        page = _numbered(source, asked.page, per_page, total)
     page.count = total
     return page
 
@@ -185,14 +185,23 @@ def _numbered(source: Source, number: int, per_page: int, total: int) -> Page:
     return _newest_first(source, per_page, after, number)
 
 
-def collection(request, path: str, req: PageRequest, page: Page, results: List[Any], count: Optional[int],
-               links: List[Dict[str, str]], query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+@dataclass
+class Listing:
+    """A page as the API shows it: the page read, its items shaped for the answer, and the
+    collection's size (None when only reading all of it would tell: a search)."""
+    page: Page
+    results: List[Dict[str, Any]]
+    count: Optional[int]
+
+
+def collection(request, path: str, asked: PageRequest, listing: Listing, links: List[Dict[str, str]],
+               query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """The collection body: `next`/`previous` and the `first`/`last`/`self` links by cursor.
 
     `query`: parameters every link keeps (a search's `q`). A count of None (a search, whose
     size only reading it all would tell) gives no `last` link.
     """
-    per_page, keep = req.per_page, dict(query or {})
+    page, count, per_page, keep = listing.page, listing.count, asked.per_page, dict(query or {})
 
     def at(number: int, cursor: Optional[Cursor] = None) -> str:
         if cursor is None:
@@ -215,16 +224,16 @@ def collection(request, path: str, req: PageRequest, page: Page, results: List[A
     here = at(page.number) if page.here is None else at(page.here.page, page.here)
     nav = [{'desc': desc, 'href': href, 'method': 'GET'}
            for desc, href in (('self', here), ('first', at(1)), ('last', last_link)) if href]
-    return {'count': count, 'next': nxt, 'previous': prev, 'results': results, '_links': links + nav}
+    return {'count': count, 'next': nxt, 'previous': prev, 'results': listing.results, '_links': links + nav}
 
 
-def numbered_collection(request, path: str, req: PageRequest, results: List[Any], total: int,
+def numbered_collection(request, path: str, asked: PageRequest, results: List[Any], total: int,
                         links: List[Dict[str, str]], query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """A collection sorted in memory (any page costs the same): links by page number."""
     def at(number: int) -> str:
-        return web.url(request, path, **(query or {}), **{'per-page': req.per_page, 'page': number})
-    last = last_page_number(total, req.per_page)
-    nav = [{'desc': desc, 'href': at(n), 'method': 'GET'} for desc, n in (('self', req.page), ('first', 1), ('last', last))]
-    return {'count': total, 'next': at(req.page + 1) if req.page < last else None,
-            'previous': at(min(req.page, last + 1) - 1) if req.page > 1 else None, 'results': results,
+        return web.url(request, path, **(query or {}), **{'per-page': asked.per_page, 'page': number})
+    last = last_page_number(total, asked.per_page)
+    nav = [{'desc': desc, 'href': at(n), 'method': 'GET'} for desc, n in (('self', asked.page), ('first', 1), ('last', last))]
+    return {'count': total, 'next': at(asked.page + 1) if asked.page < last else None,
+            'previous': at(min(asked.page, last + 1) - 1) if asked.page > 1 else None, 'results': results,
             '_links': links + nav}

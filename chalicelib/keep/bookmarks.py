@@ -4,10 +4,10 @@ from typing import Any, Dict, List, Tuple
 
 from chalicelib import storage
 from chalicelib.core import limits
-from chalicelib.accounts.auth import Principal
+from chalicelib.core.principal import Principal
 from chalicelib.core.errors import NotFound, Unauthorized
 from chalicelib.core.ids import new_id, now_iso
-from chalicelib.core.pagination import Page, PageRequest, fetch_page
+from chalicelib.core.pagination import Listing, PageRequest, fetch_page
 
 LINE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
 LINE_FIELDS = ('id', 'scene', 'speaker', 'quote', 'description', 'sources')
@@ -23,8 +23,8 @@ def shape(bookmark: Dict[str, Any], times_given: int) -> Dict[str, Any]:
     return {'line': bookmark['line'], 'times_given': times_given, 'created_at': bookmark['created_at']}
 
 
-def keep(principal: Principal, line_id: str) -> Tuple[Dict[str, Any], bool]:
-    """Keep a corpus line (once, however often asked): (the bookmark, whether it is new)."""
+def keep(principal: Principal, line_id: str) -> Dict[str, Any]:
+    """Keep a corpus line (once, however often asked): the bookmark."""
     if not LINE_ID_RE.match(line_id or ''):
         raise NotFound('그 대사를 찾을 수 없습니다.')
     limits.check('keep', principal.user_id)
@@ -34,10 +34,10 @@ def keep(principal: Principal, line_id: str) -> Tuple[Dict[str, Any], bool]:
         raise NotFound('그 대사를 찾을 수 없습니다.')
     item = {'id': new_id(), 'line_id': line['id'], 'line': _line_fields(line), 'created_at': now_iso()}
     try:
-        saved, created, given = st.put_bookmark(principal.user_id, item, mine)
+        saved, _, given = st.put_bookmark(principal.user_id, item, mine)
     except storage.ConditionFailed:
         raise Unauthorized('계정이 더 이상 없습니다.')
-    return shape(dict(saved, line=_line_fields(line)), given), created
+    return shape(dict(saved, line=_line_fields(line)), given)
 
 
 def remove(principal: Principal, line_id: str) -> None:
@@ -45,11 +45,11 @@ def remove(principal: Principal, line_id: str) -> None:
         raise NotFound('내 명대사에 없는 대사입니다.')
 
 
-def page(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
+def page(principal: Principal, asked: PageRequest) -> Listing:
     st, uid = storage.store(), principal.user_id
     count = lambda: st.bookmark_count(uid)  # noqa: E731
-    got = fetch_page(req, st.bookmarks_of(uid), count)
-    return got, _shaped(uid, got.items), got.count if got.count is not None else count()
+    got = fetch_page(asked, st.bookmarks_of(uid), count)
+    return Listing(got, _shaped(uid, got.items), got.count if got.count is not None else count())
 
 
 def _shaped(user_id: str, items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

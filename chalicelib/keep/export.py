@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from chalicelib import storage
 from chalicelib.chat import chats
 from chalicelib.keep import bookmarks
-from chalicelib.accounts.auth import Principal
+from chalicelib.core.principal import Principal
 from chalicelib.core.errors import BadRequest, ValidationError
 from chalicelib.core.pagination import AFTER, Cursor, decode_cursor, encode_cursor
 

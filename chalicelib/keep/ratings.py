@@ -1,11 +1,12 @@
 """👍/👎 on answers, and the per-line figures an admin reads to find a badly described line."""
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from chalicelib import storage
 from chalicelib.accounts import auth
 from chalicelib.chat import corpus
 from chalicelib.core import limits
-from chalicelib.accounts.auth import Principal
+from chalicelib.core.principal import Principal
 from chalicelib.core.errors import Forbidden, NotFound, ValidationError
 from chalicelib.core.ids import is_id
 from chalicelib.core.pagination import PageRequest
@@ -41,7 +42,13 @@ def _line(line: Dict[str, Any]) -> Dict[str, Any]:
             'description': line['description'], 'sources': line.get('sources') or []}
 
 
-def stats(principal: Principal, req: PageRequest, sort: Optional[str]) -> Tuple[List[Dict[str, Any]], int]:
+@dataclass(frozen=True)
+class StatsPage:
+    results: List[Dict[str, Any]]
+    total: int
+
+
+def stats(principal: Principal, asked: PageRequest, sort: Optional[str]) -> StatsPage:
     """Admin only: a page of the corpus's lines with how often each was given, 👍 and 👎.
 
     Costs one Query of the counters and the cached corpus, so any page costs the same.
@@ -55,5 +62,5 @@ def stats(principal: Principal, req: PageRequest, sort: Optional[str]) -> Tuple[
     zero = {'given': 0, 'up': 0, 'down': 0}
     rows = [dict(counts.get(line['id'], zero), line=_line(line)) for line in corpus.current().lines]
     rows.sort(key=SORTS[sort])
-    start = (req.page - 1) * req.per_page
-    return rows[start:start + req.per_page], len(rows)
+    start = (asked.page - 1) * asked.per_page
+    return StatsPage(rows[start:start + asked.per_page], len(rows))

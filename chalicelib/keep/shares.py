@@ -12,10 +12,10 @@ from typing import Any, Dict, List, Tuple
 from chalicelib import storage
 from chalicelib.chat import chats
 from chalicelib.core import limits
-from chalicelib.accounts.auth import Principal
+from chalicelib.core.principal import Principal
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.ids import new_id, now_iso
-from chalicelib.core.pagination import Page, PageRequest, fetch_page
+from chalicelib.core.pagination import Listing, PageRequest, fetch_page
 
 SHARE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{24}$')  # secrets.token_urlsafe(18): 144 random bits
 
@@ -72,13 +72,13 @@ def shape(share: Dict[str, Any]) -> Dict[str, Any]:
             'card': {'scene': card.get('scene'), 'speaker': card.get('speaker'), 'quote': card['quote']}}
 
 
-def page(principal: Principal, req: PageRequest) -> Tuple[Page, List[Dict[str, Any]], int]:
+def page(principal: Principal, asked: PageRequest) -> Listing:
     st, uid = storage.store(), principal.user_id
     count = lambda: st.share_count(uid)  # noqa: E731
-    got = fetch_page(req, st.shares_of(uid), count)
+    got = fetch_page(asked, st.shares_of(uid), count)
     found = st.get_shares(e['share_id'] for e in got.items)
     results = [shape(found[e['share_id']]) for e in got.items if e['share_id'] in found]
-    return got, results, got.count if got.count is not None else count()
+    return Listing(got, results, got.count if got.count is not None else count())
 
 
 def revoke(principal: Principal, share_id: str) -> None:
