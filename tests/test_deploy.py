@@ -445,7 +445,7 @@ def test_policy_names_specific_resources_and_actions(resources, policy):
 
 
 def runtime_dynamodb_actions():
-    """IAM actions implied by the DynamoDB calls Store makes at runtime (from storage.py's source).
+    """IAM actions implied by the DynamoDB calls the storage package makes at runtime (from its source).
 
     create_tables/drop_tables are operator tools (tools/cli.py with an operator's credentials),
     so their ListTables/CreateTable/DeleteTable/UpdateTimeToLive are not the Lambda's business.
@@ -457,11 +457,13 @@ def runtime_dynamodb_actions():
     implied = {'TransactWriteItems': {'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'},
                'TransactGetItems': {'GetItem'}}
     operator_only = {'create_tables', 'drop_tables'}
-    with open(os.path.join(ROOT, 'chalicelib', 'storage', '__init__.py'), encoding='utf-8') as f:
-        tree = ast.parse(f.read())
-    [store] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'Store']
+    methods = []
+    for path in glob.glob(os.path.join(ROOT, 'chalicelib', 'storage', '*.py')):
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        methods += [m for c in tree.body if isinstance(c, ast.ClassDef) for m in c.body]
     actions, uses_index = set(), False
-    for method in store.body:
+    for method in methods:
         if not isinstance(method, ast.FunctionDef) or method.name in operator_only:
             continue
         for node in ast.walk(method):

@@ -5,7 +5,9 @@ clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validati
 exception is dj-rest-auth's own route, whose old clients read its shape (DJ_REST_AUTH below).
 """
 import functools
-from typing import Any, Callable, Dict, Optional
+
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from chalice import Response
 
@@ -117,10 +119,25 @@ _THROTTLE_CODES = {'ProvisionedThroughputExceededException', 'ThrottlingExceptio
 _OUR_MISTAKES = {'ValidationException', 'SerializationException', 'ConditionalCheckFailedException'}
 
 
+_TRANSLATIONS: List[Tuple[Type[Exception], Callable[[Exception], AppError]]] = []
+
+
+def translate(kind: Type[Exception], to: Callable[[Exception], AppError]) -> None:
+    """Declare what an exception of another layer (storage's) means to a client when it
+    escapes a route: `handled` answers with `to(exc)`."""
+    _TRANSLATIONS.append((kind, to))
+
+
+def _translated(exc: Exception) -> Optional[AppError]:
+    for kind, to in _TRANSLATIONS:
+        if isinstance(exc, kind):
+            return to(exc)
+    return None
+
+
 def from_dependency(exc: Exception) -> Optional[AppError]:
     """Map a failing AWS dependency to a clear 503 with Retry-After: throttled, unreachable,
     timed out (connect or read), erroring or misconfigured (a missing table, no credentials)."""
-    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
     if isinstance(exc, ClientError):
         code = exc.response.get('Error', {}).get('Code', '')
         if code in _OUR_MISTAKES:
@@ -147,6 +164,9 @@ def handled(view: Callable, shape: str = CHALICE) -> Callable:
         except AppError as exc:
             return exc.to_response(shape)
         except Exception as exc:
+            translated = _translated(exc)
+            if translated is not None:
+                return translated.to_response(shape)
             mapped = from_dependency(exc)
             if mapped is None:
                 observe.unexpected(exc)

@@ -1,0 +1,111 @@
+"""The quote request board: proposals, their counters, applying one into the corpus."""
+import random
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, Dict, List, Optional, Tuple
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from chalicelib.core.errors import ServiceUnavailable
+from chalicelib.storage.dynamo import (TRANSACTION_MAX, ConditionFailed, Partition, cancel_reasons, deserialize,
+                                       failed_at, plain, set_expression)
+from chalicelib.storage.layout import (BOARD, CORPUS, LOGIN_FIELDS, META, PURGE, SHARE_SK, STATS, EmailTaken, Layout,
+                                       board_line_id)
+
+
+class Board(Layout):
+    # -- quote board ------------------------------------------------------------------------
+    def put_proposal(self, proposal: Dict[str, Any]) -> None:
+        """Save a proposal and count it; ConditionFailed if the author's account is gone."""
+        self._transact([
+            {'Put': {'TableName': self.cfg.quotes_table,
+                     'Item': dict(proposal, pk=BOARD, sk=proposal['id'], owner=proposal['user_id']),
+                     'ConditionExpression': 'attribute_not_exists(sk)'}},
+            {'ConditionCheck': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + proposal['user_id']},
+                                'ConditionExpression': 'attribute_exists(pk)'}},
+            self._counter_update('board', 1),
+        ])
+
+    def get_proposal(self, quote_id: str) -> Optional[Dict[str, Any]]:
+        item = self.quotes.get_item(Key={'pk': BOARD, 'sk': quote_id}, ConsistentRead=True).get('Item')
+        return plain(item) if item else None
+
+    def proposals(self) -> Partition:
+        return Partition(self.quotes, 'pk', BOARD, 'sk')
+
+    def proposal_count(self) -> int:
+        return self._counter('board')
+
+    def users_and_board_count(self, user_ids: Iterable[str]) -> Tuple[Dict[str, Dict[str, Any]], int]:
+        """Those accounts and the board's proposal count, in one BatchGetItem."""
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in sorted(set(user_ids))],
+                                 self.cfg.quotes_table: [{'pk': META, 'sk': 'board'}]})
+        counter = found[self.cfg.quotes_table]
+        return ({u['id']: u for u in found[self.cfg.users_table]},
+                max(0, int(counter[0]['value'])) if counter else 0)
+
+    def user_and_proposal(self, user_id: str, quote_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        """An account and a proposal, in one BatchGetItem."""
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
+                                 self.cfg.quotes_table: [{'pk': BOARD, 'sk': quote_id}]})
+        users, quotes = found[self.cfg.users_table], found[self.cfg.quotes_table]
+        return (users[0] if users else None), (quotes[0] if quotes else None)
+
+    def put_proposals_bulk(self, proposals: List[Dict[str, Any]]) -> None:
+        """Seed many proposals at once (benchmarks, migrations): batch writes, then one counter update."""
+        with self.quotes.batch_writer() as batch:
+            for q in proposals:
+                batch.put_item(Item=dict(q, pk=BOARD, sk=q['id'], owner=q['user_id']))
+        self.client.transact_write_items(TransactItems=[self._counter_update('board', len(proposals))])
+
+    def proposal_ids_of(self, user_id: str) -> List[str]:
+        return [i['sk'] for i in self._query_all(self.quotes, IndexName='by_owner',
+                                                 KeyConditionExpression=Key('owner').eq(user_id))]
+
+    def update_proposal(self, quote_id: str, fields: Dict[str, Any], unapplied_only: bool = False) -> Dict[str, Any]:
+        cond = Attr('sk').exists()
+        if unapplied_only:
+            cond = cond & Attr('is_apply').eq(False)
+        try:
+            resp = self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression=cond,
+                                           ReturnValues='ALL_NEW', **set_expression(fields))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise ConditionFailed(quote_id)
+        return plain(resp['Attributes'])
+
+    def anonymize_proposal(self, quote_id: str) -> None:
+        try:
+            self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression='attribute_exists(sk)',
+                                    UpdateExpression='REMOVE #o, user_id', ExpressionAttributeNames={'#o': 'owner'})
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # deleted meanwhile: nothing left to anonymize
+
+    def delete_proposal(self, quote_id: str, applied: bool) -> None:
+        """Delete a proposal, and its corpus line if it was applied."""
+        ops = [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': BOARD, 'sk': quote_id},
+                           'ConditionExpression': 'attribute_exists(sk) AND is_apply = :a',
+                           'ExpressionAttributeValues': {':a': applied}}},
+               self._counter_update('board', -1)]
+        if applied:
+            ops += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': board_line_id(quote_id)}}},
+                    self._counter_update('corpus', 1)]
+        self._transact(ops)
+
+    def set_applied(self, quote_id: str, seen_updated_at: str, line: Optional[Dict[str, Any]],
+                    at: Optional[str]) -> None:
+        """Apply (`line` joins the corpus) or withdraw (line None: it leaves), atomically.
+
+        Conditioned on the proposal being unchanged since it was read (`seen_updated_at`), so
+        an edit racing the apply cannot leave the board and the corpus saying different things.
+        """
+        line_key = {'pk': CORPUS, 'sk': board_line_id(quote_id)}
+        applied = line is not None
+        corpus_op = ({'Put': {'TableName': self.cfg.quotes_table, 'Item': dict(line, id=line_key['sk'], **line_key)}}
+                     if applied else {'Delete': {'TableName': self.cfg.quotes_table, 'Key': line_key}})
+        update = {'TableName': self.cfg.quotes_table, 'Key': {'pk': BOARD, 'sk': quote_id},
+                  'ConditionExpression': 'updated_at = :seen AND is_apply = :was',
+                  'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
+                  'ExpressionAttributeValues': {':a': applied, ':t': at, ':seen': seen_updated_at, ':was': not applied}}
+        self._transact([{'Update': update}, corpus_op, self._counter_update('corpus', 1)])
+
