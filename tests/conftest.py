@@ -2,16 +2,15 @@
 every test gets clean tables."""
 import os
 import secrets
-import sys
 import threading
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 from tools import dynamodb_local
 from tools.devkit.fake_openai import FakeOpenAI
 from tools.devkit.http import Api
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FRONTEND_ORIGIN = 'http://localhost:8080'
 
@@ -56,7 +55,7 @@ def server(dynamodb):
     srv = make_server('127.0.0.1', port, quiet=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    yield 'http://127.0.0.1:%d' % port
+    yield f'http://127.0.0.1:{int(port)}'
     srv.shutdown()
 
 

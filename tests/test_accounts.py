@@ -8,7 +8,6 @@ import pytest
 
 from chalicelib.accounts import purge
 
-
 PASSWORD = 'correct horse 1'
 
 
@@ -34,8 +33,8 @@ def test_join_returns_user_tokens_and_links(api):
     access = claims(body['access'])
     assert access['exp'] > time.time() and access['sub'] == body['user']['id'] and access['jti']
     assert claims(body['refresh'])['type'] == 'refresh'
-    assert {l['desc'] for l in body['_links']} >= {'profile', 'logout'}
-    assert all(l['href'].startswith('http://127.0.0.1') for l in body['_links'])
+    assert {link['desc'] for link in body['_links']} >= {'profile', 'logout'}
+    assert all(link['href'].startswith('http://127.0.0.1') for link in body['_links'])
 
 
 def test_registration_alias_with_two_passwords(api):
@@ -98,7 +97,7 @@ def test_duplicate_email_is_409_case_insensitively(api):
 
 
 def test_concurrent_signups_with_one_email_exactly_one_wins(api):
-    results = api.at_once([('POST', '/rest-auth/join', {'email': 'race@example.com', 'nickname': 'n%d' % i,
+    results = api.at_once([('POST', '/rest-auth/join', {'email': 'race@example.com', 'nickname': f'n{int(i)}',
                                                         'password': PASSWORD}, None) for i in range(6)])
     assert sorted(r.status for r in results) == [201] + [409] * 5
 
@@ -146,7 +145,7 @@ def test_the_throttle_holds_under_parallel_guesses(api, monkeypatch):
     real = auth.check_password
     monkeypatch.setattr(auth, 'check_password', lambda pw, hashed: checks.append(1) or real(pw, hashed))
     results = api.at_once([('POST', '/rest-auth/login', {'email': 'user@example.com',
-                                                         'password': 'guess number %d' % i}, None) for i in range(12)])
+                                                         'password': f'guess number {int(i)}'}, None) for i in range(12)])
     assert sorted(r.status for r in results) == [401] * 5 + [429] * 7
     assert len(checks) == 5  # no more passwords were tried than the limit allows
 
@@ -164,7 +163,7 @@ def test_one_address_has_a_much_higher_bar_than_one_account(api):
     """Everyone behind one NAT shares an address: 5 failures there must not lock them all out."""
     api.join()
     for i in range(49):
-        assert login(api, email='nobody%d@example.com' % i).status == 401
+        assert login(api, email=f'nobody{int(i)}@example.com').status == 401
     assert login(api).status == 200  # someone else behind the same address logs in fine
     assert login(api, email='nobody-49@example.com').status == 401  # the 50th failure
     r = login(api, email='someone-else@example.com')
@@ -175,7 +174,7 @@ def test_one_address_has_a_much_higher_bar_than_one_account(api):
 def test_the_address_bar_is_configurable(api, configure):
     configure(LOGIN_MAX_FAILURES_PER_ADDRESS=3)
     for i in range(3):
-        assert login(api, email='nobody%d@example.com' % i).status == 401
+        assert login(api, email=f'nobody{int(i)}@example.com').status == 401
     assert login(api, email='someone-else@example.com').status == 429
 
 
@@ -242,10 +241,10 @@ def test_profile_password_checks_count_like_logins(api):
     token = api.join()['access']
     results = []
     for i in range(3):
-        results.append(api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': 'guess %d' % i},
+        results.append(api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': f'guess {int(i)}'},
                                token=token).status)
     for i in range(2):
-        results.append(api.delete('/rest-auth/profile', {'password': 'guess %d' % i}, token=token).status)
+        results.append(api.delete('/rest-auth/profile', {'password': f'guess {int(i)}'}, token=token).status)
     assert results == [400] * 5
     r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD}, token=token)
     assert r.status == 429, r

@@ -28,12 +28,12 @@ def test_propose_then_read_with_links(api, people):
     q = propose(api, people['author'])
     assert q['is_apply'] is False and q['applied_at'] is None and q['scene'] == 4
     assert q['user']['email'] == 'jmkim@gmail.com' and q['user']['nickname'] == '작성자'
-    assert {l['desc'] for l in q['_links']} >= {'self', 'update', 'delete'}
-    seen_by_other = api.get('/quote/%s/' % q['id'], token=people['other']).json
+    assert {link['desc'] for link in q['_links']} >= {'self', 'update', 'delete'}
+    seen_by_other = api.get(f"/quote/{q['id']}/", token=people['other']).json
     assert seen_by_other['user']['email'] == 'jm***@gmail.com'
-    assert {l['desc'] for l in seen_by_other['_links']} == {'self', 'board'}
+    assert {link['desc'] for link in seen_by_other['_links']} == {'self', 'board'}
     seen_by_admin = api.get('/quote/' + q['id'], token=people['admin']).json
-    assert {l['desc'] for l in seen_by_admin['_links']} >= {'delete', 'apply'}
+    assert {link['desc'] for link in seen_by_admin['_links']} >= {'delete', 'apply'}
 
 
 @pytest.mark.parametrize('changes, field', [
@@ -95,7 +95,7 @@ def test_edit_cannot_clear_required_fields(api, people, demo, body, field):
     r = api.put('/quote/' + q['id'], body, token=people['author'])
     assert r.status == 400, r
     assert field in r.json['Fields']
-    assert api.post('/quote/%s/apply' % q['id'], token=people['admin']).status == 200
+    assert api.post(f"/quote/{q['id']}/apply", token=people['admin']).status == 200
     assert api.post('/chat/api', {'input': '발품'}, token=people['other']).status == 200
 
 
@@ -104,7 +104,7 @@ def test_edit_may_clear_scene_and_speaker(api, people):
     r = api.put('/quote/' + q['id'], {'scene': None, 'speaker': None}, token=people['author'])
     assert r.status == 200, r
     assert (r.json['scene'], r.json['speaker']) == (None, None)
-    applied = api.post('/quote/%s/apply' % q['id'], token=people['admin'])
+    applied = api.post(f"/quote/{q['id']}/apply", token=people['admin'])
     assert applied.status == 200 and applied.json['is_apply'] is True
 
 
@@ -136,8 +136,8 @@ def test_short_emails_are_masked_too():
 def test_only_admins_apply_or_withdraw(api, people):
     q = propose(api, people['author'])
     for who in ('author', 'other'):
-        assert api.post('/quote/%s/apply' % q['id'], token=people[who]).status == 403
-        assert api.delete('/quote/%s/apply' % q['id'], token=people[who]).status == 403
+        assert api.post(f"/quote/{q['id']}/apply", token=people[who]).status == 403
+        assert api.delete(f"/quote/{q['id']}/apply", token=people[who]).status == 403
     assert api.get('/quote/' + q['id'], token=people['author']).json['is_apply'] is False
 
 
@@ -154,24 +154,24 @@ def test_apply_joins_the_corpus_and_withdraw_leaves_it(api, people, demo):
     q = propose(api, people['author'])
     assert ask(api, people['other'], situation)['quote'] != PROPOSAL['content']  # proposed is not applied
 
-    r = api.post('/quote/%s/apply/' % q['id'], token=people['admin'])
+    r = api.post(f"/quote/{q['id']}/apply/", token=people['admin'])
     assert r.status == 200, r
     assert r.json['is_apply'] is True and r.json['applied_at']
     after = ask(api, people['other'], situation)
     assert (after['quote'], after['scene'], after['speaker']) == (PROPOSAL['content'], 4, '고세혁')
 
-    r = api.delete('/quote/%s/apply' % q['id'], token=people['admin'])
+    r = api.delete(f"/quote/{q['id']}/apply", token=people['admin'])
     assert r.status == 200 and r.json['is_apply'] is False and r.json['applied_at'] is None
     assert ask(api, people['other'], situation)['quote'] != PROPOSAL['content']
 
-    api.post('/quote/%s/apply' % q['id'], token=people['admin'])
+    api.post(f"/quote/{q['id']}/apply", token=people['admin'])
     assert ask(api, people['other'], situation)['quote'] == PROPOSAL['content']
     assert api.delete('/quote/' + q['id'], token=people['admin']).status == 204
     assert ask(api, people['other'], situation)['quote'] != PROPOSAL['content']
 
 
 def test_board_pages_newest_first(api, people):
-    ids = [propose(api, people['author'], title='제안 %d' % i)['id'] for i in range(7)]
+    ids = [propose(api, people['author'], title=f'제안 {int(i)}')['id'] for i in range(7)]
     newest = list(reversed(ids))
     page1 = api.get('/quote?per-page=5', token=people['other']).json
     assert page1['count'] == 7 and [q['id'] for q in page1['results']] == newest[:5]
@@ -185,7 +185,7 @@ def test_board_pages_newest_first(api, people):
 
 def test_account_deletion_keeps_applied_lines_without_the_author(api, people, store, demo):
     applied, pending = propose(api, people['author']), propose(api, people['author'], title='대기 중')
-    api.post('/quote/%s/apply' % applied['id'], token=people['admin'])
+    api.post(f"/quote/{applied['id']}/apply", token=people['admin'])
     r = api.delete('/rest-auth/profile', {'password': 'correct horse 1'}, token=people['author'])
     assert r.status == 204, r
     purge.sweep(settle=0)

@@ -36,7 +36,7 @@ def test_chat_api_answers_locally_and_saves_the_exchange(api, demo, user, token)
     assert r.status == 200, r
     body = r.json
     assert body['source'] == 'local' and body['scene'] == 10 and body['speaker'] == '백승수'
-    assert body['quote'] in {l['quote'] for l in demo.lines}
+    assert body['quote'] in {ln['quote'] for ln in demo.lines}
     assert body['description']
     saved = body['chat']
     assert saved['content'] == '상사가 부당한 일을 자꾸 시켜요' and saved['user'] == user['user']['id']
@@ -44,17 +44,16 @@ def test_chat_api_answers_locally_and_saves_the_exchange(api, demo, user, token)
     assert r.headers['access-control-allow-origin'] == 'http://localhost:8080'
     listed = history(api, token)
     assert listed['count'] == 1 and listed['results'][0]['id'] == saved['id']
-    assert api.get('/chat/model/%s/' % saved['id'], token=token).json['content'] == saved['content']
+    assert api.get(f"/chat/model/{saved['id']}/", token=token).json['content'] == saved['content']
 
 
 def test_chat_api_reads_form_posts_like_the_original_view(api, demo, token):
-    r = api.request('POST', '/chat/api/', raw='input=%EB%B6%80%EB%8B%B9%ED%95%9C+%EC%83%81%EC%82%AC'.encode(),
+    r = api.request('POST', '/chat/api/', raw=b'input=%EB%B6%80%EB%8B%B9%ED%95%9C+%EC%83%81%EC%82%AC',
                     headers={'Content-Type': 'application/x-www-form-urlencoded'}, token=token)
     assert r.status == 200, r
     assert r.json['chat']['content'] == '부당한 상사'
     boundary = 'XyZ123'
-    raw = ('--%s\r\nContent-Disposition: form-data; name="input"\r\n\r\n시험에 떨어졌어요\r\n--%s--\r\n'
-           % (boundary, boundary)).encode('utf-8')
+    raw = (f'--{boundary}\r\nContent-Disposition: form-data; name="input"\r\n\r\n시험에 떨어졌어요\r\n--{boundary}--\r\n').encode()
     r = api.request('POST', '/chat/api', raw=raw, token=token,
                     headers={'Content-Type': 'multipart/form-data; boundary=' + boundary})
     assert r.status == 200, r
@@ -88,7 +87,7 @@ def test_empty_corpus_without_a_model_is_a_clear_503(api, store, token):
 def test_unrelated_input_still_gets_a_corpus_line(api, demo, token):
     r = ask(api, token, 'zzzz qqqq')
     assert r.status == 200, r
-    assert r.json['quote'] in {l['quote'] for l in demo.lines}
+    assert r.json['quote'] in {ln['quote'] for ln in demo.lines}
 
 
 # -- the OpenAI path, over real HTTP to a fake server -----------------------------------------
@@ -99,7 +98,7 @@ def test_openai_chooses_among_candidates_and_explains(api, demo, token, fake_ope
     assert r.status == 200, r
     assert r.json['source'] == 'openai' and r.json['grounded'] is True and r.json['scene'] == 5
     assert r.json['description'].startswith('시험에 떨어진 지금')
-    assert r.json['quote'] in {l['quote'] for l in demo.lines}
+    assert r.json['quote'] in {ln['quote'] for ln in demo.lines}
     sent = fake_openai.requests[0]
     assert sent['path'] == '/v1/chat/completions'
     assert sent['headers']['authorization'] == 'Bearer sk-test'
@@ -208,7 +207,7 @@ def test_record_saves_a_client_exchange(api, token):
                  token=token)
     assert r.status == 201, r
     assert r.json['chat_reply']['scene'] == 3 and r.json['content'] == '힘들어요'
-    assert {l['method'] for l in r.json['_links']} >= {'GET', 'DELETE'}
+    assert {link['method'] for link in r.json['_links']} >= {'GET', 'DELETE'}
 
 
 @pytest.mark.parametrize('body, field', [
@@ -230,7 +229,7 @@ def test_record_rejects_bad_input(api, token, body, field):
 def _save(api, token, n):
     ids = []
     for i in range(n):
-        r = api.post('/chat/model', {'content': 'chat %02d' % i,
+        r = api.post('/chat/model', {'content': f'chat {int(i):02}',
                                      'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, token=token)
         assert r.status == 201
         ids.append(r.json['id'])
@@ -254,7 +253,7 @@ def test_history_pages_newest_first_with_cursor_links(api, token):
     assert [c['id'] for c in history(api, token, '?per_page=5&page=2')['results']] == newest_first[5:10]
     assert history(api, token, '?per-page=5&page=9')['results'] == []
     default = history(api, token)
-    assert len(default['results']) == 5 and {l['desc'] for l in default['_links']} >= {'delete all'}
+    assert len(default['results']) == 5 and {link['desc'] for link in default['_links']} >= {'delete all'}
 
 
 @pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1', '?per-page=%C2%B2',

@@ -39,4 +39,4 @@ def test_answers_and_errors_carry_cors_for_allowed_origin_only(api):
 def test_json_is_utf8_and_korean_is_not_escaped(api):
     r = api.post('/rest-auth/login', {'email': 'x'})
     assert r.headers['content-type'] == 'application/json; charset=utf-8'
-    assert '입력값을 확인해 주세요'.encode('utf-8') in r.raw
+    assert '입력값을 확인해 주세요'.encode() in r.raw

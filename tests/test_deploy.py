@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -32,7 +33,7 @@ def package_dir(tmp_path_factory):
     proc = subprocess.run([os.path.join(ROOT, 'deploy', 'package.sh'), out], cwd=ROOT, capture_output=True,
                           text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    print('\n[deploy] chalice package took %.1fs\n%s' % (time.monotonic() - started, proc.stdout.strip()))
+    print(f'\n[deploy] chalice package took {time.monotonic() - started:.1f}s\n{proc.stdout.strip()}')
     return out
 
 
@@ -85,9 +86,9 @@ def test_packaged_template_passes_cfn_lint(package_dir):
 def test_lambda_zip_stays_small(package_dir):
     from deploy.package_report import report
     size, unzipped, biggest = report(package_dir)
-    print('\n[deploy] Lambda zip %.2f MB (%.2f MB unzipped); largest: %s' % (
-        size / 1e6, unzipped / 1e6, ', '.join('%s %.2f MB' % (n, s / 1e6) for n, s in biggest)))
-    assert size < ZIP_LIMIT, 'deployment.zip is %.2f MB' % (size / 1e6)
+    print('\n[deploy] Lambda zip {:.2f} MB ({:.2f} MB unzipped); largest: {}'.format(
+        size / 1e6, unzipped / 1e6, ', '.join(f'{n} {s / 1e6:.2f} MB' for n, s in biggest)))
+    assert size < ZIP_LIMIT, f'deployment.zip is {size / 1000000.0:.2f} MB'
     with zipfile.ZipFile(os.path.join(package_dir, 'deployment.zip')) as zf:
         names = set(zf.namelist())
     assert {'app.py', 'chalicelib/storage/__init__.py', 'chalicelib/chat/data/corpus.jsonl'} <= names
@@ -131,7 +132,7 @@ def test_every_function_gets_tables_secrets_and_the_frontend_origin(resources, p
             assert env[key] == prod_env[key], (name, key)
         assert {env['JWT_SECRET_SECRET_ID'], env['OPENAI_API_KEY_SECRET_ID']} == secrets, name
         assert not any(k.endswith('_PARAM') or k in ('JWT_SECRET', 'OPENAI_API_KEY') for k in env), \
-            '%s: secrets come from Secrets Manager, never from plain environment values' % name
+            f'{name}: secrets come from Secrets Manager, never from plain environment values'
         assert env['CORS_ORIGINS'] == FRONTEND_ORIGIN, name
         assert env['LEGACY_ORIGINS'] == {'Ref': 'LegacyOrigins'}, name  # a stack parameter, empty by default
         assert fn['Properties']['LoggingConfig']['LogGroup']['Ref'] in log_groups, name
@@ -240,7 +241,7 @@ def test_gateway_responses_mirror_local_api_with_cors(resources):
             'Code': code, 'Message': message, 'RequestId': '$context.requestId'}
     # Every answer the gateway gives by itself (these and the 4XX/5XX defaults) carries CORS for the
     # frontend's origin — the same origin the Lambda allows — with credentials, never `*`.
-    origin = "'%s'" % FRONTEND_ORIGIN['Fn::Sub']
+    origin = f"'{FRONTEND_ORIGIN['Fn::Sub']}'"
     for kind, response in responses.items():
         params = response['responseParameters']
         assert params['gatewayresponse.header.Access-Control-Allow-Origin'] == {'Fn::Sub': origin}, kind
@@ -315,14 +316,14 @@ def test_every_alarm_goes_to_the_topic_which_emails_the_operator(template, resou
     assert template['Conditions'][subscription['Condition']] == {'Fn::Not': [{'Fn::Equals': [{'Ref': 'AlarmEmail'}, '']}]}
     alarms = alarms_of(resources)
     assert len(alarms) == 9
-    readme = open(os.path.join(ROOT, 'deploy', 'README.md'), encoding='utf-8').read()
+    readme = Path(ROOT, 'deploy', 'README.md').read_text(encoding='utf-8')
     for name, alarm in alarms.items():
         props = alarm['Properties']
         assert props['AlarmActions'] == [{'Ref': topic}] and props['OKActions'] == [{'Ref': topic}], name
         assert props['TreatMissingData'] == 'notBreaching', name  # no traffic is not an incident
         short = props['AlarmName']['Fn::Sub'].replace('${AWS::StackName}-', '')
-        assert '"%s"' % short in props['AlarmDescription'], name
-        assert '`%s`' % short in readme, 'the runbook says nothing about %s' % short
+        assert f'"{short}"' in props['AlarmDescription'], name
+        assert f'`{short}`' in readme, f'the runbook says nothing about {short}'
 
 
 def test_5xx_rate_alarm_reads_this_apis_gateway_metrics(resources):
@@ -381,11 +382,11 @@ def test_dashboard_shows_the_apps_metrics_and_every_alarm(template, resources):
     dashboard = json.loads(re.sub(r'\$\{([^}]+)\}', r'<\1>', re.sub(r':\$\{[^}]+\}', ':1', body)))
     widgets = dashboard['widgets']
     [alarm_widget] = [w for w in widgets if w['type'] == 'alarm']
-    assert set(alarm_widget['properties']['alarms']) == {'<%s.Arn>' % a for a in alarms_of(resources)}
+    assert set(alarm_widget['properties']['alarms']) == {f'<{a}.Arn>' for a in alarms_of(resources)}
     text = json.dumps(dashboard)
     for metric, dimension in (('ChatsAnswered', 'Source'), ('ModelErrors', 'Kind'), ('Latency', 'Route'),
                               ('RateLimited', 'Route')):
-        assert '{StoveLeague,Service,%s} Service=\\"stove-league\\" MetricName=\\"%s\\"' % (dimension, metric) in text
+        assert f'{{StoveLeague,Service,{dimension}}} Service=\\"stove-league\\" MetricName=\\"{metric}\\"' in text
         assert observe.METRICS[metric][1] == dimension
     plain = {m[1] for w in widgets if w['type'] == 'metric' for m in w['properties']['metrics']
              if isinstance(m[0], str) and m[0] == observe.NAMESPACE}
@@ -412,7 +413,7 @@ def referenced_names(resource):
         return {resource['Fn::GetAtt'][0]}
     if isinstance(resource, dict) and set(resource) == {'Fn::Sub'} and isinstance(resource['Fn::Sub'], str):
         return {v.split('.')[0] for v in re.findall(r'\$\{([^}]+)\}', resource['Fn::Sub'])}
-    raise AssertionError('not a reference to a specific resource: %r' % (resource,))
+    raise AssertionError(f'not a reference to a specific resource: {resource!r}')
 
 
 def test_every_role_uses_the_policy_file(resources, policy):
@@ -485,7 +486,7 @@ def test_policy_grants_exactly_the_dynamodb_actions_storage_uses(policy, prod_en
     statements = statements_by_sid(policy)
     tables = statements['ItemsOfTheFourTables']
     granted = {a.split(':')[1] for a in tables['Action']}
-    assert granted == needed, 'missing: %s; unused: %s' % (sorted(needed - granted), sorted(granted - needed))
+    assert granted == needed, f'missing: {sorted(needed - granted)}; unused: {sorted(granted - needed)}'
     assert {a.split(':')[0] for a in tables['Action']} == {'dynamodb'}
     assert {r['Fn::GetAtt'][0] for r in tables['Resource']} == {'UsersTable', 'ChatsTable', 'QuotesTable', 'AuthTable'}
     assert not {'DescribeTable', 'ListTables', 'Scan', 'CreateTable', 'DeleteTable'} & granted
@@ -535,7 +536,7 @@ def test_the_lambda_code_calls_no_other_aws_service(prod_env):
 def fake_aws(bin_dir, log):
     path = os.path.join(bin_dir, 'aws')
     with open(path, 'w') as f:
-        f.write('#!/bin/sh\necho "$@" >> %s\nexit 97\n' % log)
+        f.write(f'#!/bin/sh\necho "$@" >> {log}\nexit 97\n')
     os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
 
 
@@ -556,11 +557,11 @@ def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_p
     bin_dir, log, out = tmp_path / 'bin', tmp_path / 'aws-calls.log', tmp_path / 'site'
     bin_dir.mkdir()
     fake_aws(str(bin_dir), str(log))
-    before = open(os.path.join(ROOT, 'frontend', 'index.html'), 'rb').read()
+    before = Path(ROOT, 'frontend', 'index.html').read_bytes()
     proc = run_deploy(['--dry-run', '--package-dir', package_dir, '--frontend-out', str(out)],
                       str(bin_dir) + os.pathsep + path_without_aws())
     assert proc.returncode == 0, proc.stdout
-    assert not log.exists(), 'the dry run called aws: %s' % log.read_text()
+    assert not log.exists(), f'the dry run called aws: {log.read_text()}'
 
     printed = [line[2:] for line in proc.stdout.splitlines() if line.startswith('+ aws ')]
     order = ['sts get-caller-identity', 'cloudformation package', 'cloudformation deploy',
@@ -577,7 +578,7 @@ def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_p
     assert re.search(r"apiBaseUrl: 'https://[^']+/api' \}", config), config
     assert (out / 'index.html').read_bytes() == before
     assert not (out / 'config.example.js').exists()
-    assert open(os.path.join(ROOT, 'frontend', 'index.html'), 'rb').read() == before
+    assert Path(ROOT, 'frontend', 'index.html').read_bytes() == before
 
 
 def test_deploy_without_aws_cli_says_so(package_dir, tmp_path):
@@ -611,4 +612,4 @@ def test_the_purge_sweep_runs_each_minute_within_its_timeout(resources):
     [event] = fn['Events'].values()
     assert event['Type'] == 'Schedule' and event['Properties']['Schedule'] == 'rate(1 minute)'
     assert fn['Handler'] == 'chalicelib.accounts.views.purge_deleted_accounts'
-    assert views.PURGE_BUDGET < fn['Timeout'], 'the sweep must stop itself before Lambda cuts it off'
+    assert fn['Timeout'] > views.PURGE_BUDGET, 'the sweep must stop itself before Lambda cuts it off'

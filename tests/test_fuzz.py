@@ -9,7 +9,8 @@ import re
 import time
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tools.devkit.http import Api
 
@@ -39,7 +40,7 @@ def dumps(value) -> bytes:
 
 deep = st.sampled_from([b'[' * 3000 + b']' * 3000, b'{"input":' * 1500 + b'1' + b'}' * 1500, b'[' * 17 + b']' * 17])
 form = st.dictionaries(st.sampled_from(FIELDS), text, max_size=3).map(
-    lambda d: '&'.join('%s=%s' % (k, quote(v.encode('utf-8', 'surrogatepass'))) for k, v in d.items()).encode())
+    lambda d: '&'.join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'))}" for k, v in d.items()).encode())
 part_types = st.sampled_from(['text/plain', 'multipart/mixed; boundary=in', 'message/rfc822', 'application/octet-stream',
                               'text/plain; charset=x-unknown', ''])
 multipart = st.tuples(st.sampled_from(['input', 'other', '']), part_types, st.binary(max_size=60)).map(
@@ -62,7 +63,7 @@ def valid_bodies(world) -> dict:
         '/rest-auth/join': {'email': 'new@example.com', 'nickname': '닉', 'password': PASSWORD},
         '/rest-auth/registration': {'email': 'old@example.com', 'nickname': '닉', 'password1': PASSWORD,
                                     'password2': PASSWORD},
-        '/rest-auth/login': {'email': 'fuzz%d@example.com' % world.n, 'password': PASSWORD},
+        '/rest-auth/login': {'email': f'fuzz{int(world.n)}@example.com', 'password': PASSWORD},
         '/rest-auth/token/refresh': {'refresh': world.refresh},
         '/rest-auth/profile': {'nickname': '닉', 'password': 'new password 2', 'current_password': PASSWORD},
         '/chat/api': {'input': '상사가 부당한 일을 시켜요'},
@@ -90,7 +91,7 @@ class World:
 
     def remake(self):
         self.n += 1
-        joined = self.api.join(email='fuzz%d@example.com' % self.n, nickname='퍼즈', password=PASSWORD)
+        joined = self.api.join(email=f'fuzz{int(self.n)}@example.com', nickname='퍼즈', password=PASSWORD)
         self.access, self.refresh = joined['access'], joined['refresh']
         reply = {'scene': 1, 'quote': 'q', 'description': 'd'}
         self.chat = self.api.post('/chat/model', {'content': 'c', 'chat_reply': reply}, token=self.access).json['id']
@@ -123,7 +124,7 @@ def test_no_request_gets_a_5xx_or_a_non_json_body(api, demo, configure, capsys):
         path += data.draw(st.sampled_from(['', '/']), 'slash')
         query = data.draw(queries, 'query')
         if query:
-            path += '?' + '&'.join('%s=%s' % (k, quote(v.encode('utf-8', 'surrogatepass'), safe=''))
+            path += '?' + '&'.join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}"
                                    for k, v in query.items())
         # mostly what the route takes, so the sweep gets past routing into our own code
         allowed = sorted(set(app.routes.get(template, {})) - {'OPTIONS'}) or METHODS
@@ -151,7 +152,7 @@ def test_no_request_gets_a_5xx_or_a_non_json_body(api, demo, configure, capsys):
         sweep()
     finally:
         with capsys.disabled():
-            print('\nfuzz: %d requests in %.0f s, by status: %s' % (
-                sum(statuses.values()), time.monotonic() - started,
-                ', '.join('%d×%d' % (n, s) for s, n in sorted(statuses.items()))))
+            by_status = ', '.join(f'{n}×{s}' for s, n in sorted(statuses.items()))
+            print(f'\nfuzz: {sum(statuses.values())} requests in {time.monotonic() - started:.0f} s, '
+                  f'by status: {by_status}')
     assert sum(statuses.values()) >= EXAMPLES

@@ -40,12 +40,12 @@ def documented_routes():
 
 def test_every_route_in_app_is_documented_and_nothing_else():
     routes, documented = app_routes(), documented_routes()
-    missing = sorted('%s %s' % (m.upper(), p) for p, m in routes - documented)
-    extra = sorted('%s %s' % (m.upper(), p) for p, m in documented - routes)
-    assert not missing, ('routes in app.py that chalicelib/service/openapi.json lacks: %s. Add an op(...) for each to '
-                         'OPERATIONS in tools/build_openapi.py and run `make openapi`.' % ', '.join(missing))
-    assert not extra, ('chalicelib/service/openapi.json documents routes app.py does not have: %s. Remove them from '
-                       'tools/build_openapi.py and run `make openapi`.' % ', '.join(extra))
+    missing = sorted(f'{m.upper()} {p}' for p, m in routes - documented)
+    extra = sorted(f'{m.upper()} {p}' for p, m in documented - routes)
+    assert not missing, ('routes in app.py that chalicelib/service/openapi.json lacks: {}. Add an op(...) for each to '
+                         'OPERATIONS in tools/build_openapi.py and run `make openapi`.'.format(', '.join(missing)))
+    assert not extra, ('chalicelib/service/openapi.json documents routes app.py does not have: {}. Remove them from '
+                       'tools/build_openapi.py and run `make openapi`.'.format(', '.join(extra)))
 
 
 def test_document_is_valid_openapi_3_1():
@@ -94,7 +94,7 @@ def test_served_publicly_with_cors_and_this_servers_address(api, server):
 def fresh_token(api, demo):
     """A new account per example: logout or account deletion in one example spoils no other."""
     def make():
-        return api.join(email='st-%s@example.com' % secrets.token_hex(6))['access']
+        return api.join(email=f'st-{secrets.token_hex(6)}@example.com')['access']
     return make
 
 

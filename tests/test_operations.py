@@ -21,14 +21,14 @@ def run_cli(*args):
 
 def test_import_quotes_adds_lines_and_is_idempotent(store, tmp_path):
     path = tmp_path / 'lines.jsonl'
-    path.write_text('\n'.join(json.dumps(dict(GOOD, quote='대사 %d' % i), ensure_ascii=False) for i in range(3)) + '\n\n',
+    path.write_text('\n'.join(json.dumps(dict(GOOD, quote=f'대사 {int(i)}'), ensure_ascii=False) for i in range(3)) + '\n\n',
                     encoding='utf-8')
     result = run_cli('import-quotes', str(path))
     assert result.returncode == 0, result.stderr
     assert 'imported 3 lines' in result.stdout
     run_cli('import-quotes', str(path))
     corpus.forget_cache()
-    assert sorted(l['quote'] for l in corpus.current().lines) == ['대사 0', '대사 1', '대사 2']
+    assert sorted(ln['quote'] for ln in corpus.current().lines) == ['대사 0', '대사 1', '대사 2']
 
 
 @pytest.mark.parametrize('bad, message', [
@@ -50,8 +50,8 @@ def test_a_malformed_record_is_named_and_nothing_is_imported(store, tmp_path, ba
 def test_demo_corpus_is_well_formed_and_cites_episodes(store):
     assert corpus.load_shipped() >= 8
     lines = corpus.current().lines
-    assert all(1 <= l['scene'] <= 16 and l['speaker'] and l['description'] for l in lines)
-    assert len({l['quote'] for l in lines}) == len(lines)
+    assert all(1 <= ln['scene'] <= 16 and ln['speaker'] and ln['description'] for ln in lines)
+    assert len({ln['quote'] for ln in lines}) == len(lines)
 
 
 def test_admin_command(api):

@@ -23,18 +23,16 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable, Dict, List, Tuple
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from tools import dynamodb_local
 from tools.devkit.dynamo_calls import DynamoCalls
 from tools.devkit.http import Api
 
-WORDS = ('야구 단장 선수 연봉 계약 트레이드 시즌 우승 꼴찌 드림즈 프런트 스카우트 코치 감독 전지훈련 팬 '
-         '회사 상사 동료 시험 합격 불합격 이별 친구 가족 돈 건강 꿈 도전 실패 성공 용기 위로 책임 정의 '
-         '원칙 변화 다짐 후회 자책 의심 억울 불안 두려움 희망 노력 성실 핑계 무기 환경 여론 시선').split()
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+WORDS = ['야구', '단장', '선수', '연봉', '계약', '트레이드', '시즌', '우승', '꼴찌', '드림즈', '프런트', '스카우트', '코치', '감독', '전지훈련', '팬', '회사', '상사', '동료', '시험', '합격', '불합격', '이별', '친구', '가족', '돈', '건강', '꿈', '도전', '실패', '성공', '용기', '위로', '책임', '정의', '원칙', '변화', '다짐', '후회', '자책', '의심', '억울', '불안', '두려움', '희망', '노력', '성실', '핑계', '무기', '환경', '여론', '시선']
 INPUTS = ['회사 상사 때문에 너무 힘들어요', '시험에 떨어져서 불안해요', '새로운 도전을 앞두고 두려워요',
           '친구와 이별해서 후회돼요', '연봉 협상이 잘 안 됐어요']
 BIG = 10_000   # chats of the large user, proposals on the board
@@ -45,14 +43,14 @@ def synthetic_corpus(n: int) -> str:
     rng = random.Random(7)
     lines = []
     for i in range(n):
-        quote = ' '.join(rng.choice(WORDS) for _ in range(12)) + ' %d' % i
+        quote = ' '.join(rng.choice(WORDS) for _ in range(12)) + f' {int(i)}'
         desc = ' '.join(rng.choice(WORDS) for _ in range(25))
-        lines.append(json.dumps({'scene': 1 + i % 16, 'speaker': '인물%d' % (i % 20), 'quote': quote,
+        lines.append(json.dumps({'scene': 1 + i % 16, 'speaker': f'인물{int(i % 20)}', 'quote': quote,
                                  'description': desc, 'tags': rng.sample(WORDS, 4)}, ensure_ascii=False))
     return '\n'.join(lines)
 
 
-def percentiles(samples: List[float]) -> Tuple[float, float]:
+def percentiles(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
@@ -66,9 +64,9 @@ def timed(fn, n):
     return percentiles(samples)
 
 
-def interleaved(fns: List[Callable], n: int) -> List[float]:
+def interleaved(fns: list[Callable], n: int) -> list[float]:
     """p50 (ms) of each fn, calling them in turn (a, b, c, a, b, c…) so drift hits all alike."""
-    samples: List[List[float]] = [[] for _ in fns]
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(n):
         for i, fn in enumerate(fns):
             start = time.perf_counter()
@@ -82,14 +80,14 @@ def cold_import() -> str:
             'print("%.0f" % ((time.perf_counter()-t)*1000), "openai" in sys.modules)')
     out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
                          env=dict(os.environ, JWT_SECRET='x' * 40), check=True).stdout.split()
-    return '%s ms (openai imported at start: %s)' % (out[0], 'yes' if out[1] == 'True' else 'no')
+    return f"{out[0]} ms (openai imported at start: {'yes' if out[1] == 'True' else 'no'})"
 
 
 def start_api():
     from tools.local_api import make_server
     server = make_server('127.0.0.1', dynamodb_local.free_port(), quiet=True)
     threading.Thread(target=server.server.serve_forever, daemon=True).start()
-    return server, 'http://127.0.0.1:%d' % server.port
+    return server, f'http://127.0.0.1:{int(server.port)}'
 
 
 # -- chat route ---------------------------------------------------------------------------------
@@ -100,10 +98,10 @@ def bench_chat_route(api: Api, token: str) -> None:
     api.post('/chat/api', {'input': INPUTS[0]}, token=token)  # warm the corpus index
     i = iter(range(10 ** 6))
     p50, p95 = timed(lambda: api.post('/chat/api', {'input': INPUTS[next(i) % len(INPUTS)]}, token=token), 100)
-    print('chat route, 1,000-line corpus, local answerer: p50 %.1f ms, p95 %.1f ms (n=100)' % (p50, p95))
+    print(f'chat route, 1,000-line corpus, local answerer: p50 {p50:.1f} ms, p95 {p95:.1f} ms (n=100)')
     index = corpus.current()
     rp50, _ = timed(lambda: index.search(INPUTS[1], 8), 200)
-    print('  of which retrieval alone: p50 %.2f ms' % rp50)
+    print(f'  of which retrieval alone: p50 {rp50:.2f} ms')
 
     fake = FakeOpenAI()  # answers at once: what remains is our side of the OpenAI path
     os.environ.update({'OPENAI_API_KEY': 'bench', 'OPENAI_BASE_URL': fake.url})
@@ -111,8 +109,7 @@ def bench_chat_route(api: Api, token: str) -> None:
     try:
         api.post('/chat/api', {'input': INPUTS[0]}, token=token)  # first client creation
         p50, p95 = timed(lambda: api.post('/chat/api', {'input': INPUTS[next(i) % len(INPUTS)]}, token=token), 100)
-        print('chat route, 1,000-line corpus, OpenAI path to a zero-latency fake: p50 %.1f ms, p95 %.1f ms'
-              % (p50, p95))
+        print(f'chat route, 1,000-line corpus, OpenAI path to a zero-latency fake: p50 {p50:.1f} ms, p95 {p95:.1f} ms')
     finally:
         for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL'):
             os.environ.pop(name)
@@ -135,40 +132,40 @@ def bench_corpus_rebuild(n: int = 20) -> None:
     lines = st.corpus_lines()
     read, _ = timed(st.corpus_lines, n)
     build = getattr(corpus, 'Index', None)  # the index class, if it is still called so
-    built = ', building alone: %.1f ms' % timed(lambda: build(lines), n)[0] if build else ''
+    built = f', building alone: {timed(lambda: build(lines), n)[0]:.1f} ms' if build else ''
     print('corpus index rebuild at %d lines (goal ≤ 50 ms): p50 %.1f ms (reading the lines from DynamoDB: %.1f ms%s)'
           % (len(lines), total, read, built))
 
 
 # -- pages --------------------------------------------------------------------------------------
 def _link(body, desc: str) -> str:
-    return next(l['href'] for l in body['_links'] if l['desc'] == desc)
+    return next(link['href'] for link in body['_links'] if link['desc'] == desc)
 
 
-def _cost(api: Api, token: str, url: str) -> Tuple[str, float]:
+def _cost(api: Api, token: str, url: str) -> tuple[str, float]:
     with DynamoCalls(capacity=True) as calls:
         r = api.get(url, token=token)
     assert r.status == 200, r
     return str(calls), calls.total_capacity
 
 
-def _urls(api: Api, token: str, path: str, near: bool) -> Dict[str, str]:
+def _urls(api: Api, token: str, path: str, near: bool) -> dict[str, str]:
     """The URL of each page kind, near the start (pages 1-2) or deep in (pages 1999-2000)."""
     get = lambda url: api.get(url, token=token).json  # noqa: E731
-    first = get('%s?per-page=%d' % (path, PER_PAGE))
+    first = get(f'{path}?per-page={int(PER_PAGE)}')
     last = get(_link(first, 'last'))
     if near or last['previous'] is None:
         second = get(first['next']) if first['next'] else first
-        return {'first page': '%s?per-page=%d' % (path, PER_PAGE), 'next': first['next'] or first['previous'],
+        return {'first page': f'{path}?per-page={int(PER_PAGE)}', 'next': first['next'] or first['previous'],
                 'previous': second['previous'] or _link(first, 'self'), 'last page': _link(first, 'last'),
-                'bare page=N': '%s?per-page=%d&page=2' % (path, PER_PAGE)}
+                'bare page=N': f'{path}?per-page={int(PER_PAGE)}&page=2'}
     before_last = get(last['previous'])
-    return {'first page': '%s?per-page=%d' % (path, PER_PAGE), 'next': before_last['next'],
+    return {'first page': f'{path}?per-page={int(PER_PAGE)}', 'next': before_last['next'],
             'previous': last['previous'], 'last page': _link(first, 'last'),
-            'bare page=N': '%s?per-page=%d&page=%d' % (path, PER_PAGE, BIG // PER_PAGE)}
+            'bare page=N': f'{path}?per-page={int(PER_PAGE)}&page={int(BIG // PER_PAGE)}'}
 
 
-def _page_table(api: Api, title: str, columns: List[Tuple[str, str, Dict[str, str]]], n: int) -> None:
+def _page_table(api: Api, title: str, columns: list[tuple[str, str, dict[str, str]]], n: int) -> None:
     """One row per page kind: calls and capacity of each column, then p50s measured interleaved."""
     print(title)
     for kind in ('first page', 'next', 'previous', 'last page', 'bare page=N'):
@@ -176,16 +173,16 @@ def _page_table(api: Api, title: str, columns: List[Tuple[str, str, Dict[str, st
         p50s = interleaved([lambda t=token, u=urls[kind]: api.get(u, token=t) for _, token, urls in columns], n)
         pages = ['p' + parse_qs(urlsplit(urls[kind]).query).get('page', ['1'])[0] for _, _, urls in columns]
         same = all(c[0] == costs[0][0] for c in costs)
-        print('  %-12s %-21s %s' % (kind, ' vs '.join(pages), costs[0][0] if same else '(calls differ, below)'))
+        print(f"  {kind:12} {' vs '.join(pages):21} {costs[0][0] if same else '(calls differ, below)'}")
         print('  %-12s %-21s RCU %s; p50 %s ms (last/first column %.2fx)'
-              % ('', '', ' vs '.join('%.1f' % c[1] for c in costs), ' vs '.join('%.1f' % p for p in p50s),
+              % ('', '', ' vs '.join(f'{c[1]:.1f}' for c in costs), ' vs '.join(f'{p:.1f}' for p in p50s),
                  p50s[-1] / p50s[0]))
         if not same:
-            for number, (calls, _) in zip(pages, costs):
+            for number, (calls, _) in zip(pages, costs, strict=False):
                 print('  %-12s %-21s %s: %s' % ('', '', number, calls))
     middle = columns[-1]
     path = middle[2]['first page'].split('?')[0]
-    url = '%s?per-page=%d&page=%d' % (path, PER_PAGE, BIG // PER_PAGE // 2)
+    url = f'{path}?per-page={int(PER_PAGE)}&page={int(BIG // PER_PAGE // 2)}'
     calls, rcu = _cost(api, middle[1], url)
     p50, _ = timed(lambda: api.get(url, token=middle[1]), max(5, n // 5))
     print('  %-12s %-21s %s\n  %-12s %-21s RCU %.1f; p50 %.1f ms (the middle: the costliest skip)'
@@ -199,7 +196,7 @@ def bench_pages(api: Api, n: int = 60) -> None:
     at = now_iso()
 
     def chats(k):
-        return [{'chat_id': new_id(), 'content': '대화 %05d' % i, 'created_at': at,
+        return [{'chat_id': new_id(), 'content': f'대화 {int(i):05}', 'created_at': at,
                  'reply': {'id': new_id(), 'quote': 'q', 'description': 'd', 'scene': 1, 'speaker': 's',
                            'created_at': at}} for i in range(k)]
     small = api.join(email='small@example.com')
@@ -207,19 +204,20 @@ def bench_pages(api: Api, n: int = 60) -> None:
     st.put_chats_bulk(small['user']['id'], chats(10))
     st.put_chats_bulk(large['user']['id'], chats(BIG))
     author = api.join(email='author@example.com')
-    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': '제안 %05d' % i,
+    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': f'제안 {int(i):05}',
                             'content': '대사', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                             'is_apply': False, 'created_at': at, 'updated_at': at, 'applied_at': None}
                            for i in range(BIG)])
     reader = api.join(email='reader@example.com')['access']
 
-    s, l = small['access'], large['access']
+    few, many = small['access'], large['access']
     _page_table(api, 'history, per-page %d: DynamoDB calls (the authorizer\'s GetItem first), read capacity (RCU) '
                 'and p50, columns interleaved (n=%d):\n  10 chats | 10,000 chats near the start | 10,000 chats '
                 'deep in' % (PER_PAGE, n),
-                [('10', s, _urls(api, s, '/chat/model', True)), ('10k near', l, _urls(api, l, '/chat/model', True)),
-                 ('10k deep', l, _urls(api, l, '/chat/model', False))], n)
-    _page_table(api, 'board, per-page %d, 10,000 proposals, same figures:\n  near the start | deep in' % PER_PAGE,
+                [('10', few, _urls(api, few, '/chat/model', True)),
+                 ('10k near', many, _urls(api, many, '/chat/model', True)),
+                 ('10k deep', many, _urls(api, many, '/chat/model', False))], n)
+    _page_table(api, f'board, per-page {int(PER_PAGE)}, 10,000 proposals, same figures:\n  near the start | deep in',
                 [('near', reader, _urls(api, reader, '/quote', True)),
                  ('deep', reader, _urls(api, reader, '/quote', False))], n)
 
@@ -230,7 +228,7 @@ def bench_route_calls(api: Api) -> None:
     measured = route_calls.measure(api)
     print('DynamoDB calls per route (a logged-in route\'s first GetItem is the authorizer\'s):')
     for name, calls in measured.items():
-        print('  %-36s %d  %s' % (name, len(calls), ', '.join(calls)))
+        print(f"  {name:36} {len(calls)}  {', '.join(calls)}")
     # deleting an account costs the same whatever it owns; the purge sweep pays for that, off the request path
     from chalicelib import storage
     from chalicelib.accounts import purge
@@ -238,7 +236,7 @@ def bench_route_calls(api: Api) -> None:
     joined = api.join(email='leaving@example.com', password=route_calls.PASSWORD)
     at = now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
-        {'chat_id': new_id(), 'content': '대화 %d' % k, 'created_at': at,
+        {'chat_id': new_id(), 'content': f'대화 {int(k)}', 'created_at': at,
          'reply': dict(route_calls.REPLY, id=new_id(), created_at=at)} for k in range(1000)])
     with DynamoCalls() as calls:
         r = api.delete('/rest-auth/profile', {'password': route_calls.PASSWORD}, token=joined['access'])
@@ -252,7 +250,7 @@ def bench_route_calls(api: Api) -> None:
 
 
 # -- local server -------------------------------------------------------------------------------
-def _burst(port: int, n: int = 16) -> List[float]:
+def _burst(port: int, n: int = 16) -> list[float]:
     """n new connections at once, each sending GET /health; the seconds each took."""
     barrier, took = threading.Barrier(n), [0.0] * n
 
@@ -301,13 +299,14 @@ def bench_local_server(n: int = 100, bursts: int = 5) -> None:
 def bench_keep(api: Api, n: int = 10_000) -> None:
     """Export and search over a 10,000-chat history: every part, every page."""
     import time as clock
+
     from chalicelib import storage
     from chalicelib.core.ids import new_id, now_iso
     joined = api.join(email='keep@example.com')
     tok, at = joined['access'], now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
-        {'chat_id': new_id(), 'content': '오늘의 고민 %d번' % k, 'created_at': at,
-         'reply': {'id': new_id(), 'quote': '대사 %d' % k, 'description': '설명', 'scene': 1, 'speaker': '백승수',
+        {'chat_id': new_id(), 'content': f'오늘의 고민 {int(k)}번', 'created_at': at,
+         'reply': {'id': new_id(), 'quote': f'대사 {int(k)}', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                    'created_at': at}} for k in range(n)])
     for fmt in ('json', 'csv'):
         url, took, sizes = '/chat/export?format=' + fmt, [], []
@@ -358,9 +357,9 @@ def main() -> None:
         bench_route_calls(api)
         bench_local_server()
         bench_keep(api)
-        print('cold import of app.py: %s' % cold_import())
+        print(f'cold import of app.py: {cold_import()}')
         import resource
-        print('peak RSS of this benchmark process: %.0f MiB' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        print(f'peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB')
         server.shutdown()
     finally:
         ddb.terminate()

@@ -32,24 +32,24 @@ def main(argv=None) -> int:
     try:
         if args.command == 'admin':
             user = auth.set_admin(args.email, not args.revoke)
-            print('%s is_admin=%s' % (user['email'], user['is_admin']))
+            print(f"{user['email']} is_admin={user['is_admin']}")
         elif args.command == 'import-quotes':
             with open(args.file, encoding='utf-8') as f:
                 count = corpus.import_text(f.read())
-            print('imported %d lines from %s' % (count, args.file))
+            print(f'imported {int(count)} lines from {args.file}')
         else:
             created = storage.store().create_tables()
             print('tables created: %s' % (', '.join(created) or 'none (all present)'))
-            print('corpus: %d lines' % corpus.load_shipped())
+            print(f'corpus: {int(corpus.load_shipped())} lines')
     except (AppError, corpus.CorpusError) as exc:
-        print('error: %s' % exc, file=sys.stderr)
+        print(f'error: {exc}', file=sys.stderr)
         return 2
     except Exception as exc:
         from botocore.exceptions import EndpointConnectionError
         if not isinstance(exc, EndpointConnectionError):
             raise
-        print('error: DynamoDB does not answer at %s. Locally, start it with `make run` first.' % exc.kwargs.get(
-            'endpoint_url'), file=sys.stderr)
+        print('error: DynamoDB does not answer at {}. Locally, start it with `make run` first.'.format(exc.kwargs.get(
+            'endpoint_url')), file=sys.stderr)
         return 2
     return 0
 

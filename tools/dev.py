@@ -14,7 +14,7 @@ def write_frontend_config(api_url: str) -> None:
     path = os.path.join(ROOT, 'frontend', 'config.js')
     with open(path, 'w', encoding='utf-8') as f:
         f.write('// Written by `make run`; a deploy writes the production one.\n'
-                'window.STOVE_CONFIG = { apiBaseUrl: %r };\n' % api_url)
+                f'window.STOVE_CONFIG = {{ apiBaseUrl: {api_url!r} }};\n')
 
 
 def main() -> int:
@@ -42,7 +42,7 @@ def main() -> int:
                                           log_path=os.path.join(localenv.DATA_DIR, 'dynamodb.log')))
         subprocess.run([sys.executable, '-m', 'tools.cli', 'init'], check=True, cwd=ROOT,
                        env=dict(os.environ, **env))
-        api_url = 'http://localhost:%d' % ports['api']
+        api_url = f"http://localhost:{int(ports['api'])}"
         write_frontend_config(api_url)
         procs.append(subprocess.Popen([sys.executable, '-m', 'tools.local_api',
                                        '--port', str(ports['api'])], cwd=ROOT, env=dict(os.environ, **env)))
@@ -53,11 +53,11 @@ def main() -> int:
         wait_for_port(ports['frontend'], proc=procs[2])
         model = 'OpenAI' if os.environ.get('OPENAI_API_KEY') else 'local retrieval (set OPENAI_API_KEY for OpenAI)'
         print('\n  Stove League chatbot is running\n'
-              '    open:      http://localhost:%d/\n'
-              '    API:       %s   (health: %s/health)\n'
-              '    DynamoDB:  http://127.0.0.1:%d   (data in .data/dynamodb)\n'
-              '    answerer:  %s\n'
-              '  Ctrl-C stops everything.\n' % (ports['frontend'], api_url, api_url, ports['dynamodb'], model),
+              f"    open:      http://localhost:{ports['frontend']}/\n"
+              f'    API:       {api_url}   (health: {api_url}/health)\n'
+              f"    DynamoDB:  http://127.0.0.1:{ports['dynamodb']}   (data in .data/dynamodb)\n"
+              f'    answerer:  {model}\n'
+              '  Ctrl-C stops everything.\n',
               flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

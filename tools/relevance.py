@@ -8,7 +8,7 @@ retrieval is tuned on "tune" only; "heldout" is what we report. Run alone:
 import json
 import os
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -16,7 +16,7 @@ SET_FILE = os.path.join(ROOT, 'tools', 'data', 'relevance.jsonl')
 SPLITS = ('tune', 'heldout')
 
 
-def load_set(split: Optional[str] = None) -> List[Dict[str, Any]]:
+def load_set(split: str | None = None) -> list[dict[str, Any]]:
     with open(SET_FILE, encoding='utf-8') as f:
         cases = [json.loads(line) for line in f if line.strip()]
     return [c for c in cases if split is None or c['split'] == split]
@@ -27,7 +27,7 @@ def shipped_index():
     return corpus.Index(corpus.shipped_lines())
 
 
-def local_accuracy(index, cases: List[Dict[str, Any]], prior=None) -> Dict[str, float]:
+def local_accuracy(index, cases: list[dict[str, Any]], prior=None) -> dict[str, float]:
     """Share of cases whose first answer fits (top-1), and with a fitting line in the first three
     the answerer would give, i.e. the answer and two "another line"s (top-3)."""
     from chalicelib.chat import model
@@ -41,23 +41,23 @@ def local_accuracy(index, cases: List[Dict[str, Any]], prior=None) -> Dict[str, 
     return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n}
 
 
-def misses(index, cases: List[Dict[str, Any]]) -> List[str]:
+def misses(index, cases: list[dict[str, Any]]) -> list[str]:
     """The cases whose first answer does not fit, to see what retrieval gets wrong (tune split)."""
     from chalicelib.chat import model
     out = []
     for case in cases:
         ranked = [line['id'] for line in model.fitting(case['text'], index)]
         if not ranked or ranked[0] not in case['fits']:
-            out.append('%s %s → %s (want %s)' % (case['id'], case['text'][:40], ranked[:3], case['fits']))
+            out.append(f"{case['id']} {case['text'][:40]} → {ranked[:3]} (want {case['fits']})")
     return out
 
 
-def openai_accuracy(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
+def openai_accuracy(index, cases: list[dict[str, Any]]) -> dict[str, float]:
     """Top-1 of the OpenAI path (the model picks one line; "another line" asks it again)."""
     from chalicelib.chat import model
     top1 = top3 = 0
     for case in cases:
-        shown: List[str] = []
+        shown: list[str] = []
         for _ in range(3):
             answer = model.openai_answer(case['text'], index, shown)
             shown.append(answer.line_id)
@@ -67,7 +67,7 @@ def openai_accuracy(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
     return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n}
 
 
-def prompt_size(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
+def prompt_size(index, cases: list[dict[str, Any]]) -> dict[str, float]:
     """What one OpenAI request carries: characters, and tokens estimated as one per Hangul syllable
     plus one per four other characters (no tokenizer ships offline; this rule overcounts Korean)."""
     from chalicelib.chat import model

@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import bcrypt
 import jwt
@@ -12,8 +12,8 @@ import jwt
 from chalicelib import storage
 from chalicelib.core import limits, settings
 from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
-from chalicelib.core.principal import Principal
 from chalicelib.core.ids import new_id, now_iso
+from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
 
 ALGORITHM = 'HS256'  # pinned: tokens naming another algorithm are refused
@@ -40,19 +40,20 @@ def _dummy_hash(rounds: int) -> str:
 
 
 # -- tokens -----------------------------------------------------------------------------------
-def _encode(claims: Dict[str, Any]) -> str:
+def _encode(claims: dict[str, Any]) -> str:
     return jwt.encode(claims, settings.get().jwt_secret, algorithm=ALGORITHM)
 
 
-def _issue(user_id: str, session_id: str, at: Optional[int] = None, parent_jti: Optional[str] = None,
-           legacy: bool = False) -> Tuple[str, str, str, int]:
+def _issue(user_id: str, session_id: str, at: int | None = None, parent_jti: str | None = None,
+           legacy: bool = False) -> tuple[str, str, str, int]:
     """(access, refresh, refresh jti, refresh expiry). A pair that replaces the refresh token
     `parent_jti` is derived from it and its time: issuing it again gives the very same pair."""
     cfg = settings.get()
     now = int(time.time()) if at is None else at
     if parent_jti:
-        derive = lambda kind: hmac.new(cfg.jwt_secret.encode(), ('%s|%s' % (kind, parent_jti)).encode(),
-                                       hashlib.sha256).hexdigest()[:32]
+        def derive(kind):
+            return hmac.new(cfg.jwt_secret.encode(), (f'{kind}|{parent_jti}').encode(),
+                                               hashlib.sha256).hexdigest()[:32]
         access_jti, refresh_jti = derive('access'), derive('refresh')
     else:
         access_jti, refresh_jti = uuid.uuid4().hex, uuid.uuid4().hex
@@ -67,20 +68,20 @@ def _issue(user_id: str, session_id: str, at: Optional[int] = None, parent_jti: 
     return access, refresh, refresh_jti, refresh_exp
 
 
-def _decode(token: str, kind: str) -> Dict[str, Any]:
+def _decode(token: str, kind: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(token, settings.get().jwt_secret, algorithms=[ALGORITHM],
                             options={'require': ['exp', 'sub', 'sid', 'jti', 'type']})
     except jwt.ExpiredSignatureError:
-        raise Unauthorized('토큰이 만료되었습니다.')
+        raise Unauthorized('토큰이 만료되었습니다.') from None
     except jwt.PyJWTError:
-        raise Unauthorized('토큰이 올바르지 않습니다.')
+        raise Unauthorized('토큰이 올바르지 않습니다.') from None
     if claims.get('type') != kind:
         raise Unauthorized('토큰 종류가 올바르지 않습니다.')
     return claims
 
 
-def bearer_token(header: Optional[str]) -> str:
+def bearer_token(header: str | None) -> str:
     """The token of an `Authorization: Bearer …` header (scheme case-insensitive)."""
     parts = (header or '').split()
     if len(parts) != 2 or parts[0].lower() != 'bearer':
@@ -88,7 +89,7 @@ def bearer_token(header: Optional[str]) -> str:
     return parts[1]
 
 
-def authenticate(header: Optional[str]) -> Principal:
+def authenticate(header: str | None) -> Principal:
     """Verify an access token and that its session is still alive (not logged out or deleted)."""
     claims = _decode(bearer_token(header), 'access')
     if storage.store().get_session(claims['sub'], claims['sid']) is None:
@@ -96,7 +97,7 @@ def authenticate(header: Optional[str]) -> Principal:
     return Principal(claims['sub'], claims['sid'])
 
 
-def _start_session(user_id: str, legacy: bool = False) -> Dict[str, Any]:
+def _start_session(user_id: str, legacy: bool = False) -> dict[str, Any]:
     sid = new_id()
     access, refresh, jti, exp = _issue(user_id, sid, legacy=legacy)
     storage.store().put_session(user_id, sid, jti, exp)
@@ -104,20 +105,20 @@ def _start_session(user_id: str, legacy: bool = False) -> Dict[str, Any]:
 
 
 # -- accounts ---------------------------------------------------------------------------------
-def public_user(user: Dict[str, Any]) -> Dict[str, Any]:
+def public_user(user: dict[str, Any]) -> dict[str, Any]:
     return {'id': user['id'], 'pk': user['id'], 'email': user['email'], 'nickname': user['nickname'],
             'created_at': user['created_at'], 'last_login': user.get('last_login'),
             'is_admin': bool(user.get('is_admin', False))}
 
 
-def profile_body(user: Dict[str, Any]) -> Dict[str, Any]:
+def profile_body(user: dict[str, Any]) -> dict[str, Any]:
     """The account as the profile routes show it (sign-up and login add `pk`, as dj-rest-auth did)."""
     body = public_user(user)
     del body['pk']
     return body
 
 
-def join(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
+def join(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]:
     v = Validator(data)
     email = v.email()
     nickname = v.text('nickname', max_len=30)
@@ -135,17 +136,17 @@ def join(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
     try:
         storage.store().create_user(user)
     except storage.EmailTaken:
-        raise Conflict('이미 가입된 이메일입니다.', fields={'email': '이미 가입된 이메일입니다.'})
+        raise Conflict('이미 가입된 이메일입니다.', fields={'email': '이미 가입된 이메일입니다.'}) from None
     return dict(_start_session(user['id'], legacy), user=public_user(user))
 
 
-def _window(now: float) -> Tuple[int, int]:
+def _window(now: float) -> tuple[int, int]:
     size = settings.get().login_window_seconds
     start = int(now // size) * size
     return start, start + size
 
 
-def _reserve_attempt(email: str, ip: str, message: str) -> Tuple[int, int]:
+def _reserve_attempt(email: str, ip: str, message: str) -> tuple[int, int]:
     """Count a password check against the account and the address (429 if either is spent).
 
     Logins and the password checks of profile changes share these counts: a stolen access
@@ -162,7 +163,7 @@ def _reserve_attempt(email: str, ip: str, message: str) -> Tuple[int, int]:
 LOGIN_THROTTLED = '로그인 실패가 너무 많습니다. 잠시 후 다시 시도해 주세요.'
 
 
-def login(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]:
+def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]:
     """Three DynamoDB calls besides bcrypt: reserve the attempt, read the email item, and one
     transaction for last_login, the session and the throttle counts given back."""
     v = Validator(data)
@@ -182,12 +183,12 @@ def login(data: Dict[str, Any], ip: str, legacy: bool = False) -> Dict[str, Any]
                         {'sid': sid, 'refresh_jti': jti, 'expires_at': exp},
                         release=['ip#' + ip], clear=['email#' + email], window=window, expires_at=counts_expire)
     except storage.ConditionFailed:
-        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # deleted, or password changed, a moment ago
+        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.') from None  # deleted, or password changed, a moment ago
     return {'access': access, 'refresh': refresh_token, 'token_type': 'Bearer', 'expires_in': cfg.access_ttl,
             'user': public_user(dict(user, last_login=at))}
 
 
-def refresh(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
+def refresh(data: dict[str, Any], legacy: bool = False) -> dict[str, Any]:
     v = Validator(data)
     token = v.text('refresh', max_len=4096)
     v.done()
@@ -209,11 +210,11 @@ def refresh(data: Dict[str, Any], legacy: bool = False) -> Dict[str, Any]:
             return {'access': access, 'refresh': new_refresh}
         if session:  # a refresh token used again later may be stolen: end the whole session
             st.delete_session(user_id, sid)
-        raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.')
+        raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.') from exc
     return {'access': access, 'refresh': new_refresh}
 
 
-def _refresh_in_place(claims: Dict[str, Any], token: str) -> Dict[str, Any]:
+def _refresh_in_place(claims: dict[str, Any], token: str) -> dict[str, Any]:
     """Legacy mode: the original web client keeps login's refresh token and sends it at every
     refresh, as the Django app (no rotation) allowed. Only a session that began at a legacy
     origin, refreshed from one, is spared rotation; the token stays valid for its lifetime
@@ -233,14 +234,14 @@ def logout(principal: Principal) -> None:
     storage.store().delete_session(principal.user_id, principal.session_id)
 
 
-def profile(principal: Principal) -> Dict[str, Any]:
+def profile(principal: Principal) -> dict[str, Any]:
     user = storage.store().get_user(principal.user_id)
     if user is None:
         raise NotFound('계정을 찾을 수 없습니다.')
     return user
 
 
-def _confirm_password(user: Dict[str, Any], password: str, ip: str, field: str) -> Tuple[List[str], List[str], int, int]:
+def _confirm_password(user: dict[str, Any], password: str, ip: str, field: str) -> tuple[list[str], list[str], int, int]:
     """A password check on a profile change, throttled and counted like a login. Returns the
     counts to give back (release, clear, window, expiry), for the caller's own write to carry."""
     window, counts_expire = _reserve_attempt(user['email'], ip, '비밀번호 확인에 너무 많이 실패했습니다. 잠시 후 다시 시도해 주세요.')
@@ -249,7 +250,7 @@ def _confirm_password(user: Dict[str, Any], password: str, ip: str, field: str) 
     return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
 
 
-def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[str, Any]:
+def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> dict[str, Any]:
     """Three DynamoDB calls for a password change: the account with its session index, the
     throttled check's reservation, and one transaction (the other sessions end in it)."""
     st = storage.store()
@@ -276,11 +277,11 @@ def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[
             st.update_user_ending_sessions(user['id'], fields, keep=principal.session_id, email=user['email'],
                                            index=sessions, give_back=give_back)
     except storage.ConditionFailed:
-        raise NotFound('계정을 찾을 수 없습니다.')  # deleted meanwhile
+        raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted meanwhile
     return dict(user, **fields)
 
 
-def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
+def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
     """Delete the account and its sessions at once (three DynamoDB calls); its chats (and with
     them their ratings), bookmarks, share links and unapplied proposals follow in the purge
     (purge.py), which a scheduled sweep runs. Until then nothing of it is reachable: the
@@ -296,13 +297,13 @@ def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
     try:
         st.delete_account(user['id'], user['email'], sessions, give_back)
     except storage.ConditionFailed:
-        raise NotFound('계정을 찾을 수 없습니다.')  # deleted by a parallel request
+        raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted by a parallel request
 
 
-def set_admin(email: str, is_admin: bool = True) -> Dict[str, Any]:
+def set_admin(email: str, is_admin: bool = True) -> dict[str, Any]:
     st = storage.store()
     user_id = st.user_id_for_email(email.strip().lower())
     if not user_id:
-        raise NotFound('그 이메일의 계정이 없습니다: %s' % email)
+        raise NotFound(f'그 이메일의 계정이 없습니다: {email}')
     st.update_account(user_id, email.strip().lower(), {'is_admin': is_admin})
     return st.get_user(user_id)

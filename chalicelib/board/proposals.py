@@ -1,14 +1,15 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
+import contextlib
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from chalicelib import storage
 from chalicelib.chat import corpus
 from chalicelib.core import limits
-from chalicelib.core.principal import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import Page, PageRequest, fetch_page
+from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
 
 TITLE_MAX = 100
@@ -17,17 +18,17 @@ TITLE_MAX = 100
 def mask_email(email: str) -> str:
     """jmkim@gmail.com → jm***@gmail.com; a short local part shows less, never all of it."""
     local, _, domain = email.partition('@')
-    return '%s***@%s' % (local[:min(2, len(local) // 2)], domain)
+    return f'{local[:min(2, len(local) // 2)]}***@{domain}'
 
 
-def _caller(principal: Principal) -> Dict[str, Any]:
+def _caller(principal: Principal) -> dict[str, Any]:
     user = storage.store().get_user(principal.user_id)
     if user is None:
         raise NotFound('계정을 찾을 수 없습니다.')
     return user
 
 
-def shape(q: Dict[str, Any], authors: Dict[str, Dict[str, Any]], caller: Dict[str, Any]) -> Dict[str, Any]:
+def shape(q: dict[str, Any], authors: dict[str, dict[str, Any]], caller: dict[str, Any]) -> dict[str, Any]:
     author = authors.get(q.get('user_id') or '')
     user = None
     if author:
@@ -40,11 +41,11 @@ def shape(q: Dict[str, Any], authors: Dict[str, Dict[str, Any]], caller: Dict[st
             'applied_at': q.get('applied_at')}
 
 
-def can_edit(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
+def can_edit(q: dict[str, Any], caller: dict[str, Any]) -> bool:
     return q.get('user_id') == caller['id'] and not q.get('is_apply')
 
 
-def can_delete(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
+def can_delete(q: dict[str, Any], caller: dict[str, Any]) -> bool:
     return q.get('user_id') == caller['id'] or bool(caller.get('is_admin'))
 
 
@@ -52,9 +53,9 @@ def can_delete(q: Dict[str, Any], caller: Dict[str, Any]) -> bool:
 class ProposalView:
     """A proposal as one caller sees it: with its author's account (if it still exists) and
     what the caller may do with it."""
-    proposal: Dict[str, Any]
-    authors: Dict[str, Dict[str, Any]]
-    caller: Dict[str, Any]
+    proposal: dict[str, Any]
+    authors: dict[str, dict[str, Any]]
+    caller: dict[str, Any]
 
     @property
     def may_edit(self) -> bool:
@@ -68,18 +69,18 @@ class ProposalView:
     def may_apply(self) -> bool:
         return bool(self.caller.get('is_admin'))
 
-    def body(self) -> Dict[str, Any]:
+    def body(self) -> dict[str, Any]:
         return shape(self.proposal, self.authors, self.caller)
 
 
 @dataclass(frozen=True)
 class BoardPage:
     page: Page
-    views: List[ProposalView]
+    views: list[ProposalView]
     count: int
 
 
-def _validate(data: Dict[str, Any], partial: bool) -> Dict[str, Any]:
+def _validate(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     v = Validator(data)
     if partial:  # a field sent as null is not "unchanged": the required ones must stay set
         for name in ('title', 'content', 'description'):
@@ -99,14 +100,14 @@ def _validate(data: Dict[str, Any], partial: bool) -> Dict[str, Any]:
     return {k: val for k, val in fields.items() if k in data}
 
 
-def _get(quote_id: str) -> Dict[str, Any]:
+def _get(quote_id: str) -> dict[str, Any]:
     q = storage.store().get_proposal(quote_id) if is_id(quote_id) else None
     if q is None:
         raise NotFound('제안을 찾을 수 없습니다.')
     return q
 
 
-def _caller_and(principal: Principal, quote_id: str) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+def _caller_and(principal: Principal, quote_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The caller's account and the proposal (None if there is none), read in one call."""
     if not is_id(quote_id):
         return _caller(principal), None
@@ -116,13 +117,13 @@ def _caller_and(principal: Principal, quote_id: str) -> Tuple[Dict[str, Any], Op
     return caller, q
 
 
-def _found(q: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def _found(q: dict[str, Any] | None) -> dict[str, Any]:
     if q is None:
         raise NotFound('제안을 찾을 수 없습니다.')
     return q
 
 
-def create(principal: Principal, data: Dict[str, Any]) -> ProposalView:
+def create(principal: Principal, data: dict[str, Any]) -> ProposalView:
     caller = _caller(principal)
     fields = _validate(data, partial=False)
     limits.check('board_post', caller['id'])
@@ -132,7 +133,7 @@ def create(principal: Principal, data: Dict[str, Any]) -> ProposalView:
     try:
         storage.store().put_proposal(q)
     except storage.ConditionFailed:
-        raise NotFound('계정을 찾을 수 없습니다.')
+        raise NotFound('계정을 찾을 수 없습니다.') from None
     return ProposalView(q, {caller['id']: caller}, caller)
 
 
@@ -141,7 +142,7 @@ def board(principal: Principal, asked: PageRequest) -> BoardPage:
     (the caller, the authors and the count together). A page that needs the count first
     (the last, or a bare page number) reads the caller with it and the other authors after."""
     st = storage.store()
-    ahead: Dict[str, Any] = {}
+    ahead: dict[str, Any] = {}
 
     def count() -> int:
         ahead['users'], ahead['count'] = st.users_and_board_count([principal.user_id])
@@ -166,13 +167,13 @@ def read(principal: Principal, quote_id: str) -> ProposalView:
     return ProposalView(q, _authors_of(q, caller), caller)
 
 
-def _authors_of(q: Dict[str, Any], caller: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+def _authors_of(q: dict[str, Any], caller: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if q.get('user_id') == caller['id']:
         return {caller['id']: caller}
     return storage.store().get_users([q['user_id']]) if q.get('user_id') else {}
 
 
-def update(principal: Principal, quote_id: str, data: Dict[str, Any]) -> ProposalView:
+def update(principal: Principal, quote_id: str, data: dict[str, Any]) -> ProposalView:
     caller, q = _caller_and(principal, quote_id)
     q = _found(q)
     if q.get('user_id') != caller['id']:
@@ -182,7 +183,7 @@ def update(principal: Principal, quote_id: str, data: Dict[str, Any]) -> Proposa
         q = storage.store().update_proposal(quote_id, dict(fields, updated_at=now_iso()), unapplied_only=True)
     except storage.ConditionFailed:
         _get(quote_id)  # 404 if it was deleted meanwhile
-        raise Conflict('이미 반영된 제안은 수정할 수 없습니다. 관리자에게 반영 취소를 요청해 주세요.')
+        raise Conflict('이미 반영된 제안은 수정할 수 없습니다. 관리자에게 반영 취소를 요청해 주세요.') from None
     return ProposalView(q, {caller['id']: caller}, caller)
 
 
@@ -195,10 +196,10 @@ def delete(principal: Principal, quote_id: str) -> None:
         storage.store().delete_proposal(quote_id, applied=bool(q.get('is_apply')))
     except storage.ConditionFailed:
         _get(quote_id)  # 404 if it is gone; otherwise it was just applied or withdrawn
-        raise Conflict('제안이 방금 반영되거나 취소되었습니다. 다시 시도해 주세요.')
+        raise Conflict('제안이 방금 반영되거나 취소되었습니다. 다시 시도해 주세요.') from None
 
 
-def corpus_line(q: Dict[str, Any]) -> Dict[str, Any]:
+def corpus_line(q: dict[str, Any]) -> dict[str, Any]:
     """The chatbot's line for an applied proposal, checked like any imported line."""
     line = corpus.validate_line({'quote': q['content'], 'description': q['description'], 'scene': q.get('scene'),
                                  'speaker': q.get('speaker') or '미상', 'tags': [q['title'][:30]]},
@@ -220,7 +221,7 @@ def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalV
         except storage.ConditionFailed:
             q = _get(quote_id)
             if bool(q.get('is_apply')) != applied:
-                raise Conflict('제안이 방금 수정되었습니다. 내용을 확인하고 다시 시도해 주세요.')
+                raise Conflict('제안이 방금 수정되었습니다. 내용을 확인하고 다시 시도해 주세요.') from None
     return ProposalView(q, _authors_of(q, caller), caller)
 
 
@@ -232,7 +233,5 @@ def forget_author(user_id: str) -> None:
         if q and q.get('is_apply'):
             st.anonymize_proposal(quote_id)
         elif q:
-            try:
+            with contextlib.suppress(storage.ConditionFailed):  # deleted or applied meanwhile
                 st.delete_proposal(quote_id, applied=False)
-            except storage.ConditionFailed:
-                pass  # deleted or applied meanwhile; a second sweep sees it again

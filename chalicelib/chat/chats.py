@@ -1,18 +1,16 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
-
-
+from typing import Any
 
 from chalice.app import Request
 
 from chalicelib import storage
 from chalicelib.chat import corpus, model
 from chalicelib.core import limits, links
-from chalicelib.core.principal import Principal
 from chalicelib.core.errors import BadRequest, NotFound, Unauthorized, ValidationError
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page
+from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
 
 INPUT_MAX = 1000
@@ -23,7 +21,7 @@ SEARCH_MAX, SEARCH_WORDS = 100, 5
 SEARCH_READ_BUDGET = 1000
 
 
-def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
+def shape(chat: dict[str, Any]) -> dict[str, Any]:
     reply = chat['reply']
     return {'id': chat['chat_id'], 'user': chat['user_id'], 'content': chat['content'],
             'created_at': chat['created_at'],
@@ -35,12 +33,12 @@ def shape(chat: Dict[str, Any]) -> Dict[str, Any]:
                            'rating': int(chat.get('rating', 0))}}
 
 
-def body(request: Request, chat: Dict[str, Any]) -> Dict[str, Any]:
+def body(request: Request, chat: dict[str, Any]) -> dict[str, Any]:
     """A saved chat as the API shows it, with its links."""
     return dict(shape(chat), _links=links.chat(request, chat['chat_id'], chat['reply'].get('line_id')))
 
 
-def answer_body(request: Request, exchange: 'Exchange') -> Dict[str, Any]:
+def answer_body(request: Request, exchange: 'Exchange') -> dict[str, Any]:
     """POST /chat/api's answer: the line and why, and the chat it was saved as."""
     answer, saved = exchange.answer, exchange.saved
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
@@ -49,20 +47,20 @@ def answer_body(request: Request, exchange: 'Exchange') -> Dict[str, Any]:
             '_links': links.chat(request, saved['chat_id'], answer.line_id)}
 
 
-def legacy_answer(exchange: 'Exchange') -> Dict[str, Any]:
+def legacy_answer(exchange: 'Exchange') -> dict[str, Any]:
     """The original app's answer: the line alone (its client saves the exchange itself)."""
     answer = exchange.answer
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description}
 
 
-def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str, Any]:
+def _save(principal: Principal, content: str, reply: dict[str, Any]) -> dict[str, Any]:
     at = now_iso()
     chat = {'chat_id': new_id(), 'user_id': principal.user_id, 'content': content, 'created_at': at,
             'reply': dict(reply, id=new_id(), created_at=at)}
     try:
         storage.store().put_chat(principal.user_id, chat)
     except storage.ConditionFailed:
-        raise Unauthorized('계정이 더 이상 없습니다.')
+        raise Unauthorized('계정이 더 이상 없습니다.') from None
     return chat
 
 
@@ -70,10 +68,10 @@ def _save(principal: Principal, content: str, reply: Dict[str, Any]) -> Dict[str
 class Exchange:
     """An answer, and the chat it was saved as (None when not saved: legacy mode)."""
     answer: model.Answer
-    saved: Optional[Dict[str, Any]]
+    saved: dict[str, Any] | None
 
 
-def ask(principal: Principal, data: Dict[str, Any], save: bool = True) -> Exchange:
+def ask(principal: Principal, data: dict[str, Any], save: bool = True) -> Exchange:
     """Answer the input and save the exchange; a failing model raises before anything is saved.
     `save=False` (legacy mode) only answers: the original client saves through `record`."""
     v = Validator(data)
@@ -93,19 +91,19 @@ def ask(principal: Principal, data: Dict[str, Any], save: bool = True) -> Exchan
     return Exchange(answer, _save(principal, text, reply) if save else None)
 
 
-def _line_ids(v: Validator, name: str) -> FrozenSet[str]:
+def _line_ids(v: Validator, name: str) -> frozenset[str]:
     """An optional list of corpus line ids (the lines already shown for this input)."""
     value = v.data.get(name)
     if value is None:
         return frozenset()
     if (not isinstance(value, list) or len(value) > EXCLUDE_MAX
             or not all(isinstance(i, str) and 0 < len(i) <= 100 for i in value)):
-        v.fail(name, '대사 id(문자열) %d개까지의 목록이어야 합니다.' % EXCLUDE_MAX)
+        v.fail(name, f'대사 id(문자열) {int(EXCLUDE_MAX)}개까지의 목록이어야 합니다.')
         return frozenset()
     return frozenset(value)
 
 
-def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
+def record(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     """Save an exchange the client already holds (the original clients' second call)."""
     v = Validator(data)
     content = v.text('content', max_len=INPUT_MAX, multiline=True)
@@ -125,18 +123,18 @@ def record(principal: Principal, data: Dict[str, Any]) -> Dict[str, Any]:
                                       'speaker': speaker, 'source': 'client', 'grounded': False})
 
 
-def search_words(q: Optional[str]) -> List[str]:
+def search_words(q: str | None) -> list[str]:
     """The words of a history search (`?q=`); none means no search."""
     v = Validator({'q': q})
     text = v.text('q', max_len=SEARCH_MAX, min_len=0, required=False)
     v.done()
     words = list(dict.fromkeys((text or '').split()))
     if len(words) > SEARCH_WORDS:
-        raise ValidationError({'q': '검색어는 %d개 단어까지 쓸 수 있습니다.' % SEARCH_WORDS})
+        raise ValidationError({'q': f'검색어는 {int(SEARCH_WORDS)}개 단어까지 쓸 수 있습니다.'})
     return words
 
 
-def history(principal: Principal, asked: PageRequest, q: Optional[str] = None) -> Listing:
+def history(principal: Principal, asked: PageRequest, q: str | None = None) -> Listing:
     """A page of the caller's chats: one Query and the count (one GetItem). With `q`, only
     those whose input or line contains every word, and no count (see search)."""
     words = search_words(q)
@@ -149,7 +147,7 @@ def history(principal: Principal, asked: PageRequest, q: Optional[str] = None) -
     return Listing(page, [shape(c) for c in page.items], page.count if page.count is not None else count())
 
 
-def search(principal: Principal, asked: PageRequest, words: List[str]) -> Page:
+def search(principal: Principal, asked: PageRequest, words: list[str]) -> Page:
     """A page of matches, read from the caller's own partition with a filter.
 
     Each request reads at most SEARCH_READ_BUDGET chats, so a page may come back short (even
@@ -182,7 +180,7 @@ def search(principal: Principal, asked: PageRequest, words: List[str]) -> Page:
     raise BadRequest('검색 결과에는 마지막 페이지 링크가 없습니다.')
 
 
-def get(principal: Principal, chat_id: str) -> Dict[str, Any]:
+def get(principal: Principal, chat_id: str) -> dict[str, Any]:
     chat = storage.store().get_chat(principal.user_id, chat_id) if is_id(chat_id) else None
     if chat is None:  # another user's chat looks exactly like a missing one
         raise NotFound('대화를 찾을 수 없습니다.')

@@ -11,7 +11,7 @@ import os
 import re
 import threading
 from collections import Counter, defaultdict
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from chalicelib import storage
 
@@ -30,11 +30,11 @@ LINE_ID = re.compile(r'^[a-z0-9][a-z0-9-]{0,63}$')
 SOURCES_MAX = 5
 
 
-def validate_line(obj: Any, scene_required: bool = True) -> Dict[str, Any]:
+def validate_line(obj: Any, scene_required: bool = True) -> dict[str, Any]:
     """A clean corpus line from a raw record, or CorpusError saying what is wrong."""
     if not isinstance(obj, dict):
         raise CorpusError('JSON 객체가 아닙니다')
-    line: Dict[str, Any] = {}
+    line: dict[str, Any] = {}
     if obj.get('id') is not None:
         if not isinstance(obj['id'], str) or not LINE_ID.match(obj['id']):
             raise CorpusError('id: 영문 소문자·숫자·하이픈으로 된 64자 이하 문자열이어야 합니다')
@@ -42,15 +42,15 @@ def validate_line(obj: Any, scene_required: bool = True) -> Dict[str, Any]:
     for name, limit in LIMITS.items():
         value = obj.get(name)
         if not isinstance(value, str) or not value.strip():
-            raise CorpusError('%s: 비어 있지 않은 문자열이어야 합니다' % name)
+            raise CorpusError(f'{name}: 비어 있지 않은 문자열이어야 합니다')
         if len(value.strip()) > limit:
-            raise CorpusError('%s: %d자 이하여야 합니다' % (name, limit))
+            raise CorpusError(f'{name}: {int(limit)}자 이하여야 합니다')
         line[name] = value.strip()
     scene = obj.get('scene', obj.get('episode'))
     if scene is None and not scene_required:
         line['scene'] = None
     elif isinstance(scene, bool) or not isinstance(scene, int) or not 1 <= scene <= EPISODES:
-        raise CorpusError('scene(episode): 1에서 %d 사이의 정수여야 합니다' % EPISODES)
+        raise CorpusError(f'scene(episode): 1에서 {int(EPISODES)} 사이의 정수여야 합니다')
     else:
         line['scene'] = scene
     tags = obj.get('tags', [])
@@ -60,14 +60,14 @@ def validate_line(obj: Any, scene_required: bool = True) -> Dict[str, Any]:
     sources = obj.get('sources', [])
     if (not isinstance(sources, list) or len(sources) > SOURCES_MAX
             or not all(isinstance(u, str) and len(u) <= 500 and re.match(r'^https?://[^\s]+$', u) for u in sources)):
-        raise CorpusError('sources: http(s) 주소 %d개까지의 목록이어야 합니다' % SOURCES_MAX)
+        raise CorpusError(f'sources: http(s) 주소 {int(SOURCES_MAX)}개까지의 목록이어야 합니다')
     line['sources'] = list(sources)
     return line
 
 
-def parse_jsonl(text: str, origin: str) -> List[Dict[str, Any]]:
+def parse_jsonl(text: str, origin: str) -> list[dict[str, Any]]:
     """Every line of a JSON Lines text, validated; the first bad one is named and nothing is kept."""
-    lines: List[Dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     seen = set()
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -75,12 +75,12 @@ def parse_jsonl(text: str, origin: str) -> List[Dict[str, Any]]:
         try:
             line = validate_line(json.loads(raw))
         except ValueError as exc:  # json's errors and ours alike
-            raise CorpusError('%d번째 줄: %s' % (number, exc)) from None
+            raise CorpusError(f'{int(number)}번째 줄: {exc}') from None
         if 'id' not in line:  # keyed by content, so re-importing the same record rewrites it
-            digest = hashlib.sha1(('%s|%s|%s' % (line['scene'], line['speaker'], line['quote'])).encode()).hexdigest()
-            line['id'] = '%s-%s' % (origin, digest[:16])
+            digest = hashlib.sha1(f"{line['scene']}|{line['speaker']}|{line['quote']}".encode()).hexdigest()
+            line['id'] = f'{origin}-{digest[:16]}'
         if line['id'] in seen:
-            raise CorpusError('%d번째 줄: id %s가 앞에서 이미 쓰였습니다' % (number, line['id']))
+            raise CorpusError(f"{int(number)}번째 줄: id {line['id']}가 앞에서 이미 쓰였습니다")
         seen.add(line['id'])
         lines.append(dict(line, origin=origin))
     return lines
@@ -94,7 +94,7 @@ def import_text(text: str, origin: str = 'import') -> int:
     return len(lines)
 
 
-def shipped_lines() -> List[Dict[str, Any]]:
+def shipped_lines() -> list[dict[str, Any]]:
     with open(SHIPPED_FILE, encoding='utf-8') as f:
         return parse_jsonl(f.read(), origin=SHIPPED)
 
@@ -126,8 +126,8 @@ K1 = 1.2
 LEXICON_FILE = os.path.join(os.path.dirname(__file__), 'data', 'lexicon.json')
 
 
-def terms(text: str) -> List[str]:
-    out: List[str] = []
+def terms(text: str) -> list[str]:
+    out: list[str] = []
     for word in _WORD.findall(text.lower()):
         out.append(word)
         for n in (2, 3):
@@ -135,12 +135,12 @@ def terms(text: str) -> List[str]:
     return out
 
 
-def _field_text(line: Dict[str, Any], field: str) -> str:
+def _field_text(line: dict[str, Any], field: str) -> str:
     value = line.get(field) or ''
     return ' '.join(value) if isinstance(value, list) else value
 
 
-def _load_lexicon() -> List[Tuple[str, str]]:
+def _load_lexicon() -> list[tuple[str, str]]:
     """(everyday wording, situation words it means), longest wording first."""
     try:
         with open(LEXICON_FILE, encoding='utf-8') as f:
@@ -162,34 +162,34 @@ def expand(query: str) -> str:
     return text + (' ' + ' '.join(extra) if extra else '')
 
 
-_counts_cache: Dict[Tuple[str, ...], Dict[str, Counter]] = {}
+_counts_cache: dict[tuple[str, ...], dict[str, Counter]] = {}
 
 
-def _line_key(line: Dict[str, Any]) -> Tuple[str, ...]:
+def _line_key(line: dict[str, Any]) -> tuple[str, ...]:
     """A line's id and the text of its fields: what its n-gram counts depend on."""
     return (line['id'],) + tuple(_field_text(line, f) for f in FIELD_WEIGHTS)
 
 
-def _field_counts(key: Tuple[str, ...]) -> Dict[str, Counter]:
+def _field_counts(key: tuple[str, ...]) -> dict[str, Counter]:
     """Each field's n-gram counts, kept across rebuilds: a corpus change re-reads every line,
     but only the lines that changed are cut into n-grams again."""
     counts = _counts_cache.get(key)
     if counts is None:
-        counts = _counts_cache[key] = {f: Counter(terms(text)) for f, text in zip(FIELD_WEIGHTS, key[1:])}
+        counts = _counts_cache[key] = {f: Counter(terms(text)) for f, text in zip(FIELD_WEIGHTS, key[1:], strict=False)}
     return counts
 
 
 class Index:
-    def __init__(self, lines: List[Dict[str, Any]]):
-        self.lines = sorted(lines, key=lambda l: l['id'])
+    def __init__(self, lines: list[dict[str, Any]]):
+        self.lines = sorted(lines, key=lambda ln: ln['id'])
         self._by_id = {line['id']: line for line in self.lines}
         keys = [_line_key(line) for line in self.lines]
         counts = [_field_counts(key) for key in keys]
         avg = {f: (sum(sum(c[f].values()) for c in counts) / len(counts)) if counts else 0.0 for f in FIELD_WEIGHTS}
         # term -> [(doc, weighted tf)]: the query-independent half of BM25F, computed once.
-        self.postings: Dict[str, List[Tuple[int, float]]] = defaultdict(list)
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for doc, fields in enumerate(counts):
-            weighted: Dict[str, float] = defaultdict(float)
+            weighted: dict[str, float] = defaultdict(float)
             for f, c in fields.items():
                 norm = 1 - FIELD_B + FIELD_B * (sum(c.values()) / avg[f] if avg[f] else 1)
                 for term, tf in c.items():
@@ -205,12 +205,12 @@ class Index:
     def __len__(self) -> int:
         return len(self.lines)
 
-    def get(self, line_id: str) -> Optional[Dict[str, Any]]:
+    def get(self, line_id: str) -> dict[str, Any] | None:
         """The line with that id, or None (a line withdrawn from the corpus is gone)."""
         return self._by_id.get(line_id)
 
-    def search(self, query: str, k: int = 5) -> List[Tuple[float, Dict[str, Any]]]:
-        scores: Dict[int, float] = defaultdict(float)
+    def search(self, query: str, k: int = 5) -> list[tuple[float, dict[str, Any]]]:
+        scores: dict[int, float] = defaultdict(float)
         for term, qtf in Counter(terms(expand(query))).items():
             posting = self.postings.get(term)
             if not posting:
@@ -223,7 +223,7 @@ class Index:
 
 
 _lock = threading.Lock()
-_cached: Tuple[Optional[int], Optional[Index]] = (None, None)
+_cached: tuple[int | None, Index | None] = (None, None)
 
 
 def current() -> Index:

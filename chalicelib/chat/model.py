@@ -8,12 +8,14 @@ import json
 import math
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from types import SimpleNamespace
-from typing import Any, Collection, Dict, List, Optional
+from typing import Any
 
-from chalicelib.core import deadline, observe, settings
 from chalicelib.chat.corpus import Index
+from chalicelib.core import deadline, observe, settings
 from chalicelib.core.errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
 
 CANDIDATES = 8          # lines retrieved for the model when the corpus is too large to send whole
@@ -26,28 +28,28 @@ ALL_SHOWN = '이 이야기에 맞는 대사는 모두 보여 드렸어요. 상�
 
 @dataclass
 class Answer:
-    scene: Optional[int]
+    scene: int | None
     speaker: str
     quote: str
     description: str
     source: str          # "openai" or "local"
     grounded: bool       # the line is one of the corpus's, not the model's own recollection
-    line_id: Optional[str] = None
-    sources: List[str] = field(default_factory=list)
+    line_id: str | None = None
+    sources: list[str] = field(default_factory=list)
 
 
-def _from_line(line: Dict[str, Any], source: str, description: Optional[str] = None) -> Answer:
+def _from_line(line: dict[str, Any], source: str, description: str | None = None) -> Answer:
     return Answer(scene=line.get('scene'), speaker=line['speaker'], quote=line['quote'],
                   description=description or line['description'], source=source, grounded=True,
                   line_id=line['id'], sources=list(line.get('sources') or []))
 
 
-def fitting(text: str, index: Index) -> List[Dict[str, Any]]:
+def fitting(text: str, index: Index) -> list[dict[str, Any]]:
     """The lines that fit the input, best first: those scoring near the best one (at least
     FIT_MIN when any line shares a word with it); the general-purpose lines when none does."""
     hits = index.search(text, FIT_MAX)
     if not hits:
-        return [l for l in index.lines if '기본' in (l.get('tags') or [])] or index.lines[:FIT_MIN]
+        return [ln for ln in index.lines if '기본' in (ln.get('tags') or [])] or index.lines[:FIT_MIN]
     floor = hits[0][0] * FIT_RATIO
     return [line for rank, (score, line) in enumerate(hits) if score >= floor or rank < FIT_MIN]
 
@@ -65,23 +67,23 @@ def local_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answ
     raise NotFound(ALL_SHOWN)
 
 
-def candidates(text: str, index: Index, exclude: Collection[str] = ()) -> List[Dict[str, Any]]:
+def candidates(text: str, index: Index, exclude: Collection[str] = ()) -> list[dict[str, Any]]:
     """What the model chooses from: every line of a small corpus, else the best retrieved."""
     if len(index) <= ALL_LINES_UP_TO:
-        return [l for l in index.lines if l['id'] not in exclude]
+        return [ln for ln in index.lines if ln['id'] not in exclude]
     picked = [line for _, line in index.search(text, CANDIDATES + len(exclude)) if line['id'] not in exclude]
-    return picked[:CANDIDATES] or [l for l in fitting(text, index) if l['id'] not in exclude]
+    return picked[:CANDIDATES] or [ln for ln in fitting(text, index) if ln['id'] not in exclude]
 
 
-def _when(line: Dict[str, Any]) -> str:
+def _when(line: dict[str, Any]) -> str:
     """A short 'when it fits' for the prompt: the description's first sentence."""
     first = re.split(r'(?<=[.!?。])\s', line['description'], maxsplit=1)[0]
     return first[:80]
 
 
-def prompt_listing(cands: List[Dict[str, Any]]) -> str:
-    return json.dumps([{'candidate_id': l['id'], 'scene': l.get('scene'), 'speaker': l['speaker'],
-                        'quote': l['quote'], 'when': _when(l)} for l in cands],
+def prompt_listing(cands: list[dict[str, Any]]) -> str:
+    return json.dumps([{'candidate_id': ln['id'], 'scene': ln.get('scene'), 'speaker': ln['speaker'],
+                        'quote': ln['quote'], 'when': _when(ln)} for ln in cands],
                       ensure_ascii=False, separators=(',', ':'))
 
 
@@ -93,7 +95,7 @@ SYSTEM_PROMPT = (
 )
 
 
-def _schema(ids: List[str]) -> Dict[str, Any]:
+def _schema(ids: list[str]) -> dict[str, Any]:
     return {'name': 'stove_league_choice', 'strict': True, 'schema': {
         'type': 'object', 'additionalProperties': False,
         'required': ['candidate_id', 'quote', 'description'],
@@ -113,13 +115,13 @@ MAX_RESPONSE_BYTES = 1_000_000
 
 
 @functools.lru_cache(maxsize=2)
-def _client(api_key: str, base_url: Optional[str]):
+def _client(api_key: str, base_url: str | None):
     import openai  # heavy: only containers that talk to the model import it
     # Retries are ours: the SDK would sleep out a Retry-After of up to 60 s, past any deadline.
     return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
 
 
-def _retry_after(response) -> Optional[float]:
+def _retry_after(response) -> float | None:
     """Seconds a Retry-After (or retry-after-ms) header asks for, if it says."""
     if response is None:
         return None
@@ -131,7 +133,6 @@ def _retry_after(response) -> Optional[float]:
         if re.fullmatch(r'\d+(\.\d+)?', value):
             return float(value)
         if value:
-            from email.utils import parsedate_to_datetime
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError, OverflowError):
         pass
@@ -142,10 +143,10 @@ def _json(raw) -> Any:
     try:
         return json.loads(raw)
     except RecursionError:
-        raise ValueError('nested too deeply')
+        raise ValueError('nested too deeply') from None
 
 
-def _attempt(client, request: Dict[str, Any], timeout: float, cancelled) -> Optional[Dict[str, Any]]:
+def _attempt(client, request: dict[str, Any], timeout: float, cancelled) -> dict[str, Any] | None:
     """One HTTP call to the model; the body is read chunk by chunk so a cancelled call stops."""
     body = bytearray()
     with client.chat.completions.with_streaming_response.create(**request, timeout=timeout) as resp:
@@ -159,7 +160,7 @@ def _attempt(client, request: Dict[str, Any], timeout: float, cancelled) -> Opti
 
 
 @observe.model_call
-def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[str, Any]:
+def _complete(messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
     """The model's JSON answer, within what is left of the request's budget.
 
     Each attempt gets min(OPENAI_TIMEOUT, budget left) as a hard limit, a slow dribble of bytes
@@ -198,10 +199,10 @@ def _complete(messages: List[Dict[str, str]], schema: Dict[str, Any]) -> Dict[st
             elif status == 503:
                 failure = ServiceUnavailable('모델 서버가 잠시 답할 수 없습니다.', retry_after=retry_after)
             else:
-                failure = BadGateway('모델 서버가 오류로 답했습니다 (HTTP %d).' % status)
+                failure = BadGateway(f'모델 서버가 오류로 답했습니다 (HTTP {int(status)}).')
             failure.__cause__ = exc
         except (openai.APIError, ValueError) as exc:  # e.g. a body that is not JSON at all
-            raise BadGateway('모델의 응답을 읽을 수 없습니다: %s' % type(exc).__name__)
+            raise BadGateway(f'모델의 응답을 읽을 수 없습니다: {type(exc).__name__}') from exc
         else:
             observe.model_usage(_usage(resp))
             return _content(resp)
@@ -221,22 +222,23 @@ def _usage(resp: Any) -> SimpleNamespace:
         prompt_tokens=count('prompt_tokens'), completion_tokens=count('completion_tokens')))
 
 
-def _content(resp: Any) -> Dict[str, Any]:
+def _content(resp: Any) -> dict[str, Any]:
     try:
         data = _json(resp['choices'][0]['message']['content'])
     except (KeyError, IndexError, TypeError, ValueError):
-        raise BadGateway('모델이 약속된 형식(JSON)으로 답하지 않았습니다.')
+        raise BadGateway('모델이 약속된 형식(JSON)으로 답하지 않았습니다.') from None
     if not isinstance(data, dict):
         raise BadGateway('모델이 약속된 형식(JSON)으로 답하지 않았습니다.')
     return data
 
 
 def _same(a: str, b: str) -> bool:
-    squash = lambda s: re.sub(r'\s+', ' ', s).strip()
+    def squash(s):
+        return re.sub(r'\s+', ' ', s).strip()
     return squash(a) == squash(b)
 
 
-def _description(data: Dict[str, Any]) -> str:
+def _description(data: dict[str, Any]) -> str:
     text = data.get('description')
     if not isinstance(text, str) or not text.strip():
         raise BadGateway('모델이 설명(description)을 주지 않았습니다.')
@@ -255,19 +257,19 @@ def openai_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Ans
     cands = candidates(text, index, exclude)
     if not cands:
         raise NotFound(ALL_SHOWN)
-    data = _complete(messages(text, cands), _schema([l['id'] for l in cands]))
+    data = _complete(messages(text, cands), _schema([ln['id'] for ln in cands]))
     chosen = data.get('candidate_id')
     if chosen == NONE_FITS:
         return local_answer(text, index, exclude)  # said plainly by source="local": no model-made line
-    line = next((l for l in cands if l['id'] == chosen), None)
+    line = next((ln for ln in cands if ln['id'] == chosen), None)
     if line is None or not isinstance(data.get('quote'), str) or not _same(data['quote'], line['quote']):
         raise BadGateway('모델이 후보에 없는 대사를 답해 버렸습니다. 지어낸 대사는 보여 드리지 않습니다.')
     return _from_line(line, 'openai', _description(data))
 
 
-def messages(text: str, cands: List[Dict[str, Any]]) -> List[Dict[str, str]]:
+def messages(text: str, cands: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{'role': 'system', 'content': SYSTEM_PROMPT},
-            {'role': 'user', 'content': '후보:\n%s\n\n사용자:\n%s' % (prompt_listing(cands), text)}]
+            {'role': 'user', 'content': f'후보:\n{prompt_listing(cands)}\n\n사용자:\n{text}'}]
 
 
 @observe.answerer
@@ -279,7 +281,7 @@ def answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
     return local_answer(text, index, exclude)
 
 
-def describe() -> Dict[str, Any]:
+def describe() -> dict[str, Any]:
     cfg = settings.get()
     if cfg.openai_api_key:
         return {'answerer': 'openai', 'model': cfg.openai_model}

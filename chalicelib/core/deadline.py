@@ -8,7 +8,8 @@ tools, tests calling modules directly) there is no budget.
 import math
 import threading
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.core.errors import ServiceUnavailable
 
@@ -20,7 +21,7 @@ class DeadlineExceeded(ServiceUnavailable):
         super().__init__('요청을 제시간에 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.', retry_after=2)
 
 
-def start(budget: float, arrived_at: Optional[float] = None) -> None:
+def start(budget: float, arrived_at: float | None = None) -> None:
     _state.ends_at = (arrived_at or time.time()) + budget
 
 
@@ -59,7 +60,7 @@ def run_within(fn: Callable[[threading.Event], Any], timeout: float) -> Any:
     threading.Thread(target=work, name='deadline-worker', daemon=True).start()
     if not done.wait(max(0.0, timeout)):
         cancelled.set()
-        raise TimeoutError('no answer within %.1f s' % timeout)
+        raise TimeoutError(f'no answer within {timeout:.1f} s')
     if 'error' in out:
         raise out['error']
     return out['value']

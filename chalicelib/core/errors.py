@@ -5,10 +5,10 @@ clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validati
 exception is dj-rest-auth's own route, whose old clients read its shape (DJ_REST_AUTH below).
 """
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-from typing import Any, Callable, Dict, List, Optional, Tuple, Type
-
 from chalice import Response
 
 from chalicelib.core import observe
@@ -21,20 +21,20 @@ class AppError(Exception):
     status = 500
     code = 'InternalServerError'
 
-    def __init__(self, message: str, fields: Optional[Dict[str, str]] = None,
-                 headers: Optional[Dict[str, str]] = None):
+    def __init__(self, message: str, fields: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields
         self.headers = headers or {}
 
-    def body(self) -> Dict[str, Any]:
+    def body(self) -> dict[str, Any]:
         body = {'Code': self.code, 'Message': self.message}
         if self.fields:
             body['Fields'] = self.fields
         return body
 
-    def drf_body(self) -> Dict[str, Any]:
+    def drf_body(self) -> dict[str, Any]:
         """Django REST framework's shape, as dj-rest-auth answered: each field → a list of
         messages, else {"detail"}. Nothing else at the top level: the original sign-up page
         writes every top-level key into the element with that id, and an unknown key throws."""
@@ -66,7 +66,7 @@ def field_label(name: str) -> str:
 
 
 class ValidationError(BadRequest):
-    def __init__(self, fields: Dict[str, str], message: Optional[str] = None):
+    def __init__(self, fields: dict[str, str], message: str | None = None):
         labels = sorted({field_label(f) for f in fields})
         super().__init__(message or '입력값을 확인해 주세요: ' + ', '.join(labels), fields)
 
@@ -119,23 +119,23 @@ _THROTTLE_CODES = {'ProvisionedThroughputExceededException', 'ThrottlingExceptio
 _OUR_MISTAKES = {'ValidationException', 'SerializationException', 'ConditionalCheckFailedException'}
 
 
-_TRANSLATIONS: List[Tuple[Type[Exception], Callable[[Exception], AppError]]] = []
+_TRANSLATIONS: list[tuple[type[Exception], Callable[[Exception], AppError]]] = []
 
 
-def translate(kind: Type[Exception], to: Callable[[Exception], AppError]) -> None:
+def translate(kind: type[Exception], to: Callable[[Exception], AppError]) -> None:
     """Declare what an exception of another layer (storage's) means to a client when it
     escapes a route: `handled` answers with `to(exc)`."""
     _TRANSLATIONS.append((kind, to))
 
 
-def _translated(exc: Exception) -> Optional[AppError]:
+def _translated(exc: Exception) -> AppError | None:
     for kind, to in _TRANSLATIONS:
         if isinstance(exc, kind):
             return to(exc)
     return None
 
 
-def from_dependency(exc: Exception) -> Optional[AppError]:
+def from_dependency(exc: Exception) -> AppError | None:
     """Map a failing AWS dependency to a clear 503 with Retry-After: throttled, unreachable,
     timed out (connect or read), erroring or misconfigured (a missing table, no credentials)."""
     if isinstance(exc, ClientError):

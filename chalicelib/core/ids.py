@@ -2,13 +2,13 @@
 import re
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ID_RE = re.compile(r'^[0-9a-f]{14}[0-9a-f]{8}$')
 
 
 def new_id() -> str:
-    return '%014x%s' % (time.time_ns() // 1000, secrets.token_hex(4))
+    return f'{time.time_ns() // 1000:014x}{secrets.token_hex(4)}'
 
 
 def is_id(value: str) -> bool:
@@ -16,4 +16,4 @@ def is_id(value: str) -> bool:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec='microseconds')
+    return datetime.now(UTC).isoformat(timespec='microseconds')

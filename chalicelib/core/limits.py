@@ -8,8 +8,8 @@ that writes on a user's behalf is limited like chats by `limits.check('chat', us
 gets a kind of its own: one line in KINDS (and its settings). A limit set to 0 is off.
 """
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Tuple
 
 from chalicelib import storage
 from chalicelib.core import settings
@@ -20,11 +20,11 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 
 @dataclass(frozen=True)
 class Kind:
-    windows: Callable[[settings.Settings], List[Tuple[int, int]]]  # (limit, seconds) pairs
+    windows: Callable[[settings.Settings], list[tuple[int, int]]]  # (limit, seconds) pairs
     message: str
 
 
-KINDS: Dict[str, Kind] = {
+KINDS: dict[str, Kind] = {
     'signup': Kind(lambda c: [(c.signup_limit_per_hour, HOUR)],
                    '이 주소에서 가입 요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.'),
     'chat': Kind(lambda c: [(c.chat_limit_per_minute, MINUTE), (c.chat_limit_per_day, DAY)],
@@ -44,6 +44,6 @@ def check(kind: str, key: str) -> None:
     windows = [(limit, seconds) for limit, seconds in spec.windows(settings.get()) if limit > 0]
     if not windows:
         return
-    wait = storage.store().count_use('%s#%s' % (kind, key), windows, time.time())
+    wait = storage.store().count_use(f'{kind}#{key}', windows, time.time())
     if wait is not None:
         raise TooManyRequests(spec.message, int(wait) + 1)

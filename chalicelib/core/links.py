@@ -1,9 +1,8 @@
 """HATEOAS `_links` for each resource: what the caller may do next, and nothing it may not."""
-from typing import Any, Dict, List, Optional
 
 from chalicelib.core.web import link
 
-Links = List[Dict[str, str]]
+Links = list[dict[str, str]]
 
 
 def account(request) -> Links:
@@ -15,7 +14,7 @@ def account(request) -> Links:
             link(request, 'chat', '/chat/api', 'POST')]
 
 
-def chat(request, chat_id: str, line_id: Optional[str] = None) -> Links:
+def chat(request, chat_id: str, line_id: str | None = None) -> Links:
     path = '/chat/model/' + chat_id
     out = [link(request, 'self', path), link(request, 'delete', path, 'DELETE'),
            link(request, 'rate', path + '/rating', 'PUT'), link(request, 'share', path + '/share', 'POST')]

@@ -22,7 +22,8 @@ import threading
 import time
 import traceback
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 NAMESPACE = 'StoveLeague'
 SERVICE = 'stove-league'
@@ -50,19 +51,19 @@ _cold = [True]  # the first request of this container (Lambda cold start)
 class Request:
     """What one request has gathered so far."""
 
-    def __init__(self, request_id: str, method: str, route: str, user_id: Optional[str]):
+    def __init__(self, request_id: str, method: str, route: str, user_id: str | None):
         self.request_id, self.method, self.route, self.user_id = request_id, method, route, user_id
         self.started = time.perf_counter()
-        self.fields: Dict[str, Any] = {}
-        self.metrics: List[Tuple[str, float, str, Optional[str]]] = []  # name, value, unit, extra dimension
-        self.dimensions: Dict[str, str] = {}
+        self.fields: dict[str, Any] = {}
+        self.metrics: list[tuple[str, float, str, str | None]] = []  # name, value, unit, extra dimension
+        self.dimensions: dict[str, str] = {}
         self.model_calls = 0
         self.model_error_counted = False
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         self.status = 500
         self.by_gateway = False  # answered by the gateway alone: deployed, the Lambda never sees it
 
-    def metric(self, name: str, value: float, dimension_value: Optional[str] = None):
+    def metric(self, name: str, value: float, dimension_value: str | None = None):
         unit, dimension = METRICS[name]
         if dimension:
             self.dimensions[dimension] = dimension_value
@@ -80,7 +81,7 @@ class Request:
         return response
 
 
-def current() -> Optional[Request]:
+def current() -> Request | None:
     return _state.get()
 
 
@@ -96,7 +97,7 @@ def request_id_of(event) -> str:
     return rid
 
 
-def _user_id(event) -> Optional[str]:
+def _user_id(event) -> str | None:
     authorizer = (event.context or {}).get('authorizer') or {}
     principal = authorizer.get('principalId')
     return principal if principal and principal not in ('anonymous', 'unverified') else None
@@ -108,7 +109,7 @@ class request:
     def __init__(self, event):
         ctx = event.context or {}
         method = event.method
-        self.seen = Request(request_id_of(event), method, '%s %s' % (method, ctx.get('resourcePath') or '?'),
+        self.seen = Request(request_id_of(event), method, f"{method} {ctx.get('resourcePath') or '?'}",
                             _user_id(event))
 
     def __enter__(self) -> 'Request':
@@ -159,7 +160,7 @@ def _model_error_detail(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     status = getattr(cause, 'status_code', None)
     if isinstance(status, int):
-        return 'HTTP %d' % status
+        return f'HTTP {int(status)}'
     return type(cause or exc).__name__
 
 
@@ -230,21 +231,21 @@ def answerer(fn: Callable) -> Callable:
 
 # -- the line -------------------------------------------------------------------------------------
 def _error_name(exc: BaseException) -> str:
-    return '%s: %s' % (type(exc).__name__, str(exc)[:200])
+    return f'{type(exc).__name__}: {str(exc)[:200]}'
 
 
-def _trace_id() -> Optional[str]:
+def _trace_id() -> str | None:
     header = os.environ.get('_X_AMZN_TRACE_ID', '')  # set by Lambda per invocation when traced
     return next((p[5:] for p in header.split(';') if p.startswith('Root=')), None)
 
 
-def build(seen: Request) -> Dict[str, Any]:
+def build(seen: Request) -> dict[str, Any]:
     """The request's log line as a dict: log fields, then EMF dimensions, metrics and `_aws`."""
     latency = round((time.perf_counter() - seen.started) * 1000, 1)
     error = seen.error is not None
-    line: Dict[str, Any] = {
+    line: dict[str, Any] = {
         'level': 'ERROR' if error or seen.status >= 500 else 'INFO',
-        'message': '%s %d' % (seen.route, seen.status),
+        'message': f'{seen.route} {int(seen.status)}',
         'request_id': seen.request_id, 'method': seen.method, 'route': seen.route.split(' ', 1)[1],
         'status': seen.status, 'latency_ms': latency,
     }
@@ -277,15 +278,15 @@ def build(seen: Request) -> Dict[str, Any]:
     return line
 
 
-def emf(metrics: List[Tuple[str, float, str, Optional[str]]], dimensions: Dict[str, str]) -> Dict[str, Any]:
+def emf(metrics: list[tuple[str, float, str, str | None]], dimensions: dict[str, str]) -> dict[str, Any]:
     """The EMF part of a line: metric values summed by name, one directive per extra dimension.
 
     Every metric is published without extra dimension too ([Service]) so alarms see totals.
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
     """
-    values: Dict[str, float] = {}
-    units: Dict[str, str] = {}
-    by_dimension: Dict[Optional[str], List[str]] = {}
+    values: dict[str, float] = {}
+    units: dict[str, str] = {}
+    by_dimension: dict[str | None, list[str]] = {}
     for name, value, unit, dim in metrics:
         if name not in values:
             by_dimension.setdefault(dim, []).append(name)
@@ -296,7 +297,7 @@ def emf(metrics: List[Tuple[str, float, str, Optional[str]]], dimensions: Dict[s
         sets = [['Service'], ['Service', dim]] if dim else [['Service']]
         directives.append({'Namespace': NAMESPACE, 'Dimensions': sets,
                            'Metrics': [{'Name': n, 'Unit': units[n]} for n in names]})
-    out: Dict[str, Any] = {'Service': SERVICE}
+    out: dict[str, Any] = {'Service': SERVICE}
     out.update(dimensions)
     out.update({n: round(v, 3) if isinstance(v, float) else v for n, v in values.items()})
     out['_aws'] = {'Timestamp': int(time.time() * 1000), 'CloudWatchMetrics': directives}
@@ -316,24 +317,24 @@ def log_format() -> str:
     return 'pretty' if tty and not on_lambda else 'json'
 
 
-def pretty(line: Dict[str, Any]) -> str:
+def pretty(line: dict[str, Any]) -> str:
     """One readable line (and the traceback, if any) of a request's JSON line."""
     parts = [time.strftime('%H:%M:%S'), line.get('method', ''), line.get('route', ''), '→', str(line.get('status', '')),
-             '%.0f ms' % line.get('latency_ms', 0)]
+             f"{line.get('latency_ms', 0):.0f} ms"]
     for key, label in (('user_id', 'user'), ('answerer', 'answerer'), ('model_error', 'model error'),
                        ('error_code', 'code'), ('dependency_error', 'table')):
         if key in line:
-            parts.append('%s=%s' % (label, line[key]))
+            parts.append(f'{label}={line[key]}')
     if 'model_tokens_in' in line:
-        parts.append('tokens=%s/%s' % (line['model_tokens_in'], line.get('model_tokens_out', 0)))
+        parts.append(f"tokens={line['model_tokens_in']}/{line.get('model_tokens_out', 0)}")
     if 'model_latency_ms' in line:
-        parts.append('model=%.0f ms' % line['model_latency_ms'])
-    parts.append('[%s]' % line.get('request_id', ''))
+        parts.append(f"model={line['model_latency_ms']:.0f} ms")
+    parts.append(f"[{line.get('request_id', '')}]")
     text = ' '.join(p for p in parts if p)
     return text + ('\n' + line['traceback'].rstrip() if 'traceback' in line else '')
 
 
-def _write(line: Dict[str, Any]) -> None:
+def _write(line: dict[str, Any]) -> None:
     text = pretty(line) if log_format() == 'pretty' and 'route' in line else json.dumps(
         line, ensure_ascii=False, separators=(',', ':'), default=str)
     stream = output or sys.stdout
@@ -352,7 +353,7 @@ def emit(seen: Request) -> None:
 def gateway_answer(method: str, status: int, code: str) -> str:
     """tools/local_api.py: a line for an answer the gateway gives by itself (the app never ran);
     its request id, which the answer carries too."""
-    seen = Request(str(uuid.uuid4()), method, '%s %s' % (method, '(gateway)'), None)
+    seen = Request(str(uuid.uuid4()), method, f'{method} (gateway)', None)
     seen.status, seen.by_gateway = status, True
     seen.fields['error_code'] = code
     emit(seen)

@@ -13,8 +13,9 @@ whichever end of the collection is nearer; its `self` link names the page by cur
 import base64
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Protocol
 
 from chalicelib.core import web
 from chalicelib.core.errors import BadRequest, ValidationError
@@ -29,13 +30,13 @@ AFTER, BEFORE, LAST = 'a', 'b', 'l'
 class Source(Protocol):
     """A collection in sort-key order (storage.Partition is one)."""
 
-    def page(self, limit: int, start: Optional[str] = None, newest_first: bool = True) -> List[Dict[str, Any]]:
+    def page(self, limit: int, start: str | None = None, newest_first: bool = True) -> list[dict[str, Any]]:
         """Up to `limit` items following sort key `start` (exclusive) in that order."""
 
-    def skip(self, n: int, newest_first: bool = True) -> Optional[str]:
+    def skip(self, n: int, newest_first: bool = True) -> str | None:
         """Sort key of the n-th item in that order, reading keys only; None if there are fewer."""
 
-    def key_of(self, item: Dict[str, Any]) -> str:
+    def key_of(self, item: dict[str, Any]) -> str:
         """An item's sort key."""
 
 
@@ -43,28 +44,28 @@ class Source(Protocol):
 class Cursor:
     kind: str            # AFTER, BEFORE or LAST
     page: int            # the number of the page it opens
-    key: Optional[str] = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)
 class PageRequest:
     page: int
     per_page: int
-    cursor: Optional[Cursor] = None
+    cursor: Cursor | None = None
 
 
 @dataclass
 class Page:
-    items: List[Dict[str, Any]]
+    items: list[dict[str, Any]]
     number: int
-    next_key: Optional[str] = None   # a next page follows this key
-    prev_key: Optional[str] = None   # a previous page precedes this key
-    here: Optional[Cursor] = None    # reopens this very page (None: the first page's bare address)
-    count: Optional[int] = None      # the collection's size, when it had to be read first
+    next_key: str | None = None   # a next page follows this key
+    prev_key: str | None = None   # a previous page precedes this key
+    here: Cursor | None = None    # reopens this very page (None: the first page's bare address)
+    count: int | None = None      # the collection's size, when it had to be read first
     past_end: bool = False
 
 
-def _int_param(params: Dict[str, str], names, default: int, lo: int, hi: int) -> int:
+def _int_param(params: dict[str, str], names, default: int, lo: int, hi: int) -> int:
     for name in names:
         if name in params:
             value = parse_int(params[name])
@@ -90,7 +91,7 @@ def decode_cursor(text: str, key_ok: Callable[[Any], bool] = is_id) -> Cursor:
             data = {'d': AFTER, 'k': data['a'], 'p': data['p']}
         kind, page, key = data['d'], data['p'], data.get('k')
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise bad
+        raise bad from None
     if kind not in (AFTER, BEFORE, LAST) or type(page) is not int or not 1 <= page <= PAGE_MAX:
         raise bad
     if kind == LAST:
@@ -114,7 +115,7 @@ def last_page_number(count: int, per_page: int) -> int:
     return max(1, math.ceil(count / per_page))
 
 
-def _newest_first(source: Source, per_page: int, after: Optional[str], number: int) -> Page:
+def _newest_first(source: Source, per_page: int, after: str | None, number: int) -> Page:
     got = source.page(per_page + 1, after, newest_first=True)
     items = got[:per_page]
     if after is not None and not items:
@@ -125,7 +126,7 @@ def _newest_first(source: Source, per_page: int, after: Optional[str], number: i
                 here=Cursor(AFTER, number, after) if after is not None else None)
 
 
-def _oldest_first(source: Source, size: int, before: Optional[str], number: int) -> Optional[Page]:
+def _oldest_first(source: Source, size: int, before: str | None, number: int) -> Page | None:
     """The `size` items preceding `before` (or the old end: the last page); None when fewer are there."""
     got = source.page(size + 1, before, newest_first=False)
     if len(got) < size or not size:
@@ -190,12 +191,12 @@ class Listing:
     """A page as the API shows it: the page read, its items shaped for the answer, and the
     collection's size (None when only reading all of it would tell: a search)."""
     page: Page
-    results: List[Dict[str, Any]]
-    count: Optional[int]
+    results: list[dict[str, Any]]
+    count: int | None
 
 
-def collection(request, path: str, asked: PageRequest, listing: Listing, links: List[Dict[str, str]],
-               query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+def collection(request, path: str, asked: PageRequest, listing: Listing, links: list[dict[str, str]],
+               query: dict[str, str] | None = None) -> dict[str, Any]:
     """The collection body: `next`/`previous` and the `first`/`last`/`self` links by cursor.
 
     `query`: parameters every link keeps (a search's `q`). A count of None (a search, whose
@@ -203,7 +204,7 @@ def collection(request, path: str, asked: PageRequest, listing: Listing, links: 
     """
     page, count, per_page, keep = listing.page, listing.count, asked.per_page, dict(query or {})
 
-    def at(number: int, cursor: Optional[Cursor] = None) -> str:
+    def at(number: int, cursor: Cursor | None = None) -> str:
         if cursor is None:
             return web.url(request, path, **keep, **{'per-page': per_page, 'page': number})
         return web.url(request, path, **keep, **{'per-page': per_page, 'page': cursor.page,
@@ -227,8 +228,8 @@ def collection(request, path: str, asked: PageRequest, listing: Listing, links: 
     return {'count': count, 'next': nxt, 'previous': prev, 'results': listing.results, '_links': links + nav}
 
 
-def numbered_collection(request, path: str, asked: PageRequest, results: List[Any], total: int,
-                        links: List[Dict[str, str]], query: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+def numbered_collection(request, path: str, asked: PageRequest, results: list[Any], total: int,
+                        links: list[dict[str, str]], query: dict[str, str] | None = None) -> dict[str, Any]:
     """A collection sorted in memory (any page costs the same): links by page number."""
     def at(number: int) -> str:
         return web.url(request, path, **(query or {}), **{'per-page': asked.per_page, 'page': number})

@@ -2,7 +2,9 @@
 import functools
 import os
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from urllib.parse import urlsplit
+
+import boto3
 
 
 @dataclass(frozen=True)
@@ -16,10 +18,10 @@ class Settings:
     access_ttl: int
     refresh_ttl: int
     bcrypt_rounds: int
-    cors_origins: Tuple[str, ...]
-    legacy_origins: Tuple[str, ...]  # where the original web client is served (README: legacy mode)
-    openai_api_key: Optional[str]
-    openai_base_url: Optional[str]
+    cors_origins: tuple[str, ...]
+    legacy_origins: tuple[str, ...]  # where the original web client is served (README: legacy mode)
+    openai_api_key: str | None
+    openai_base_url: str | None
     openai_model: str
     openai_timeout: float
     openai_max_retries: int
@@ -31,7 +33,7 @@ class Settings:
     dynamodb_connect_timeout: float
     dynamodb_read_timeout: float
     dynamodb_max_attempts: int
-    public_base_url: Optional[str]
+    public_base_url: str | None
     signup_limit_per_hour: int
     chat_limit_per_minute: int
     chat_limit_per_day: int
@@ -40,7 +42,7 @@ class Settings:
     keep_limit_per_day: int
 
 
-def _secret(name: str) -> Optional[str]:
+def _secret(name: str) -> str | None:
     """A secret from the environment, or from a secret store the environment names:
     NAME_SECRET_ID (AWS Secrets Manager, what the deploy template uses) or NAME_PARAM
     (SSM Parameter Store). Deployed, the template passes the secret's name; get() is cached,
@@ -54,7 +56,6 @@ def _secret(name: str) -> Optional[str]:
     param = os.environ.get(name + '_PARAM')
     if not secret_id and not param:
         return None
-    import boto3  # only deployed stages pay for these clients
     if secret_id:
         value = boto3.client('secretsmanager').get_secret_value(SecretId=secret_id).get('SecretString') or ''
     else:
@@ -63,18 +64,17 @@ def _secret(name: str) -> Optional[str]:
     return None if value.lower() in ('', '-', 'none') else value
 
 
-def _base_url(value: Optional[str]) -> Optional[str]:
+def _base_url(value: str | None) -> str | None:
     """PUBLIC_BASE_URL, checked: links are built from it, so only http(s) with a host will do."""
     if not value:
         return None
-    from urllib.parse import urlsplit
     parts = urlsplit(value.strip())
     if parts.scheme not in ('http', 'https') or not parts.netloc or parts.query or parts.fragment:
         raise RuntimeError('PUBLIC_BASE_URL must be an http(s) URL such as https://api.example.com/api')
     return value.strip().rstrip('/')
 
 
-def _origins(value: str) -> Tuple[str, ...]:
+def _origins(value: str) -> tuple[str, ...]:
     """A comma-separated list of origins, compared as browsers send them (no trailing slash)."""
     return tuple(o.strip().rstrip('/') for o in value.split(',') if o.strip())
 

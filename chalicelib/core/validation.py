@@ -1,7 +1,7 @@
 """Field checks that collect every problem, so a 400 names all bad fields at once."""
 import re
 import unicodedata
-from typing import Any, Dict, Optional
+from typing import Any
 
 from chalicelib.core.errors import ValidationError
 
@@ -13,18 +13,18 @@ PASSWORD_MAX_BYTES = 72  # bcrypt ignores everything past 72 bytes; we refuse ra
 LONE_SURROGATE_RE = re.compile('[\ud800-\udfff]')
 
 
-def parse_int(raw: str) -> Optional[int]:
+def parse_int(raw: str) -> int | None:
     """A plain decimal integer, or None ('²'.isdigit() is true, but int('²') fails)."""
     raw = raw.strip()
     return int(raw) if re.fullmatch(r'[0-9]{1,9}', raw) else None
 
 
 class Validator:
-    def __init__(self, data: Dict[str, Any]):
+    def __init__(self, data: dict[str, Any]):
         self.data = data
-        self.errors: Dict[str, str] = {}
+        self.errors: dict[str, str] = {}
 
-    def _raw(self, name: str, required: bool) -> Optional[Any]:
+    def _raw(self, name: str, required: bool) -> Any | None:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -33,7 +33,7 @@ class Validator:
         return value
 
     def text(self, name: str, max_len: int, min_len: int = 1, required: bool = True,
-             strip: bool = True, multiline: bool = False) -> Optional[str]:
+             strip: bool = True, multiline: bool = False) -> str | None:
         value = self._raw(name, required)
         if value is None:
             return None
@@ -55,13 +55,13 @@ class Validator:
             self.errors[name] = f'{max_len}자 이하여야 합니다.'
         return value
 
-    def email(self, name: str = 'email') -> Optional[str]:
+    def email(self, name: str = 'email') -> str | None:
         value = self.text(name, max_len=254)
         if value is not None and name not in self.errors and not EMAIL_RE.match(value):
             self.errors[name] = '올바른 이메일 주소가 아닙니다.'
         return value.lower() if value else value
 
-    def password(self, name: str, required: bool = True) -> Optional[str]:
+    def password(self, name: str, required: bool = True) -> str | None:
         value = self.text(name, max_len=1000, min_len=0, required=required, strip=False)
         if value is None or name in self.errors:
             return value
@@ -71,7 +71,7 @@ class Validator:
             self.errors[name] = f'비밀번호는 UTF-8로 {PASSWORD_MAX_BYTES}바이트 이하여야 합니다.'
         return value
 
-    def integer(self, name: str, lo: int, hi: int, required: bool = True) -> Optional[int]:
+    def integer(self, name: str, lo: int, hi: int, required: bool = True) -> int | None:
         value = self._raw(name, required)
         if value is None:
             return None

@@ -6,7 +6,7 @@ from decimal import Decimal
 from email.errors import MessageError
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any, Dict, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from chalice import Response
@@ -35,7 +35,7 @@ def parse_json(raw: bytes) -> Any:
     try:
         data = json.loads(raw.decode('utf-8'))
     except RecursionError:  # not a ValueError: the parser gave up on the nesting
-        raise ValueError('JSON nests too deeply')
+        raise ValueError('JSON nests too deeply') from None
     if too_deep(data):
         raise ValueError('JSON nests too deeply')
     return data
@@ -45,7 +45,7 @@ def _content_type(request) -> str:
     return (request.headers.get('content-type') or 'application/json').split(';')[0].strip().lower()
 
 
-def json_body(request, required: bool = True) -> Dict[str, Any]:
+def json_body(request, required: bool = True) -> dict[str, Any]:
     """The request's JSON object; malformed or non-object JSON is a 400, never a 500."""
     raw = request.raw_body or b''
     if len(raw) > MAX_BODY_BYTES:
@@ -57,13 +57,13 @@ def json_body(request, required: bool = True) -> Dict[str, Any]:
     try:
         data = parse_json(raw)
     except ValueError:  # UnicodeDecodeError is one
-        raise BadRequest('JSON 형식이 올바르지 않습니다.')
+        raise BadRequest('JSON 형식이 올바르지 않습니다.') from None
     if not isinstance(data, dict):
         raise BadRequest('JSON 객체가 필요합니다.')
     return data
 
 
-def form_or_json(request) -> Dict[str, Any]:
+def form_or_json(request) -> dict[str, Any]:
     """JSON, or a urlencoded / multipart form as the original chatbot view read it."""
     ctype = _content_type(request)
     if ctype == 'application/json':
@@ -76,7 +76,7 @@ def form_or_json(request) -> Dict[str, Any]:
             pairs = parse_qs(raw.decode('utf-8'), keep_blank_values=True, strict_parsing=False, errors='strict')
             return {k: v[0] for k, v in pairs.items()}
         if ctype == 'multipart/form-data':
-            header = ('Content-Type: %s\r\n\r\n' % request.headers['content-type']).encode('latin-1')
+            header = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode('latin-1')
             message = BytesParser(policy=HTTP).parsebytes(header + raw)
             fields = {}
             for part in message.iter_parts():
@@ -84,13 +84,13 @@ def form_or_json(request) -> Dict[str, Any]:
                 if isinstance(name, str) and part.get_filename() is None:
                     payload = None if part.is_multipart() else part.get_payload(decode=True)
                     if not isinstance(payload, bytes):  # multipart/mixed, message/rfc822…: no text
-                        raise BadRequest('폼 필드 %s는 텍스트여야 합니다.' % name[:50])
+                        raise BadRequest(f'폼 필드 {name[:50]}는 텍스트여야 합니다.')
                     fields[name] = payload.decode('utf-8')
             return fields
     except (ValueError, LookupError, TypeError, AttributeError, MessageError):
         # the email parser meets hostile input here; whatever it trips on is the client's form
-        raise BadRequest('폼 데이터를 읽을 수 없습니다.')
-    raise BadRequest('지원하지 않는 Content-Type입니다: %s' % ctype)
+        raise BadRequest('폼 데이터를 읽을 수 없습니다.') from None
+    raise BadRequest(f'지원하지 않는 Content-Type입니다: {ctype}')
 
 
 def client_ip(request) -> str:
@@ -99,7 +99,7 @@ def client_ip(request) -> str:
     return identity.get('sourceIp') or 'unknown'
 
 
-def cors_headers(origin: Optional[str]) -> Dict[str, str]:
+def cors_headers(origin: str | None) -> dict[str, str]:
     """CORS headers for a configured origin (frontend or legacy) only; other origins get none."""
     cfg = settings.get()
     if not origin or origin.rstrip('/') not in cfg.cors_origins + cfg.legacy_origins:
@@ -154,7 +154,7 @@ def json_string(value: Any) -> Response:
                     headers={'Content-Type': 'application/json; charset=utf-8'})
 
 
-def finish(response, origin: Optional[str]):
+def finish(response, origin: str | None):
     """Every answer: JSON as UTF-8 (Korean stays readable, not \\uXXXX), CORS for its origin."""
     if isinstance(response.body, (dict, list)):
         response.body = encode_json(response.body)
@@ -203,5 +203,5 @@ def url(request, path: str, **query: Any) -> str:
     return base_url(request) + path + ('?' + urlencode(params) if params else '')
 
 
-def link(request, desc: str, path: str, method: str = 'GET', **query: Any) -> Dict[str, str]:
+def link(request, desc: str, path: str, method: str = 'GET', **query: Any) -> dict[str, str]:
     return {'desc': desc, 'href': url(request, path, **query), 'method': method}

@@ -8,14 +8,14 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from chalicelib import storage
 from chalicelib.chat import chats
-from chalicelib.keep import bookmarks
-from chalicelib.core.principal import Principal
 from chalicelib.core.errors import BadRequest, ValidationError
 from chalicelib.core.pagination import AFTER, Cursor, decode_cursor, encode_cursor
+from chalicelib.core.principal import Principal
+from chalicelib.keep import bookmarks
 
 FORMATS = ('json', 'csv')
 PART_CHATS = 1000
@@ -29,9 +29,9 @@ BOM = '\ufeff'  # so Excel reads the file as UTF-8 and shows Korean
 class Part:
     fmt: str
     number: int
-    chats: List[Dict[str, Any]]
-    bookmarks: List[Dict[str, Any]]
-    next_cursor: Optional[str]
+    chats: list[dict[str, Any]]
+    bookmarks: list[dict[str, Any]]
+    next_cursor: str | None
 
 
 def _json_size(value: Any) -> int:
@@ -45,19 +45,19 @@ def _safe_cell(value: Any) -> Any:
     return value
 
 
-def _chat_row(c: Dict[str, Any]) -> List[Any]:
+def _chat_row(c: dict[str, Any]) -> list[Any]:
     r = c['chat_reply']
     return ['chat', c['id'], c['created_at'], c['content'], r['scene'], r['speaker'], r['quote'], r['description'],
             r['line_id'], ' '.join(r['sources']), r['source'], r['rating'], '']
 
 
-def _bookmark_row(b: Dict[str, Any]) -> List[Any]:
+def _bookmark_row(b: dict[str, Any]) -> list[Any]:
     line = b['line']
     return ['bookmark', line['id'], b['created_at'], '', line['scene'], line['speaker'], line['quote'],
             line['description'], line['id'], ' '.join(line['sources']), '', '', b['times_given']]
 
 
-def _csv_lines(rows: List[List[Any]]) -> List[str]:
+def _csv_lines(rows: list[list[Any]]) -> list[str]:
     out = []
     for row in rows:
         buf = io.StringIO()
@@ -66,7 +66,7 @@ def _csv_lines(rows: List[List[Any]]) -> List[str]:
     return out
 
 
-def part(principal: Principal, fmt: Optional[str], cursor: Optional[str]) -> Part:
+def part(principal: Principal, fmt: str | None, cursor: str | None) -> Part:
     fmt = (fmt or 'json').lower()
     if fmt not in FORMATS:
         raise ValidationError({'format': 'json 또는 csv여야 합니다.'})
@@ -83,8 +83,8 @@ def part(principal: Principal, fmt: Optional[str], cursor: Optional[str]) -> Par
     if fmt == 'json':
         used, sizes = 200 + sum(_json_size(b) for b in kept), [_json_size(c) for c in shaped]
     else:
-        used = sum(len(l.encode('utf-8')) for l in _csv_lines([CSV_COLUMNS] + [_bookmark_row(b) for b in kept]))
-        sizes = [len(l.encode('utf-8')) for l in _csv_lines([_chat_row(c) for c in shaped])]
+        used = sum(len(ln.encode('utf-8')) for ln in _csv_lines([CSV_COLUMNS] + [_bookmark_row(b) for b in kept]))
+        sizes = [len(ln.encode('utf-8')) for ln in _csv_lines([_chat_row(c) for c in shaped])]
     taken = 0
     for size in sizes:  # at least one chat a part, so an export always moves on
         if taken and used + size > PART_BYTES:
@@ -102,4 +102,4 @@ def to_csv(p: Part) -> str:
 
 
 def filename(p: Part) -> str:
-    return 'stove-league-export-%d.%s' % (p.number, p.fmt)
+    return f'stove-league-export-{int(p.number)}.{p.fmt}'

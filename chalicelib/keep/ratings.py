@@ -1,15 +1,15 @@
 """👍/👎 on answers, and the per-line figures an admin reads to find a badly described line."""
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from chalicelib import storage
 from chalicelib.accounts import auth
 from chalicelib.chat import corpus
 from chalicelib.core import limits
-from chalicelib.core.principal import Principal
 from chalicelib.core.errors import Forbidden, NotFound, ValidationError
 from chalicelib.core.ids import is_id
 from chalicelib.core.pagination import PageRequest
+from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
 
 SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
@@ -20,7 +20,7 @@ SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
 }
 
 
-def rate(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str, Any]:
+def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Set 👍 (1), 👎 (-1) or none (0) on one of the caller's answers; the saved chat."""
     v = Validator(data)
     value = v.integer('value', -1, 1)
@@ -32,23 +32,23 @@ def rate(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str, 
     return chat
 
 
-def line_ratings() -> Dict[str, Tuple[int, int]]:
+def line_ratings() -> dict[str, tuple[int, int]]:
     """{line id: (👍, 👎)} over every saved answer: what a ranking prior can lean on."""
     return {line_id: (s['up'], s['down']) for line_id, s in storage.store().line_stats().items()}
 
 
-def _line(line: Dict[str, Any]) -> Dict[str, Any]:
+def _line(line: dict[str, Any]) -> dict[str, Any]:
     return {'id': line['id'], 'scene': line.get('scene'), 'speaker': line['speaker'], 'quote': line['quote'],
             'description': line['description'], 'sources': line.get('sources') or []}
 
 
 @dataclass(frozen=True)
 class StatsPage:
-    results: List[Dict[str, Any]]
+    results: list[dict[str, Any]]
     total: int
 
 
-def stats(principal: Principal, asked: PageRequest, sort: Optional[str]) -> StatsPage:
+def stats(principal: Principal, asked: PageRequest, sort: str | None) -> StatsPage:
     """Admin only: a page of the corpus's lines with how often each was given, 👍 and 👎.
 
     Costs one Query of the counters and the cached corpus, so any page costs the same.
@@ -57,7 +57,7 @@ def stats(principal: Principal, asked: PageRequest, sort: Optional[str]) -> Stat
         raise Forbidden('관리자만 볼 수 있습니다.')
     sort = sort or 'down'
     if sort not in SORTS:
-        raise ValidationError({'sort': '%s 중 하나여야 합니다.' % ', '.join(SORTS)})
+        raise ValidationError({'sort': f"{', '.join(SORTS)} 중 하나여야 합니다."})
     counts = storage.store().line_stats()
     zero = {'given': 0, 'up': 0, 'down': 0}
     rows = [dict(counts.get(line['id'], zero), line=_line(line)) for line in corpus.current().lines]

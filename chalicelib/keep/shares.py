@@ -7,15 +7,15 @@ its links.
 """
 import re
 import secrets
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 from chalicelib import storage
 from chalicelib.chat import chats
 from chalicelib.core import limits
-from chalicelib.core.principal import Principal
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.pagination import Listing, PageRequest, fetch_page
+from chalicelib.core.principal import Principal
 
 SHARE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{24}$')  # secrets.token_urlsafe(18): 144 random bits
 
@@ -24,7 +24,7 @@ def new_share_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _card(chat: Dict[str, Any], include_input: bool) -> Dict[str, Any]:
+def _card(chat: dict[str, Any], include_input: bool) -> dict[str, Any]:
     reply = chat['reply']
     description = reply['description']
     if not include_input and reply.get('line_description'):
@@ -40,7 +40,7 @@ def _card(chat: Dict[str, Any], include_input: bool) -> Dict[str, Any]:
     return card
 
 
-def create(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str, Any]:
+def create(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str, Any]:
     include = data.get('include_input', False)
     if not isinstance(include, bool):
         raise ValidationError({'include_input': 'true 또는 false여야 합니다.'})
@@ -55,17 +55,16 @@ def create(principal: Principal, chat_id: str, data: Dict[str, Any]) -> Dict[str
         st.put_share(principal.user_id, share)
     except storage.ConditionFailed as exc:
         if (exc.detail or [None] * 3)[2] == 'ConditionalCheckFailed' and st.get_chat(principal.user_id, chat_id):
-            raise _too_many()  # links made in parallel filled it up
-        raise NotFound('대화를 찾을 수 없습니다.')  # the chat (or the account) was deleted meanwhile
+            raise _too_many() from exc  # links made in parallel filled it up
+        raise NotFound('대화를 찾을 수 없습니다.') from exc  # the chat (or the account) was deleted meanwhile
     return shape(share)
 
 
 def _too_many() -> Conflict:
-    return Conflict('이 카드의 공유 링크가 %d개로 가득 찼습니다. 쓰지 않는 링크를 취소해 주세요.'
-                    % storage.Store.SHARES_PER_CHAT)
+    return Conflict(f'이 카드의 공유 링크가 {int(storage.Store.SHARES_PER_CHAT)}개로 가득 찼습니다. 쓰지 않는 링크를 취소해 주세요.')
 
 
-def shape(share: Dict[str, Any]) -> Dict[str, Any]:
+def shape(share: dict[str, Any]) -> dict[str, Any]:
     card = share['card']
     return {'id': share['id'], 'chat_id': share['chat_id'], 'created_at': share['created_at'],
             'include_input': bool(share['include_input']),
@@ -86,7 +85,7 @@ def revoke(principal: Principal, share_id: str) -> None:
         raise NotFound('공유 링크를 찾을 수 없습니다.')
 
 
-def public(share_id: str) -> Dict[str, Any]:
+def public(share_id: str) -> dict[str, Any]:
     """The card as anyone with the link sees it: never who made it."""
     st = storage.store()
     share = st.get_share(share_id) if SHARE_ID_RE.match(share_id or '') else None

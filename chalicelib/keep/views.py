@@ -75,11 +75,11 @@ def chat_export() -> Response:
     params = request().query_params or {}
     part = export.part(gateway.caller(request()), params.get('format'), params.get('cursor'))
     nxt = web.url(request(), '/chat/export', format=part.fmt, cursor=part.next_cursor) if part.next_cursor else None
-    headers = {'Content-Disposition': 'attachment; filename="%s"' % export.filename(part)}
+    headers = {'Content-Disposition': f'attachment; filename="{export.filename(part)}"'}
     if part.fmt == 'json':
         return Response(body={'chats': part.chats, 'bookmarks': part.bookmarks, 'next': nxt}, headers=headers)
     if nxt:
-        headers['Link'] = '<%s>; rel="next"' % nxt
+        headers['Link'] = f'<{nxt}>; rel="next"'
     return Response(body=export.to_csv(part), headers=dict(headers, **{'Content-Type': 'text/csv; charset=utf-8'}))
 
 

@@ -3,7 +3,7 @@ tools/build_openapi.py), read on first use so a cold start never pays for it."""
 import functools
 import json
 import os
-from typing import Any, Dict
+from typing import Any
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'openapi.json')
 
@@ -14,7 +14,7 @@ def _load() -> str:
         return f.read()
 
 
-def document(base_url: str) -> Dict[str, Any]:
+def document(base_url: str) -> dict[str, Any]:
     """The document, with `servers` naming this API as the caller reached it, so a viewer's
     "try it out" calls this deployment (and its stage path)."""
     doc = json.loads(_load())  # a fresh copy per call: callers may change it

@@ -1,23 +1,19 @@
 """Accounts, their email items, sessions and the session index, login throttling, abuse limits
 and the purge jobs of deleted accounts."""
-import random
 import time
-from collections import Counter
 from collections.abc import Iterable
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Key
 
 from chalicelib.core.errors import ServiceUnavailable
-from chalicelib.storage.dynamo import (TRANSACTION_MAX, ConditionFailed, Partition, cancel_reasons, deserialize,
-                                       failed_at, plain, set_expression)
-from chalicelib.storage.layout import (BOARD, CORPUS, LOGIN_FIELDS, META, PURGE, SHARE_SK, STATS, EmailTaken, Layout,
-                                       board_line_id)
+from chalicelib.storage.dynamo import TRANSACTION_MAX, ConditionFailed, deserialize, failed_at, plain, set_expression
+from chalicelib.storage.layout import LOGIN_FIELDS, PURGE, EmailTaken, Layout
 
 
 class Accounts(Layout):
     # -- users ------------------------------------------------------------------------------
-    def create_user(self, user: Dict[str, Any]) -> None:
+    def create_user(self, user: dict[str, Any]) -> None:
         t = self.cfg.users_table
         try:
             self._transact([
@@ -30,45 +26,45 @@ class Accounts(Layout):
                                                                      'complete': True}}},
             ])
         except ConditionFailed:
-            raise EmailTaken(user['email'])
+            raise EmailTaken(user['email']) from None
 
-    def get_user(self, user_id: str) -> Optional[Dict[str, Any]]:
+    def get_user(self, user_id: str) -> dict[str, Any] | None:
         item = self.users.get_item(Key={'pk': 'USER#' + user_id}, ConsistentRead=True).get('Item')
         return plain(item) if item else None
 
-    def get_users(self, user_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+    def get_users(self, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
         return {u['id']: u for u in self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in ids]})[self.cfg.users_table]}
 
-    def user_id_for_email(self, email: str) -> Optional[str]:
+    def user_id_for_email(self, email: str) -> str | None:
         item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
         return item['user_id'] if item else None
 
     @staticmethod
-    def _email_item(user: Dict[str, Any]) -> Dict[str, Any]:
+    def _email_item(user: dict[str, Any]) -> dict[str, Any]:
         item = {k: user[k] for k in LOGIN_FIELDS if k in user}
         return dict(item, pk='EMAIL#' + user['email'], user_id=user['id'])
 
-    def update_user(self, user_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+    def update_user(self, user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Set fields of the account (none the email item mirrors: update_account does those);
         the account as it is now; ConditionFailed if it is gone."""
         if set(fields) & set(LOGIN_FIELDS):
-            raise ValueError('%s are mirrored by the email item: use update_account' % sorted(set(fields) & set(LOGIN_FIELDS)))
+            raise ValueError(f'{sorted(set(fields) & set(LOGIN_FIELDS))} are mirrored by the email item: use update_account')
         try:
             resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
                                           ReturnValues='ALL_NEW', **set_expression(fields))
         except self.client.exceptions.ConditionalCheckFailedException:
-            raise ConditionFailed(user_id)
+            raise ConditionFailed(user_id) from None
         return plain(resp['Attributes'])
 
-    def update_account(self, user_id: str, email: str, fields: Dict[str, Any]) -> None:
+    def update_account(self, user_id: str, email: str, fields: dict[str, Any]) -> None:
         """Set fields of the account and, those it mirrors (LOGIN_FIELDS), of its email item, in
         one transaction; ConditionFailed if the account is gone."""
         self._transact(self._user_updates(user_id, fields, email))
 
-    def _user_updates(self, user_id: str, fields: Dict[str, Any], email: str) -> List[Dict[str, Any]]:
+    def _user_updates(self, user_id: str, fields: dict[str, Any], email: str) -> list[dict[str, Any]]:
         """Transaction items setting `fields` on the account, and on the email item those it mirrors."""
         t = self.cfg.users_table
         ops = [{'Update': dict(set_expression(fields), TableName=t, Key={'pk': 'USER#' + user_id},
@@ -81,7 +77,7 @@ class Accounts(Layout):
         return ops
 
     # -- login (three calls: reserve_attempts, login_record, finish_login) --------------------
-    def login_record(self, email: str) -> Optional[Dict[str, Any]]:
+    def login_record(self, email: str) -> dict[str, Any] | None:
         """What a login checks and answers with, from the email item alone (one GetItem);
         an email item written before it mirrored the account costs a second read."""
         item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
@@ -93,7 +89,7 @@ class Accounts(Layout):
             return dict(user, backfill=True) if user else None
         return {'id': item['user_id'], 'email': email, **{k: item.get(k) for k in LOGIN_FIELDS}}
 
-    def finish_login(self, user: Dict[str, Any], fields: Dict[str, Any], session: Dict[str, Any],
+    def finish_login(self, user: dict[str, Any], fields: dict[str, Any], session: dict[str, Any],
                      release: Iterable[str], clear: Iterable[str], window: int, expires_at: int) -> None:
         """One transaction: the login's fields on the account, its new session, and the
         throttle counts given back (`release`) or cleared (`clear`). ConditionFailed if the
@@ -112,8 +108,8 @@ class Accounts(Layout):
                                 'ExpressionAttributeValues': {':u': user['id']}}})
         self._listing_session(ops, 2, user['id'], session['sid'])
 
-    def delete_account(self, user_id: str, email: str, index: Optional[Dict[str, Any]],
-                       give_back: Tuple[List[str], List[str], int, int]) -> None:
+    def delete_account(self, user_id: str, email: str, index: dict[str, Any] | None,
+                       give_back: tuple[list[str], list[str], int, int]) -> None:
         """Delete the account, its email item and its sessions, give back the password check's
         throttle counts, and leave a purge job for what the account owned (purge_account), in
         one transaction, given the session `index` read with the account. ConditionFailed if
@@ -144,7 +140,7 @@ class Accounts(Layout):
             return
         raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
 
-    def purge_jobs(self, older_than: float) -> List[str]:
+    def purge_jobs(self, older_than: float) -> list[str]:
         """Ids of deleted accounts whose things are still to be removed, deleted before `older_than`."""
         return [i['sk'] for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(PURGE),
                                                  ConsistentRead=True) if int(i['deleted_at']) <= older_than]
@@ -164,14 +160,14 @@ class Accounts(Layout):
     SESSION_INDEX_MAX = 60  # with the other items of a password change, one transaction's 100
 
     @staticmethod
-    def _session_item(user_id: str, sid: str, refresh_jti: str, expires_at: int) -> Dict[str, Any]:
+    def _session_item(user_id: str, sid: str, refresh_jti: str, expires_at: int) -> dict[str, Any]:
         return {'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid, 'refresh_jti': refresh_jti, 'expires_at': expires_at}
 
     @staticmethod
-    def _index_key(user_id: str) -> Dict[str, str]:
+    def _index_key(user_id: str) -> dict[str, str]:
         return {'pk': 'USER#' + user_id, 'sk': 'SESSIONS'}
 
-    def _index_add(self, user_id: str, sid: str, bounded: bool = True) -> Dict[str, Any]:
+    def _index_add(self, user_id: str, sid: str, bounded: bool = True) -> dict[str, Any]:
         """Transaction item listing a new session; when `bounded`, fails (ConditionFailed) if the
         index is full."""
         update = {'TableName': self.cfg.auth_table, 'Key': self._index_key(user_id),
@@ -181,7 +177,7 @@ class Accounts(Layout):
             update['ExpressionAttributeValues'][':max'] = self.SESSION_INDEX_MAX
         return {'Update': update}
 
-    def _listing_session(self, ops: List[Dict[str, Any]], at: int, user_id: str, sid: str) -> None:
+    def _listing_session(self, ops: list[dict[str, Any]], at: int, user_id: str, sid: str) -> None:
         """Run a transaction whose item `at` lists session `sid`; if the index is full, prune it
         to the live sessions and run it again (unbounded: that many sessions are all alive)."""
         try:
@@ -197,7 +193,7 @@ class Accounts(Layout):
                                         'Item': self._session_item(user_id, sid, refresh_jti, expires_at)}},
                                self._index_add(user_id, sid)], 1, user_id, sid)
 
-    def get_session(self, user_id: str, sid: str) -> Optional[Dict[str, Any]]:
+    def get_session(self, user_id: str, sid: str) -> dict[str, Any] | None:
         item = self.auth.get_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid},
                                   ConsistentRead=True).get('Item')
         if not item or int(item['expires_at']) < time.time():
@@ -220,19 +216,19 @@ class Accounts(Layout):
                 ReturnValuesOnConditionCheckFailure='ALL_OLD')
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             item = exc.response.get('Item')
-            raise ConditionFailed(deserialize(item) if item else None)
+            raise ConditionFailed(deserialize(item) if item else None) from exc
 
     def delete_session(self, user_id: str, sid: str) -> None:
         self.auth.delete_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid})
 
-    def account_with_sessions(self, user_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    def account_with_sessions(self, user_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The account and its session index, in one BatchGetItem."""
         found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
                                  self.cfg.auth_table: [self._index_key(user_id)]})
         users, index = found[self.cfg.users_table], found[self.cfg.auth_table]
         return (users[0] if users else None), (index[0] if index else None)
 
-    def _live_sessions(self, user_id: str) -> Tuple[List[str], Optional[int]]:
+    def _live_sessions(self, user_id: str) -> tuple[list[str], int | None]:
         """Every session id of the user, read from the sessions themselves, and the index's
         change count as it was (None if there is no index)."""
         sids, n = [], None
@@ -245,12 +241,12 @@ class Accounts(Layout):
         return sids, n
 
     @staticmethod
-    def _index_unchanged(n: Optional[int]) -> Dict[str, Any]:
+    def _index_unchanged(n: int | None) -> dict[str, Any]:
         if n is None:
             return {'ConditionExpression': 'attribute_not_exists(n)'}
         return {'ConditionExpression': 'n = :seen', 'ExpressionAttributeValues': {':seen': n}}
 
-    def _index_set(self, user_id: str, sids: Iterable[str], n: Optional[int]) -> Dict[str, Any]:
+    def _index_set(self, user_id: str, sids: Iterable[str], n: int | None) -> dict[str, Any]:
         """Transaction item making the index exactly `sids` (complete), if unchanged since it
         showed change count `n`: a login in between fails it, to be read again."""
         cond = self._index_unchanged(n)
@@ -275,20 +271,20 @@ class Accounts(Layout):
                 continue  # a login listed itself meanwhile: read again
         raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
 
-    def _sessions_to_end(self, user_id: str, index: Optional[Dict[str, Any]]) -> Tuple[List[str], Optional[int]]:
+    def _sessions_to_end(self, user_id: str, index: dict[str, Any] | None) -> tuple[list[str], int | None]:
         """The session ids to end and the index's change count: from the index when it is
         complete, else (an account older than the index) from a Query of the sessions."""
         if index and index.get('complete'):
             return sorted(index.get('sids') or ()), int(index.get('n', 0))
         return self._live_sessions(user_id)
 
-    def _index_of(self, user_id: str) -> Optional[Dict[str, Any]]:
+    def _index_of(self, user_id: str) -> dict[str, Any] | None:
         item = self.auth.get_item(Key=self._index_key(user_id), ConsistentRead=True).get('Item')
         return plain(item) if item else None
 
-    def update_user_ending_sessions(self, user_id: str, fields: Dict[str, Any], keep: str, email: str,
-                                    index: Optional[Dict[str, Any]] = None,
-                                    give_back: Optional[Tuple[List[str], List[str], int, int]] = None) -> None:
+    def update_user_ending_sessions(self, user_id: str, fields: dict[str, Any], keep: str, email: str,
+                                    index: dict[str, Any] | None = None,
+                                    give_back: tuple[list[str], list[str], int, int] | None = None) -> None:
         """Change the account (and the email item's copy of it), end its other sessions (all but
         session id `keep`) and give back throttle counts (`give_back`: release, clear, window,
         expires_at), in one transaction, given the session `index` as read with the account
@@ -315,7 +311,7 @@ class Accounts(Layout):
         raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
 
     # -- failed-login throttling ------------------------------------------------------------
-    def reserve_attempts(self, keys: List[Tuple[str, int]], window: int, expires_at: int) -> Optional[str]:
+    def reserve_attempts(self, keys: list[tuple[str, int]], window: int, expires_at: int) -> str | None:
         """Count an attempt as a failure, up front, on every (key, limit) at once — unless one
         of them already holds `limit`: then nothing is counted and that key is returned.
 
@@ -331,7 +327,7 @@ class Accounts(Layout):
             return None
         except ConditionFailed as exc:
             reasons = exc.detail or []
-            full = [key for (key, _), reason in zip(keys, reasons) if reason == 'ConditionalCheckFailed']
+            full = [key for (key, _), reason in zip(keys, reasons, strict=False) if reason == 'ConditionalCheckFailed']
             return full[0] if full else keys[0][0]
 
     def release_attempts(self, release: Iterable[str], clear: Iterable[str], window: int, expires_at: int) -> None:
@@ -339,7 +335,7 @@ class Accounts(Layout):
         self._transact(self._give_back(release, clear, window, expires_at))
 
     def _give_back(self, release: Iterable[str], clear: Iterable[str], window: int,
-                   expires_at: int) -> List[Dict[str, Any]]:
+                   expires_at: int) -> list[dict[str, Any]]:
         # No condition on the release (a failed one would cancel the whole transaction): the
         # counter outlives any request, and if_not_exists keeps even a stray one expiring.
         ops = [{'Update': {'TableName': self.cfg.auth_table, 'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)},
@@ -349,7 +345,7 @@ class Accounts(Layout):
                       for key in clear]
 
     # -- abuse limits -----------------------------------------------------------------------
-    def count_use(self, key: str, windows: List[Tuple[int, int]], now: float) -> Optional[float]:
+    def count_use(self, key: str, windows: list[tuple[int, int]], now: float) -> float | None:
         """Count one use of `key` in every (limit, seconds) window, unless one is already full.
 
         One conditional UpdateItem on one item per longest window; each shorter window is an
@@ -360,20 +356,20 @@ class Accounts(Layout):
         start = int(now // longest) * longest
         names, values, conds, adds = {}, {':one': 1, ':e': start + longest + 60}, [], []
         for i, (limit, seconds) in enumerate(windows):
-            names['#w%d' % i] = 'n%d_%d' % (seconds, int(now // seconds))
-            values[':l%d' % i] = limit
-            conds.append('(attribute_not_exists(#w{0}) OR #w{0} < :l{0})'.format(i))
-            adds.append('#w%d :one' % i)
+            names[f'#w{int(i)}'] = f'n{int(seconds)}_{int(now // seconds)}'
+            values[f':l{int(i)}'] = limit
+            conds.append(f'(attribute_not_exists(#w{i}) OR #w{i} < :l{i})')
+            adds.append(f'#w{int(i)} :one')
         try:
             self.auth.update_item(Key={'pk': 'LIMIT#' + key, 'sk': str(start)},
                                   ConditionExpression=' AND '.join(conds),
-                                  UpdateExpression='ADD %s SET expires_at = :e' % ', '.join(adds),
+                                  UpdateExpression=f"ADD {', '.join(adds)} SET expires_at = :e",
                                   ExpressionAttributeNames=names, ExpressionAttributeValues=values,
                                   ReturnValuesOnConditionCheckFailure='ALL_OLD')
             return None
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             item = deserialize(exc.response['Item']) if exc.response.get('Item') else {}
             waits = [(int(now // seconds) + 1) * seconds - now for i, (limit, seconds) in enumerate(windows)
-                     if item.get(names['#w%d' % i], 0) >= limit]
+                     if item.get(names[f'#w{int(i)}'], 0) >= limit]
             return max(waits) if waits else start + longest - now
 

@@ -1,22 +1,17 @@
 """The quote request board: proposals, their counters, applying one into the corpus."""
-import random
-import time
-from collections import Counter
+import contextlib
 from collections.abc import Iterable
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.core.errors import ServiceUnavailable
-from chalicelib.storage.dynamo import (TRANSACTION_MAX, ConditionFailed, Partition, cancel_reasons, deserialize,
-                                       failed_at, plain, set_expression)
-from chalicelib.storage.layout import (BOARD, CORPUS, LOGIN_FIELDS, META, PURGE, SHARE_SK, STATS, EmailTaken, Layout,
-                                       board_line_id)
+from chalicelib.storage.dynamo import ConditionFailed, Partition, plain, set_expression
+from chalicelib.storage.layout import BOARD, CORPUS, META, Layout, board_line_id
 
 
 class Board(Layout):
     # -- quote board ------------------------------------------------------------------------
-    def put_proposal(self, proposal: Dict[str, Any]) -> None:
+    def put_proposal(self, proposal: dict[str, Any]) -> None:
         """Save a proposal and count it; ConditionFailed if the author's account is gone."""
         self._transact([
             {'Put': {'TableName': self.cfg.quotes_table,
@@ -27,7 +22,7 @@ class Board(Layout):
             self._counter_update('board', 1),
         ])
 
-    def get_proposal(self, quote_id: str) -> Optional[Dict[str, Any]]:
+    def get_proposal(self, quote_id: str) -> dict[str, Any] | None:
         item = self.quotes.get_item(Key={'pk': BOARD, 'sk': quote_id}, ConsistentRead=True).get('Item')
         return plain(item) if item else None
 
@@ -37,7 +32,7 @@ class Board(Layout):
     def proposal_count(self) -> int:
         return self._counter('board')
 
-    def users_and_board_count(self, user_ids: Iterable[str]) -> Tuple[Dict[str, Dict[str, Any]], int]:
+    def users_and_board_count(self, user_ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], int]:
         """Those accounts and the board's proposal count, in one BatchGetItem."""
         found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in sorted(set(user_ids))],
                                  self.cfg.quotes_table: [{'pk': META, 'sk': 'board'}]})
@@ -45,25 +40,25 @@ class Board(Layout):
         return ({u['id']: u for u in found[self.cfg.users_table]},
                 max(0, int(counter[0]['value'])) if counter else 0)
 
-    def user_and_proposal(self, user_id: str, quote_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    def user_and_proposal(self, user_id: str, quote_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """An account and a proposal, in one BatchGetItem."""
         found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
                                  self.cfg.quotes_table: [{'pk': BOARD, 'sk': quote_id}]})
         users, quotes = found[self.cfg.users_table], found[self.cfg.quotes_table]
         return (users[0] if users else None), (quotes[0] if quotes else None)
 
-    def put_proposals_bulk(self, proposals: List[Dict[str, Any]]) -> None:
+    def put_proposals_bulk(self, proposals: list[dict[str, Any]]) -> None:
         """Seed many proposals at once (benchmarks, migrations): batch writes, then one counter update."""
         with self.quotes.batch_writer() as batch:
             for q in proposals:
                 batch.put_item(Item=dict(q, pk=BOARD, sk=q['id'], owner=q['user_id']))
         self.client.transact_write_items(TransactItems=[self._counter_update('board', len(proposals))])
 
-    def proposal_ids_of(self, user_id: str) -> List[str]:
+    def proposal_ids_of(self, user_id: str) -> list[str]:
         return [i['sk'] for i in self._query_all(self.quotes, IndexName='by_owner',
                                                  KeyConditionExpression=Key('owner').eq(user_id))]
 
-    def update_proposal(self, quote_id: str, fields: Dict[str, Any], unapplied_only: bool = False) -> Dict[str, Any]:
+    def update_proposal(self, quote_id: str, fields: dict[str, Any], unapplied_only: bool = False) -> dict[str, Any]:
         cond = Attr('sk').exists()
         if unapplied_only:
             cond = cond & Attr('is_apply').eq(False)
@@ -71,15 +66,14 @@ class Board(Layout):
             resp = self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression=cond,
                                            ReturnValues='ALL_NEW', **set_expression(fields))
         except self.client.exceptions.ConditionalCheckFailedException:
-            raise ConditionFailed(quote_id)
+            raise ConditionFailed(quote_id) from None
         return plain(resp['Attributes'])
 
     def anonymize_proposal(self, quote_id: str) -> None:
-        try:
+        # deleted meanwhile: nothing left to anonymize
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.quotes.update_item(Key={'pk': BOARD, 'sk': quote_id}, ConditionExpression='attribute_exists(sk)',
                                     UpdateExpression='REMOVE #o, user_id', ExpressionAttributeNames={'#o': 'owner'})
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass  # deleted meanwhile: nothing left to anonymize
 
     def delete_proposal(self, quote_id: str, applied: bool) -> None:
         """Delete a proposal, and its corpus line if it was applied."""
@@ -92,8 +86,8 @@ class Board(Layout):
                     self._counter_update('corpus', 1)]
         self._transact(ops)
 
-    def set_applied(self, quote_id: str, seen_updated_at: str, line: Optional[Dict[str, Any]],
-                    at: Optional[str]) -> None:
+    def set_applied(self, quote_id: str, seen_updated_at: str, line: dict[str, Any] | None,
+                    at: str | None) -> None:
         """Apply (`line` joins the corpus) or withdraw (line None: it leaves), atomically.
 
         Conditioned on the proposal being unchanged since it was read (`seen_updated_at`), so

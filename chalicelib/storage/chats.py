@@ -2,35 +2,42 @@
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
 from chalicelib.core.errors import ServiceUnavailable
-from chalicelib.storage.dynamo import (TRANSACTION_MAX, ConditionFailed, Partition, cancel_reasons, deserialize,
-                                       failed_at, plain, set_expression)
-from chalicelib.storage.layout import (BOARD, CORPUS, LOGIN_FIELDS, META, PURGE, SHARE_SK, STATS, EmailTaken, Layout,
-                                       board_line_id)
+from chalicelib.storage.dynamo import (
+    TRANSACTION_MAX,
+    ConditionFailed,
+    Partition,
+    failed_at,
+    plain,
+)
+from chalicelib.storage.layout import (
+    SHARE_SK,
+    STATS,
+    Layout,
+)
 
 
 class Chats(Layout):
     # -- chats ------------------------------------------------------------------------------
-    def _given_ops(self, user_id: str, given: Counter) -> List[Dict[str, Any]]:
+    def _given_ops(self, user_id: str, given: Counter) -> list[dict[str, Any]]:
         """Count lines given: to this user (their "times given") and overall (the admin's stats)."""
         ops = []
         for line_id, n in sorted(given.items()):
-            for key in ({'pk': 'USER#%s#LINES' % user_id, 'sk': line_id}, {'pk': STATS, 'sk': line_id}):
+            for key in ({'pk': f'USER#{user_id}#LINES', 'sk': line_id}, {'pk': STATS, 'sk': line_id}):
                 ops.append({'Update': {'TableName': self.cfg.quotes_table, 'Key': key,
                                        'UpdateExpression': 'ADD given :n', 'ExpressionAttributeValues': {':n': n}}})
         return ops
 
-    def _rating_op(self, line_id: str, up: int, down: int) -> Dict[str, Any]:
+    def _rating_op(self, line_id: str, up: int, down: int) -> dict[str, Any]:
         return {'Update': {'TableName': self.cfg.quotes_table, 'Key': {'pk': STATS, 'sk': line_id},
                            'UpdateExpression': 'ADD up :u, down :d',
                            'ExpressionAttributeValues': {':u': up, ':d': down}}}
 
-    def put_chat(self, user_id: str, chat: Dict[str, Any]) -> None:
+    def put_chat(self, user_id: str, chat: dict[str, Any]) -> None:
         """Save a chat and count it (and the line it gave), atomically; ConditionFailed if the
         account is gone."""
         line_id = chat['reply'].get('line_id')
@@ -40,7 +47,7 @@ class Chats(Layout):
             self._user_counter(user_id, 'chat_count', 1),
         ] + self._given_ops(user_id, Counter([line_id] if line_id else [])))
 
-    def put_chats_bulk(self, user_id: str, chats: List[Dict[str, Any]]) -> None:
+    def put_chats_bulk(self, user_id: str, chats: list[dict[str, Any]]) -> None:
         """Seed many chats at once (benchmarks, migrations): batch writes, then the counters."""
         with self.chats.batch_writer() as batch:
             for chat in chats:
@@ -53,7 +60,7 @@ class Chats(Layout):
             self.quotes.update_item(Key=u['Key'], UpdateExpression=u['UpdateExpression'],
                                     ExpressionAttributeValues=u['ExpressionAttributeValues'])
 
-    def get_chat(self, user_id: str, chat_id: str, consistent: bool = False) -> Optional[Dict[str, Any]]:
+    def get_chat(self, user_id: str, chat_id: str, consistent: bool = False) -> dict[str, Any] | None:
         item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}, ConsistentRead=consistent).get('Item')
         return plain(item) if item else None
 
@@ -65,7 +72,7 @@ class Chats(Layout):
         return max(0, int(user.get('chat_count', 0))) if user else 0
 
     @staticmethod
-    def _search_filter(words: List[str]):
+    def _search_filter(words: list[str]):
         """Every word in the input or in the line (substrings: Korean needs no word boundaries)."""
         cond = None
         for word in words:
@@ -73,8 +80,8 @@ class Chats(Layout):
             cond = either if cond is None else cond & either
         return cond
 
-    def search_chats(self, user_id: str, words: List[str], limit: int, start: Optional[str],
-                     read_budget: int, newest_first: bool = True) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+    def search_chats(self, user_id: str, words: list[str], limit: int, start: str | None,
+                     read_budget: int, newest_first: bool = True) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `limit` matches following `start` in that order, within one user's partition,
         reading at most `read_budget` chats.
 
@@ -86,7 +93,7 @@ class Chats(Layout):
                   'FilterExpression': self._search_filter(words)}
         if start:
             kwargs['ExclusiveStartKey'] = {'user_id': user_id, 'chat_id': start}
-        items: List[Dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
         # A first small read fills most pages; the rest of the budget, if needed, in one more
         # call (DynamoDB's 1 MB page may still cut a call in two).
         read, chunk = 0, min(read_budget, max(100, limit * 10))
@@ -105,19 +112,17 @@ class Chats(Layout):
             kwargs['ExclusiveStartKey'] = last
             chunk = read_budget
 
-    def skip_search(self, user_id: str, words: List[str], n: int) -> Optional[str]:
+    def skip_search(self, user_id: str, words: list[str], n: int) -> str | None:
         """chat_id of the n-th newest match, or None if there are fewer (reads until found)."""
         kwargs = {'KeyConditionExpression': Key('user_id').eq(user_id), 'ScanIndexForward': False,
                   'FilterExpression': self._search_filter(words), 'ProjectionExpression': 'chat_id'}
-        seen = 0
-        for item in self._query_all(self.chats, **kwargs):
-            seen += 1
+        for seen, item in enumerate(self._query_all(self.chats, **kwargs), 1):
             if seen == n:
                 return item['chat_id']
         return None
 
     @staticmethod
-    def _unchanged(chat: Dict[str, Any], values: Dict[str, Any], tag: str = '') -> str:
+    def _unchanged(chat: dict[str, Any], values: dict[str, Any], tag: str = '') -> str:
         """A condition that the chat still exists with the rating and share links it was read with."""
         values[':r' + tag] = int(chat.get('rating', 0))
         values[':v' + tag] = int(chat.get('share_v', 0))
@@ -127,7 +132,7 @@ class Chats(Layout):
                   else 'share_v = :v{0}')
         return ('attribute_exists(chat_id) AND ' + rating + ' AND ' + shares).format(tag)
 
-    def rate_chat(self, user_id: str, chat_id: str, value: int) -> Optional[Dict[str, Any]]:
+    def rate_chat(self, user_id: str, chat_id: str, value: int) -> dict[str, Any] | None:
         """Set the chat's rating and move the line's 👍/👎 counts with it, atomically.
 
         Conditioned on the rating read a moment before, so parallel changes each move the
@@ -157,18 +162,18 @@ class Chats(Layout):
         raise ServiceUnavailable('이 답변의 평가가 너무 자주 바뀌고 있습니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
 
     @staticmethod
-    def _ops_for(chat: Dict[str, Any]) -> int:
+    def _ops_for(chat: dict[str, Any]) -> int:
         """Transaction items deleting this chat takes: itself, its line's counts, two per link."""
         return 2 + 2 * len(chat.get('shares') or ())
 
-    def _delete_chats_ops(self, user_id: str, chats: List[Dict[str, Any]], account: bool = True) -> List[Dict[str, Any]]:
+    def _delete_chats_ops(self, user_id: str, chats: list[dict[str, Any]], account: bool = True) -> list[dict[str, Any]]:
         """Delete these chats as read (a rating or link changed meanwhile fails the whole
         transaction), with their share links; take them off the account's counters (unless
         `account` is False: a purge, the account is gone) and their ratings off their lines'
         counts. The account update sits at index len(chats)."""
         ops, links, up, down = [], [], Counter(), Counter()
         for i, chat in enumerate(chats):
-            values: Dict[str, Any] = {}
+            values: dict[str, Any] = {}
             ops.append({'Delete': {'TableName': self.cfg.chats_table,
                                    'Key': {'user_id': user_id, 'chat_id': chat['chat_id']},
                                    'ConditionExpression': self._unchanged(chat, values, str(i)),
@@ -181,7 +186,7 @@ class Chats(Layout):
                 entry, share_id = pair.split('|', 1)
                 links += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}}},
                           {'Delete': {'TableName': self.cfg.quotes_table,
-                                      'Key': {'pk': 'USER#%s#SHARES' % user_id, 'sk': entry}}}]
+                                      'Key': {'pk': f'USER#{user_id}#SHARES', 'sk': entry}}}]
         if account:
             ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
                                    'ConditionExpression': 'attribute_exists(pk)',
@@ -242,7 +247,7 @@ class Chats(Layout):
                 return deleted
 
     # -- per-line stats ---------------------------------------------------------------------
-    def line_stats(self) -> Dict[str, Dict[str, int]]:
+    def line_stats(self) -> dict[str, dict[str, int]]:
         """{line id: {"given", "up", "down"}} for every line ever given (one partition's Query)."""
         return {i['sk']: {k: max(0, int(i.get(k, 0))) for k in ('given', 'up', 'down')}
                 for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(STATS))}

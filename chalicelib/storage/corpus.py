@@ -1,17 +1,10 @@
 """The chatbot's corpus lines and their version."""
-import random
-import time
-from collections import Counter
-from collections.abc import Iterable
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Key
 
-from chalicelib.core.errors import ServiceUnavailable
-from chalicelib.storage.dynamo import (TRANSACTION_MAX, ConditionFailed, Partition, cancel_reasons, deserialize,
-                                       failed_at, plain, set_expression)
-from chalicelib.storage.layout import (BOARD, CORPUS, LOGIN_FIELDS, META, PURGE, SHARE_SK, STATS, EmailTaken, Layout,
-                                       board_line_id)
+from chalicelib.storage.dynamo import plain
+from chalicelib.storage.layout import CORPUS, Layout
 
 
 class Corpus(Layout):
@@ -19,21 +12,21 @@ class Corpus(Layout):
     def corpus_version(self) -> int:
         return self._counter('corpus')
 
-    def corpus_line(self, line_id: str) -> Optional[Dict[str, Any]]:
+    def corpus_line(self, line_id: str) -> dict[str, Any] | None:
         item = self.quotes.get_item(Key={'pk': CORPUS, 'sk': line_id}).get('Item')
         return plain(item) if item else None
 
-    def corpus_lines(self) -> List[Dict[str, Any]]:
+    def corpus_lines(self) -> list[dict[str, Any]]:
         return [plain(i) for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS))]
 
-    def put_corpus_lines(self, lines: List[Dict[str, Any]]) -> None:
+    def put_corpus_lines(self, lines: list[dict[str, Any]]) -> None:
         """Write lines keyed by their own id (rewriting one is harmless), then bump the version."""
         with self.quotes.batch_writer() as batch:
             for line in lines:
                 batch.put_item(Item=dict(line, pk=CORPUS, sk=line['id']))
         self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
 
-    def delete_corpus_lines(self, line_ids: List[str]) -> None:
+    def delete_corpus_lines(self, line_ids: list[str]) -> None:
         with self.quotes.batch_writer() as batch:
             for line_id in line_ids:
                 batch.delete_item(Key={'pk': CORPUS, 'sk': line_id})

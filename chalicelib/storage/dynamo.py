@@ -53,9 +53,9 @@ def deserialize(item: dict[str, Any]) -> dict[str, Any]:
 
 def set_expression(fields: dict[str, Any]) -> dict[str, Any]:
     """UpdateItem arguments that SET each field (names and values as placeholders)."""
-    return {'UpdateExpression': 'SET ' + ', '.join('#f%d = :f%d' % (i, i) for i in range(len(fields))),
-            'ExpressionAttributeNames': {'#f%d' % i: k for i, k in enumerate(fields)},
-            'ExpressionAttributeValues': {':f%d' % i: v for i, v in enumerate(fields.values())}}
+    return {'UpdateExpression': 'SET ' + ', '.join(f'#f{int(i)} = :f{int(i)}' for i in range(len(fields))),
+            'ExpressionAttributeNames': {f'#f{int(i)}': k for i, k in enumerate(fields)},
+            'ExpressionAttributeValues': {f':f{int(i)}': v for i, v in enumerate(fields.values())}}
 
 
 def failed_at(exc: ConditionFailed, index: int) -> bool:

@@ -1,6 +1,6 @@
 """The tables themselves: their definitions (the same as deploy/resources.json's), creating
 and dropping them. Operator work (`make run`, tools/cli.py, tests), never on the request path."""
-from typing import Any, Dict, List
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -9,7 +9,7 @@ from chalicelib.storage.layout import Layout
 
 
 class Schema(Layout):
-    def table_specs(self) -> List[Dict[str, Any]]:
+    def table_specs(self) -> list[dict[str, Any]]:
         def spec(name, keys, extra=None):
             attrs = {k for k, _ in keys}
             s = {'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
@@ -35,7 +35,7 @@ class Schema(Layout):
         return boto3.client('dynamodb', config=Config(retries={'total_max_attempts': 5, 'mode': 'standard'},
                                                       connect_timeout=5, read_timeout=60))
 
-    def create_tables(self) -> List[str]:
+    def create_tables(self) -> list[str]:
         """Create missing tables (idempotent); returns the names it created."""
         admin = self._admin_client()
         existing = set(admin.list_tables()['TableNames'])

@@ -14,18 +14,17 @@ return it (DynamoDB Local reports it too), without changing what the app sees ot
 import json
 import threading
 from dataclasses import dataclass
-from typing import List, Optional
 
 
 @dataclass
 class Call:
     operation: str
-    table: Optional[str]
-    limit: Optional[int]
+    table: str | None
+    limit: int | None
     capacity: float = 0.0
 
     def __str__(self):
-        return self.operation + ('(Limit=%d)' % self.limit if self.limit is not None else '')
+        return self.operation + (f'(Limit={int(self.limit)})' if self.limit is not None else '')
 
 
 def _capacity_units(consumed) -> float:
@@ -42,7 +41,7 @@ class DynamoCalls:
             from chalicelib import storage
             client = storage.store().client
         self.client, self.capacity = client, capacity
-        self.calls: List[Call] = []
+        self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._current = threading.local()
 
@@ -89,11 +88,11 @@ class DynamoCalls:
             self.calls.clear()
 
     @property
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         return [c.operation for c in self.calls]
 
     @property
-    def shape(self) -> List[str]:
+    def shape(self) -> list[str]:
         """Operation and Limit of each call: equal shapes read the same number of items."""
         return [str(c) for c in self.calls]
 

@@ -72,7 +72,7 @@ class FakeOpenAI:
 
         self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.server.daemon_threads = True
-        self.url = 'http://127.0.0.1:%d/v1' % self.server.server_address[1]
+        self.url = f'http://127.0.0.1:{int(self.server.server_address[1])}/v1'
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):

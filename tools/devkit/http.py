@@ -2,12 +2,12 @@
 import http.client
 import json
 import threading
-from typing import Any, Dict, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 
 class Result:
-    def __init__(self, status: int, headers: Dict[str, str], raw: bytes):
+    def __init__(self, status: int, headers: dict[str, str], raw: bytes):
         self.status, self.headers, self.raw = status, headers, raw
         try:
             self.json = json.loads(raw.decode('utf-8')) if raw else None
@@ -15,7 +15,7 @@ class Result:
             self.json = None
 
     def __repr__(self):
-        return '<%d %s>' % (self.status, self.raw[:300].decode('utf-8', 'replace'))
+        return f"<{int(self.status)} {self.raw[:300].decode('utf-8', 'replace')}>"
 
 
 class Api:
@@ -24,8 +24,8 @@ class Api:
         parts = urlsplit(self.base)
         self.host, self.port = parts.hostname, parts.port
 
-    def request(self, method: str, path: str, body: Any = None, token: Optional[str] = None,
-                headers: Optional[Dict[str, str]] = None, raw: Optional[bytes] = None) -> Result:
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
+                headers: dict[str, str] | None = None, raw: bytes | None = None) -> Result:
         if path.startswith('http'):
             parts = urlsplit(path)
             path = parts.path + ('?' + parts.query if parts.query else '')
@@ -73,7 +73,7 @@ class Api:
         return results
 
     # -- flows used by many tests -----------------------------------------------------------
-    def join(self, email='user@example.com', nickname='사용자', password='correct horse 1') -> Dict[str, Any]:
+    def join(self, email='user@example.com', nickname='사용자', password='correct horse 1') -> dict[str, Any]:
         r = self.post('/rest-auth/join', {'email': email, 'nickname': nickname, 'password': password})
         assert r.status == 201, r
         return r.json

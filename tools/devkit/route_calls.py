@@ -5,7 +5,7 @@ Needs a loaded corpus (POST /chat/api answers from it); makes its own accounts, 
 any data. Login is measured by its own test (its throttle is counted there).
 """
 import secrets
-from typing import Callable, Dict, List
+from collections.abc import Callable
 
 from tools.devkit.dynamo_calls import DynamoCalls
 from tools.devkit.http import Api
@@ -16,14 +16,14 @@ PROPOSAL = {'title': '제목', 'content': '대사', 'description': '설명', 'sc
 
 
 def _link(body, desc: str) -> str:
-    return next(l['href'] for l in body['_links'] if l['desc'] == desc)
+    return next(link['href'] for link in body['_links'] if link['desc'] == desc)
 
 
-def measure(api: Api) -> Dict[str, List[str]]:
+def measure(api: Api) -> dict[str, list[str]]:
     """Route → the DynamoDB operations one request made, in order (authorizer's GetItem first)."""
     from chalicelib.accounts import auth
     from chalicelib.chat import corpus
-    out: Dict[str, List[str]] = {}
+    out: dict[str, list[str]] = {}
     tag = secrets.token_hex(4)
 
     def run(name: str, send: Callable, status: int):
@@ -34,11 +34,11 @@ def measure(api: Api) -> Dict[str, List[str]]:
         return r
 
     corpus.current()  # an index already built, as in any warm container
-    email = 'calls-%s@example.com' % tag
+    email = f'calls-{tag}@example.com'
     joined = run('POST /rest-auth/join', lambda: api.post('/rest-auth/join', {
         'email': email, 'nickname': '측정', 'password': PASSWORD}), 201).json
-    other = api.join(email='calls-other-%s@example.com' % tag, password=PASSWORD)
-    admin_email = 'calls-admin-%s@example.com' % tag
+    other = api.join(email=f'calls-other-{tag}@example.com', password=PASSWORD)
+    admin_email = f'calls-admin-{tag}@example.com'
     admin = api.join(email=admin_email, password=PASSWORD)
     auth.set_admin(admin_email)
     token, refresh = joined['access'], joined['refresh']
@@ -55,8 +55,8 @@ def measure(api: Api) -> Dict[str, List[str]]:
     chat = run('POST /chat/api', lambda: api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token),
                200).json['chat']
     for i in range(11):
-        run('POST /chat/model', lambda: api.post('/chat/model', {'content': '대화 %d' % i, 'chat_reply': REPLY},
-                                                 token=token), 201)
+        run('POST /chat/model', lambda i=i: api.post('/chat/model', {'content': f'대화 {i}', 'chat_reply': REPLY},
+                                                     token=token), 201)
     first = run('GET /chat/model (first page)', lambda: api.get('/chat/model', token=token), 200).json
     second = run('GET /chat/model (next)', lambda: api.get(first['next'], token=token), 200).json
     last = run('GET /chat/model (last page)', lambda: api.get(_link(first, 'last'), token=token), 200).json
@@ -64,19 +64,19 @@ def measure(api: Api) -> Dict[str, List[str]]:
     run('GET /chat/model (self of a page)', lambda: api.get(_link(second, 'self'), token=token), 200)
     run('GET /chat/model/{id}', lambda: api.get('/chat/model/' + chat['id'], token=token), 200)
     run('GET /chat/model?q= (search)', lambda: api.get('/chat/model?q=%EB%B6%80%EB%8B%B9', token=token), 200)
-    run('PUT /chat/model/{id}/rating', lambda: api.put('/chat/model/%s/rating' % chat['id'], {'value': 1},
+    run('PUT /chat/model/{id}/rating', lambda: api.put(f"/chat/model/{chat['id']}/rating", {'value': 1},
                                                        token=token), 200)
     line = chat['chat_reply']['line_id']
     run('PUT /chat/bookmarks/{line}', lambda: api.put('/chat/bookmarks/' + line, token=token), 200)
     run('PUT /chat/bookmarks/{line} (again)', lambda: api.put('/chat/bookmarks/' + line, token=token), 200)
     run('GET /chat/bookmarks', lambda: api.get('/chat/bookmarks', token=token), 200)
-    share = run('POST /chat/model/{id}/share', lambda: api.post('/chat/model/%s/share' % chat['id'], token=token),
+    share = run('POST /chat/model/{id}/share', lambda: api.post(f"/chat/model/{chat['id']}/share", token=token),
                 201).json
     run('GET /share/{id}', lambda: api.get('/share/' + share['id']), 200)
     run('GET /chat/shares', lambda: api.get('/chat/shares', token=token), 200)
     run('GET /chat/export (first part)', lambda: api.get('/chat/export?format=csv', token=token), 200)
     run('DELETE /chat/shares/{id}', lambda: api.delete('/chat/shares/' + share['id'], token=token), 204)
-    api.post('/chat/model/%s/share' % chat['id'], token=token)  # deleting the chat takes this one along
+    api.post(f"/chat/model/{chat['id']}/share", token=token)  # deleting the chat takes this one along
     run('DELETE /chat/bookmarks/{line}', lambda: api.delete('/chat/bookmarks/' + line, token=token), 204)
     run('GET /corpus/stats', lambda: api.get('/corpus/stats', token=admin['access']), 200)
     run('DELETE /chat/model/{id}', lambda: api.delete('/chat/model/' + chat['id'], token=token), 204)
@@ -86,7 +86,7 @@ def measure(api: Api) -> Dict[str, List[str]]:
 
     theirs = api.post('/quote', dict(PROPOSAL, title='남의 제안'), token=other['access']).json
     for i in range(11):
-        mine = run('POST /quote', lambda: api.post('/quote', dict(PROPOSAL, title='제안 %d' % i), token=token),
+        mine = run('POST /quote', lambda i=i: api.post('/quote', dict(PROPOSAL, title=f'제안 {i}'), token=token),
                    201).json
     first = run('GET /quote (first page)', lambda: api.get('/quote', token=token), 200).json
     run('GET /quote (next)', lambda: api.get(first['next'], token=token), 200)
@@ -94,12 +94,12 @@ def measure(api: Api) -> Dict[str, List[str]]:
     run('GET /quote (previous)', lambda: api.get(last['previous'], token=token), 200)
     run('GET /quote/{id} (another\'s)', lambda: api.get('/quote/' + theirs['id'], token=token), 200)
     run('PUT /quote/{id}', lambda: api.put('/quote/' + mine['id'], {'title': '고침'}, token=token), 200)
-    run('POST /quote/{id}/apply', lambda: api.post('/quote/%s/apply' % theirs['id'], token=admin['access']), 200)
-    run('DELETE /quote/{id}/apply', lambda: api.delete('/quote/%s/apply' % theirs['id'], token=admin['access']), 200)
+    run('POST /quote/{id}/apply', lambda: api.post(f"/quote/{theirs['id']}/apply", token=admin['access']), 200)
+    run('DELETE /quote/{id}/apply', lambda: api.delete(f"/quote/{theirs['id']}/apply", token=admin['access']), 200)
     run('DELETE /quote/{id}', lambda: api.delete('/quote/' + mine['id'], token=token), 204)
     run('POST /rest-auth/logout', lambda: api.post('/rest-auth/logout', token=token), 200)
     for i in range(3):  # what the account owns does not add calls: the purge removes it later
-        api.post('/chat/model', {'content': '떠나기 전 %d' % i, 'chat_reply': REPLY}, token=other['access'])
+        api.post('/chat/model', {'content': f'떠나기 전 {int(i)}', 'chat_reply': REPLY}, token=other['access'])
     run('DELETE /rest-auth/profile', lambda: api.delete('/rest-auth/profile', {'password': PASSWORD},
                                                         token=other['access']), 204)
     return out
