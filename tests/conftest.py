@@ -55,7 +55,7 @@ def server(dynamodb):
     srv = make_server('127.0.0.1', port, quiet=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    yield f'http://127.0.0.1:{int(port)}'
+    yield f'http://127.0.0.1:{port}'
     srv.shutdown()
 
 

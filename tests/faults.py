@@ -12,7 +12,7 @@ class HungServer:
         self.sock = socket.socket()
         self.sock.bind(('127.0.0.1', 0))
         self.sock.listen(64)
-        self.url = f'http://127.0.0.1:{int(self.sock.getsockname()[1])}'
+        self.url = f'http://127.0.0.1:{self.sock.getsockname()[1]}'
         self.held, self.closed = [], False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -40,7 +40,7 @@ class SlowProxy:
         self.sock = socket.socket()
         self.sock.bind(('127.0.0.1', 0))
         self.sock.listen(64)
-        self.url = f'http://127.0.0.1:{int(self.sock.getsockname()[1])}'
+        self.url = f'http://127.0.0.1:{self.sock.getsockname()[1]}'
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 

@@ -97,7 +97,7 @@ def test_duplicate_email_is_409_case_insensitively(api):
 
 
 def test_concurrent_signups_with_one_email_exactly_one_wins(api):
-    results = api.at_once([('POST', '/rest-auth/join', {'email': 'race@example.com', 'nickname': f'n{int(i)}',
+    results = api.at_once([('POST', '/rest-auth/join', {'email': 'race@example.com', 'nickname': f'n{i}',
                                                         'password': PASSWORD}, None) for i in range(6)])
     assert sorted(r.status for r in results) == [201] + [409] * 5
 
@@ -145,7 +145,7 @@ def test_the_throttle_holds_under_parallel_guesses(api, monkeypatch):
     real = auth.check_password
     monkeypatch.setattr(auth, 'check_password', lambda pw, hashed: checks.append(1) or real(pw, hashed))
     results = api.at_once([('POST', '/rest-auth/login', {'email': 'user@example.com',
-                                                         'password': f'guess number {int(i)}'}, None) for i in range(12)])
+                                                         'password': f'guess number {i}'}, None) for i in range(12)])
     assert sorted(r.status for r in results) == [401] * 5 + [429] * 7
     assert len(checks) == 5  # no more passwords were tried than the limit allows
 
@@ -163,7 +163,7 @@ def test_one_address_has_a_much_higher_bar_than_one_account(api):
     """Everyone behind one NAT shares an address: 5 failures there must not lock them all out."""
     api.join()
     for i in range(49):
-        assert login(api, email=f'nobody{int(i)}@example.com').status == 401
+        assert login(api, email=f'nobody{i}@example.com').status == 401
     assert login(api).status == 200  # someone else behind the same address logs in fine
     assert login(api, email='nobody-49@example.com').status == 401  # the 50th failure
     r = login(api, email='someone-else@example.com')
@@ -174,7 +174,7 @@ def test_one_address_has_a_much_higher_bar_than_one_account(api):
 def test_the_address_bar_is_configurable(api, configure):
     configure(LOGIN_MAX_FAILURES_PER_ADDRESS=3)
     for i in range(3):
-        assert login(api, email=f'nobody{int(i)}@example.com').status == 401
+        assert login(api, email=f'nobody{i}@example.com').status == 401
     assert login(api, email='someone-else@example.com').status == 429
 
 
@@ -241,10 +241,10 @@ def test_profile_password_checks_count_like_logins(api):
     token = api.join()['access']
     results = []
     for i in range(3):
-        results.append(api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': f'guess {int(i)}'},
+        results.append(api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': f'guess {i}'},
                                token=token).status)
     for i in range(2):
-        results.append(api.delete('/rest-auth/profile', {'password': f'guess {int(i)}'}, token=token).status)
+        results.append(api.delete('/rest-auth/profile', {'password': f'guess {i}'}, token=token).status)
     assert results == [400] * 5
     r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD}, token=token)
     assert r.status == 429, r
@@ -434,7 +434,8 @@ def test_profile_update_rejects_bad_input(api, body):
 def test_delete_account_needs_password_then_removes_everything(api, store):
     joined = api.join()
     token = joined['access']
-    api.post('/chat/model', {'content': '안녕', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, token=token)
+    api.post('/chat/model', {'content': '안녕', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+             token=token)
     r = api.delete('/rest-auth/profile', {'password': 'wrong password'}, token=token)
     assert r.status == 400, r
     assert api.get('/rest-auth/profile', token=token).status == 200
@@ -446,7 +447,8 @@ def test_delete_account_needs_password_then_removes_everything(api, store):
     assert len(store.chats_of(joined['user']['id']).page(50)) == 1  # the purge removes it, not the request
     assert purge.sweep(settle=0) == 1
     assert store.chats_of(joined['user']['id']).page(50) == []
-    assert api.post('/rest-auth/join', {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}).status == 201
+    again = {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}
+    assert api.post('/rest-auth/join', again).status == 201
 
 
 def test_unknown_route_is_a_json_404(api):

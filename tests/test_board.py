@@ -4,7 +4,8 @@ import pytest
 
 from chalicelib.accounts import auth, purge
 
-PROPOSAL = {'title': '고세혁 팀장의 한마디', 'content': '스카우트는 발로 뛰는 겁니다. 발품을 팔지 않으면 좋은 선수는 보이지 않습니다.',
+PROPOSAL = {'title': '고세혁 팀장의 한마디',
+            'content': '스카우트는 발로 뛰는 겁니다. 발품을 팔지 않으면 좋은 선수는 보이지 않습니다.',
             'description': '노력 없이 결과만 바랄 때, 현장을 직접 뛰어다니는 성실함이 답이라는 말입니다.',
             'scene': 4, 'speaker': '고세혁'}
 
@@ -171,7 +172,7 @@ def test_apply_joins_the_corpus_and_withdraw_leaves_it(api, people, demo):
 
 
 def test_board_pages_newest_first(api, people):
-    ids = [propose(api, people['author'], title=f'제안 {int(i)}')['id'] for i in range(7)]
+    ids = [propose(api, people['author'], title=f'제안 {i}')['id'] for i in range(7)]
     newest = list(reversed(ids))
     page1 = api.get('/quote?per-page=5', token=people['other']).json
     assert page1['count'] == 7 and [q['id'] for q in page1['results']] == newest[:5]
@@ -193,7 +194,8 @@ def test_account_deletion_keeps_applied_lines_without_the_author(api, people, st
     kept = api.get('/quote/' + applied['id'], token=people['other']).json
     assert kept['is_apply'] is True and kept['user'] is None
     assert 'jmkim' not in str(store.get_proposal(applied['id']))
-    assert ask(api, people['other'], '좋은 선수 찾으러 발품 팔며 스카우트하는 게 힘들어요')['quote'] == PROPOSAL['content']
+    answer = ask(api, people['other'], '좋은 선수 찾으러 발품 팔며 스카우트하는 게 힘들어요')
+    assert answer['quote'] == PROPOSAL['content']
     assert api.get('/quote', token=people['other']).json['count'] == 1
 
 

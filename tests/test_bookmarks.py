@@ -101,8 +101,8 @@ def test_a_line_that_left_the_corpus_stays_in_my_lines(api, store, demo, token):
     from chalicelib.accounts import auth
     admin = api.join(email='admin@example.com', nickname='관리자')['access']
     auth.set_admin('admin@example.com')
-    q = api.post('/quote', {'title': '제안', 'content': '우리는 이기는 법을 잊었습니다', 'description': '패배에 익숙해졌을 때',
-                            'scene': 2, 'speaker': '백승수'}, token=token).json
+    q = api.post('/quote', {'title': '제안', 'content': '우리는 이기는 법을 잊었습니다',
+                            'description': '패배에 익숙해졌을 때', 'scene': 2, 'speaker': '백승수'}, token=token).json
     assert api.post(f"/quote/{q['id']}/apply", token=admin).status == 200
     line_id = 'board-' + q['id']
     assert keep(api, token, line_id).status == 200

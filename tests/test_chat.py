@@ -53,15 +53,16 @@ def test_chat_api_reads_form_posts_like_the_original_view(api, demo, token):
     assert r.status == 200, r
     assert r.json['chat']['content'] == '부당한 상사'
     boundary = 'XyZ123'
-    raw = (f'--{boundary}\r\nContent-Disposition: form-data; name="input"\r\n\r\n시험에 떨어졌어요\r\n--{boundary}--\r\n').encode()
+    raw = (f'--{boundary}\r\nContent-Disposition: form-data; name="input"\r\n\r\n'
+           f'시험에 떨어졌어요\r\n--{boundary}--\r\n').encode()
     r = api.request('POST', '/chat/api', raw=raw, token=token,
                     headers={'Content-Type': 'multipart/form-data; boundary=' + boundary})
     assert r.status == 200, r
     assert r.json['chat']['content'] == '시험에 떨어졌어요' and r.json['scene'] == 5
 
 
-@pytest.mark.parametrize('body', [{}, {'input': ''}, {'input': '   '}, {'input': 'ㄱ' * 1001}, {'input': 42}, {'input': None},
-                                  {'input': ['a']}, {'text': 'hello'}])
+@pytest.mark.parametrize('body', [{}, {'input': ''}, {'input': '   '}, {'input': 'ㄱ' * 1001}, {'input': 42},
+                                  {'input': None}, {'input': ['a']}, {'text': 'hello'}])
 def test_chat_api_rejects_bad_input_and_saves_nothing(api, demo, token, body):
     r = api.post('/chat/api', body, token=token)
     assert r.status == 400, r
@@ -93,7 +94,8 @@ def test_unrelated_input_still_gets_a_corpus_line(api, demo, token):
 # -- the OpenAI path, over real HTTP to a fake server -----------------------------------------
 def test_openai_chooses_among_candidates_and_explains(api, demo, token, fake_openai):
     fake_openai.behaviour = choose(lambda cands: next(c for c in cands if c['scene'] == 5),
-                                   description='시험에 떨어진 지금, 환경 탓보다 가진 무기로 다시 싸우자는 말이 힘이 됩니다.')
+                                   description='시험에 떨어진 지금, 환경 탓보다 가진 무기로 '
+                                               '다시 싸우자는 말이 힘이 됩니다.')
     r = ask(api, token, '시험에 떨어졌어요')
     assert r.status == 200, r
     assert r.json['source'] == 'openai' and r.json['grounded'] is True and r.json['scene'] == 5
@@ -203,8 +205,8 @@ def test_openai_with_empty_corpus_answers_marked_not_grounded(api, store, token,
 
 # -- saving exchanges the client already has --------------------------------------------------
 def test_record_saves_a_client_exchange(api, token):
-    r = api.post('/chat/model/', {'content': '힘들어요', 'chat_reply': {'scene': 3, 'quote': '대사', 'description': '이유'}},
-                 token=token)
+    reply = {'scene': 3, 'quote': '대사', 'description': '이유'}
+    r = api.post('/chat/model/', {'content': '힘들어요', 'chat_reply': reply}, token=token)
     assert r.status == 201, r
     assert r.json['chat_reply']['scene'] == 3 and r.json['content'] == '힘들어요'
     assert {link['method'] for link in r.json['_links']} >= {'GET', 'DELETE'}
@@ -229,7 +231,7 @@ def test_record_rejects_bad_input(api, token, body, field):
 def _save(api, token, n):
     ids = []
     for i in range(n):
-        r = api.post('/chat/model', {'content': f'chat {int(i):02}',
+        r = api.post('/chat/model', {'content': f'chat {i:02}',
                                      'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, token=token)
         assert r.status == 201
         ids.append(r.json['id'])
@@ -256,8 +258,8 @@ def test_history_pages_newest_first_with_cursor_links(api, token):
     assert len(default['results']) == 5 and {link['desc'] for link in default['_links']} >= {'delete all'}
 
 
-@pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1', '?per-page=%C2%B2',
-                                   '?cursor=notacursor', '?cursor=eyJhIjoxfQ'])
+@pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1',
+                                   '?per-page=%C2%B2', '?cursor=notacursor', '?cursor=eyJhIjoxfQ'])
 def test_history_rejects_bad_paging(api, token, query):
     r = api.get('/chat/model' + query, token=token)
     assert r.status == 400, r

@@ -24,7 +24,7 @@ def test_every_shipped_record_is_well_formed_and_cited(shipped):
     assert len(raw) == len(shipped) >= 80
     for record in raw:
         assert set(record) == {'id', 'scene', 'speaker', 'quote', 'description', 'tags', 'sources'}, record['id']
-        assert record['id'].startswith(f"e{int(record['scene']):02}-"), record['id']
+        assert record['id'].startswith(f"e{record['scene']:02}-"), record['id']
         assert record['sources'] and all(u.startswith(('https://', 'http://')) for u in record['sources']), record['id']
         assert 5 <= len(record['tags']) <= 20 and len(set(record['tags'])) == len(record['tags']), record['id']
         assert len(record['description']) <= 300, record['id']
@@ -64,7 +64,7 @@ def test_loading_is_idempotent_and_drops_lines_no_longer_shipped(store, shipped)
     ({'id': 'Bad Id'}, 'id:'),
     ({'sources': 'https://example.com'}, 'sources:'),
     ({'sources': ['ftp://example.com/x']}, 'sources:'),
-    ({'sources': [f'https://example.com/{int(i)}' for i in range(6)]}, 'sources:'),
+    ({'sources': [f'https://example.com/{i}' for i in range(6)]}, 'sources:'),
 ])
 def test_import_refuses_bad_ids_and_sources(record, message):
     good = {'scene': 1, 'speaker': '백승수', 'quote': '대사', 'description': '설명'}
@@ -146,8 +146,8 @@ def test_the_model_sees_every_line_of_a_small_corpus_but_the_excluded(api, demo,
 
 def test_a_large_corpus_sends_the_model_retrieved_candidates_only(api, store, fake_openai):
     from chalicelib.chat import model
-    lines = [json.dumps({'scene': 1 + i % 16, 'speaker': '백승수', 'quote': f"대사 {int(i)}번 {'야구' * (i % 3)}",
-                         'description': f'설명 {int(i)}'}, ensure_ascii=False) for i in range(model.ALL_LINES_UP_TO + 1)]
+    lines = [json.dumps({'scene': 1 + i % 16, 'speaker': '백승수', 'quote': f"대사 {i}번 {'야구' * (i % 3)}",
+                         'description': f'설명 {i}'}, ensure_ascii=False) for i in range(model.ALL_LINES_UP_TO + 1)]
     corpus.import_text('\n'.join(lines))
     token = api.join()['access']
     assert ask(api, token, '야구가 좋아요').status == 200

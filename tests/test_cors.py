@@ -6,7 +6,8 @@ ALLOWED = 'http://localhost:8080'
 
 @pytest.mark.parametrize('path', ['/chat/api', '/chat/api/', '/rest-auth/login/', '/quote/0000000000000000000000/apply',
                                   '/chat/model/0000000000000000000000', '/chat/model/0000000000000000000000/rating',
-                                  '/chat/model/0000000000000000000000/share', '/chat/bookmarks/demo-x', '/chat/shares/x',
+                                  '/chat/model/0000000000000000000000/share', '/chat/bookmarks/demo-x',
+                                  '/chat/shares/x',
                                   '/share/' + 'A' * 24, '/chat/export', '/corpus/stats'])
 def test_preflight_allows_the_configured_origin(api, path):
     r = api.request('OPTIONS', path, headers={'Origin': ALLOWED, 'Access-Control-Request-Method': 'POST',

@@ -311,9 +311,11 @@ def test_every_alarm_goes_to_the_topic_which_emails_the_operator(template, resou
     assert not re.fullmatch(params['AlarmEmail']['AllowedPattern'], 'not an address')
     [topic] = of_type(resources, 'AWS::SNS::Topic')
     [subscription] = of_type(resources, 'AWS::SNS::Subscription').values()
-    assert subscription['Properties'] == {'TopicArn': {'Ref': topic}, 'Protocol': 'email', 'Endpoint': {'Ref': 'AlarmEmail'}}
+    assert subscription['Properties'] == {'TopicArn': {'Ref': topic}, 'Protocol': 'email',
+                                          'Endpoint': {'Ref': 'AlarmEmail'}}
     # no address, no subscription: the stack still deploys, alarms still show on the dashboard
-    assert template['Conditions'][subscription['Condition']] == {'Fn::Not': [{'Fn::Equals': [{'Ref': 'AlarmEmail'}, '']}]}
+    no_address = {'Fn::Not': [{'Fn::Equals': [{'Ref': 'AlarmEmail'}, '']}]}
+    assert template['Conditions'][subscription['Condition']] == no_address
     alarms = alarms_of(resources)
     assert len(alarms) == 9
     readme = Path(ROOT, 'deploy', 'README.md').read_text(encoding='utf-8')
@@ -492,7 +494,8 @@ def test_policy_grants_exactly_the_dynamodb_actions_storage_uses(policy, prod_en
     assert not {'DescribeTable', 'ListTables', 'Scan', 'CreateTable', 'DeleteTable'} & granted
 
     index = statements['QuotesByOwnerIndex']
-    gsis = {(s['TableName'], g['IndexName']) for s in store_specs(prod_env) for g in s.get('GlobalSecondaryIndexes', [])}
+    gsis = {(s['TableName'], g['IndexName'])
+            for s in store_specs(prod_env) for g in s.get('GlobalSecondaryIndexes', [])}
     assert uses_index and gsis == {(prod_env['QUOTES_TABLE'], 'by_owner')}
     assert index['Action'] == ['dynamodb:Query']
     assert index['Resource'] == [{'Fn::Sub': '${QuotesTable.Arn}/index/by_owner'}]

@@ -77,7 +77,7 @@ def test_the_request_budget_bounds_a_slow_table(api, dynamodb, table_at):
     """Each call answers (0.6 s late), but the third would start past the 1 s budget: 503, in time."""
     token = api.join()['access']
     for i in range(2):
-        assert api.post('/quote', {'title': f't{int(i)}', 'content': 'c', 'description': 'd'}, token=token).status == 201
+        assert api.post('/quote', {'title': f't{i}', 'content': 'c', 'description': 'd'}, token=token).status == 201
     proxy = SlowProxy(dynamodb, delay=0.6)
     try:
         table_at(proxy.url, REQUEST_BUDGET_SECONDS=1, DYNAMODB_READ_TIMEOUT=3)

@@ -80,7 +80,7 @@ class OldClient:
             'scene': answer['scene'], 'quote': answer['quote'], 'description': answer['description'], 'user': pk}})
 
     def history(self, page=1):
-        return self.send('GET', f'/chat/model/?per-page=5&page={int(page)}')
+        return self.send('GET', f'/chat/model/?per-page=5&page={page}')
 
 
 def test_old_client_asks_parses_the_string_and_saves_once(legacy, demo):
@@ -105,7 +105,8 @@ def test_multipart_form_and_json_bodies_get_the_old_shape_too(legacy, demo):
     legacy.signup('old@client.kr')
     legacy.login('old@client.kr')
     boundary = 'oldclientboundary'
-    raw = (f'--{boundary}\r\nContent-Disposition: form-data; name="input"\r\n\r\n상사가 부당한 일을 시켜요\r\n--{boundary}--\r\n').encode()
+    raw = (f'--{boundary}\r\nContent-Disposition: form-data; name="input"\r\n\r\n'
+           f'상사가 부당한 일을 시켜요\r\n--{boundary}--\r\n').encode()
     r = legacy.api.request('POST', '/chat/api/', raw=raw, headers={
         'Origin': LEGACY, 'Accept': '*/*', 'Authorization': 'bearer ' + legacy.access,
         'Content-Type': 'multipart/form-data; boundary=' + boundary})

@@ -133,7 +133,8 @@ def test_deployed_the_request_id_is_api_gateways(store, capsys, monkeypatch):
     bad = handler.app(_gateway_event('POST', '/rest-auth/login', '/rest-auth/login', '{"email": 1}',
                                      request_id='feedbeef-0000-0000-0000-000000000001'), None)
     assert bad['statusCode'] == 400
-    assert json.loads(bad['body'])['RequestId'] == bad['headers']['X-Request-Id'] == 'feedbeef-0000-0000-0000-000000000001'
+    request_id = 'feedbeef-0000-0000-0000-000000000001'
+    assert json.loads(bad['body'])['RequestId'] == bad['headers']['X-Request-Id'] == request_id
     lines = log_lines(capsys.readouterr().out)
     line = the_line(lines, 'feedbeef-0000-0000-0000-000000000001')
     assert line['status'] == 400 and line['route'] == '/rest-auth/login'
@@ -355,7 +356,7 @@ def test_local_api_prints_one_json_line_per_request(store):
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         dynamodb_local.wait_for_port(port, proc=proc)
-        local = Api(f'http://127.0.0.1:{int(port)}')
+        local = Api(f'http://127.0.0.1:{port}')
         ok, denied = local.get('/health'), local.get('/chat/model')
         assert (ok.status, denied.status) == (200, 401)
     finally:

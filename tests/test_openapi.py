@@ -156,7 +156,8 @@ def test_every_documented_answer_of_a_real_session_matches(server, api, demo, st
     call('PUT', '/rest-auth/profile', 400, token=token, body={'password': 'new password 1', 'current_password': 'no'})
 
     for media_type in ('application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'):
-        answer = call('POST', '/chat/api', 200, token=token, body={'input': '팀이 편을 갈라 싸워요'}, media_type=media_type)
+        answer = call('POST', '/chat/api', 200, token=token, body={'input': '팀이 편을 갈라 싸워요'},
+                      media_type=media_type)
     chat_id = answer['chat']['id']
     for scene in (1, None, 16):
         call('POST', '/chat/model', 201, token=token, body={'content': '질문', 'chat_reply': {
@@ -193,8 +194,9 @@ def test_every_documented_answer_of_a_real_session_matches(server, api, demo, st
     call('DELETE', '/chat/bookmarks/{line_id}', 404, token=token, line_id=line_id)
     call('DELETE', '/chat/model/{chat_id}', 204, token=token, chat_id=chat_id)
 
-    proposal = call('POST', '/quote', 201, token=token, body={'title': '제목', 'content': '우리는 어제보다 강해져야 합니다.',
-                                                              'description': '다시 일어설 때', 'scene': 3})
+    proposal = call('POST', '/quote', 201, token=token,
+                    body={'title': '제목', 'content': '우리는 어제보다 강해져야 합니다.',
+                          'description': '다시 일어설 때', 'scene': 3})
     quote_id = proposal['id']
     assert call('GET', '/quote', 200, token=other)['results'][0]['user']['email'] == 'm***@example.com'
     call('GET', '/quote/{quote_id}', 200, token=token, quote_id=quote_id)

@@ -21,7 +21,7 @@ def run_cli(*args):
 
 def test_import_quotes_adds_lines_and_is_idempotent(store, tmp_path):
     path = tmp_path / 'lines.jsonl'
-    path.write_text('\n'.join(json.dumps(dict(GOOD, quote=f'대사 {int(i)}'), ensure_ascii=False) for i in range(3)) + '\n\n',
+    path.write_text('\n'.join(json.dumps(dict(GOOD, quote=f'대사 {i}'), ensure_ascii=False) for i in range(3)) + '\n\n',
                     encoding='utf-8')
     result = run_cli('import-quotes', str(path))
     assert result.returncode == 0, result.stderr
@@ -69,8 +69,8 @@ def test_admin_command(api):
 def test_a_throttled_table_is_a_clear_503_and_loses_nothing(api, monkeypatch):
     from botocore.exceptions import ClientError
     token = api.join()['access']
-    saved = api.post('/chat/model', {'content': '첫 대화', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
-                     token=token)
+    reply = {'scene': 1, 'quote': 'q', 'description': 'd'}
+    saved = api.post('/chat/model', {'content': '첫 대화', 'chat_reply': reply}, token=token)
     assert saved.status == 201
     client = storage.store().client
 

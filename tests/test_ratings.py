@@ -32,7 +32,8 @@ def people(api, demo):
 def stats_of(api, token, line_id):
     r = api.get('/corpus/stats?per-page=50', token=token)
     assert r.status == 200, r
-    return next({k: row[k] for k in ('given', 'up', 'down')} for row in r.json['results'] if row['line']['id'] == line_id)
+    row = next(row for row in r.json['results'] if row['line']['id'] == line_id)
+    return {k: row[k] for k in ('given', 'up', 'down')}
 
 
 def test_rate_change_and_clear_an_answer(api, people):

@@ -27,7 +27,7 @@ def save(api, token, content, quote='q', description='d'):
     return r.json['id']
 
 
-def seed(store, user_id, n, content=lambda k: f'chat {int(k)}', quote='q', description='d'):
+def seed(store, user_id, n, content=lambda k: f'chat {k}', quote='q', description='d'):
     """n chats, oldest first, with ids one microsecond apart (so their order is known)."""
     base, at = time.time_ns() // 1000 - n, now_iso()
     chats = [{'chat_id': f'{base + k:014x}{secrets.token_hex(4)}', 'content': content(k), 'created_at': at,
@@ -63,7 +63,7 @@ def test_search_finds_words_in_the_input_or_the_line_korean_substrings_too(api, 
 
 
 def test_search_pages_keep_the_words(api, token):
-    ids = [save(api, token, f'부당한 일 {int(i)}') for i in range(7)] + [save(api, token, '다른 일')]
+    ids = [save(api, token, f'부당한 일 {i}') for i in range(7)] + [save(api, token, '다른 일')]
     first = search(api, token, '%EB%B6%80%EB%8B%B9')  # 부당
     assert [x['id'] for x in first['results']] == ids[:7][::-1][:5]
     assert 'q=%EB%B6%80%EB%8B%B9' in first['next'] and 'cursor=' in first['next']
@@ -91,7 +91,7 @@ def test_bad_searches_are_400(api, token, q):
 def test_each_search_request_reads_a_bounded_part_of_a_long_history(api, store, user, token, monkeypatch):
     from chalicelib.chat import chats
     uid = user['user']['id']
-    ids = seed(store, uid, 2500, content=lambda k: f'오래된 비밀 {int(k)}' if k < 2 else f'chat {int(k)}')
+    ids = seed(store, uid, 2500, content=lambda k: f'오래된 비밀 {k}' if k < 2 else f'chat {k}')
     read = []
     real = store.chats.query
 
@@ -175,7 +175,7 @@ def test_export_of_thousands_of_chats_comes_in_parts_of_at_most_1000(api, store,
 
 def test_an_export_part_stays_under_lambdas_size_limit_with_long_chats(api, store, user, token):
     from chalicelib.keep import export
-    seed(store, user['user']['id'], 700, content=lambda k: (f'{int(k)} 긴 고민 ' + '가' * 1000)[:1000],
+    seed(store, user['user']['id'], 700, content=lambda k: (f'{k} 긴 고민 ' + '가' * 1000)[:1000],
                quote='나' * 500, description='다' * 1000)  # ~7.6 kB a chat: 700 would be 5.3 MB
     for fmt in ('json', 'csv'):
         got = parts(api, token, fmt)

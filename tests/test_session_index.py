@@ -113,8 +113,8 @@ def test_a_password_change_with_many_sessions_ends_past_one_transaction(api, sto
     user = store.get_user(uid)
     for k in range(120):  # more than one transaction holds (an index grown before its size limit)
         store._transact([{'Put': {'TableName': store.cfg.auth_table,
-                                  'Item': store._session_item(uid, f'extra{int(k):03}', 'jti', int(time.time()) + 600)}},
-                         store._index_add(uid, f'extra{int(k):03}', bounded=False)])
+                                  'Item': store._session_item(uid, f'extra{k:03}', 'jti', int(time.time()) + 600)}},
+                         store._index_add(uid, f'extra{k:03}', bounded=False)])
     _, index = store.account_with_sessions(uid)
     store.update_user_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
     assert live_sessions(store, uid) == [sid_of(joined)]
@@ -125,7 +125,7 @@ def test_the_sweep_waits_for_the_index_to_settle_and_purges_once(api, store):
     joined = api.join(email='leaving@example.com')
     uid = joined['user']['id']
     for i in range(3):
-        api.post('/chat/model', {'content': f'대화 {int(i)}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+        api.post('/chat/model', {'content': f'대화 {i}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
                  token=joined['access'])
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
     assert purge.sweep(settle=60) == 0  # deleted just now: not yet
@@ -139,7 +139,7 @@ def test_a_sweep_cut_short_is_finished_by_the_next(api, store, monkeypatch):
     joined = api.join(email='leaving@example.com')
     uid = joined['user']['id']
     for i in range(3):
-        api.post('/chat/model', {'content': f'대화 {int(i)}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+        api.post('/chat/model', {'content': f'대화 {i}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
                  token=joined['access'])
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
 

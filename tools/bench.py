@@ -43,9 +43,9 @@ def synthetic_corpus(n: int) -> str:
     rng = random.Random(7)
     lines = []
     for i in range(n):
-        quote = ' '.join(rng.choice(WORDS) for _ in range(12)) + f' {int(i)}'
+        quote = ' '.join(rng.choice(WORDS) for _ in range(12)) + f' {i}'
         desc = ' '.join(rng.choice(WORDS) for _ in range(25))
-        lines.append(json.dumps({'scene': 1 + i % 16, 'speaker': f'인물{int(i % 20)}', 'quote': quote,
+        lines.append(json.dumps({'scene': 1 + i % 16, 'speaker': f'인물{i % 20}', 'quote': quote,
                                  'description': desc, 'tags': rng.sample(WORDS, 4)}, ensure_ascii=False))
     return '\n'.join(lines)
 
@@ -87,7 +87,7 @@ def start_api():
     from tools.local_api import make_server
     server = make_server('127.0.0.1', dynamodb_local.free_port(), quiet=True)
     threading.Thread(target=server.server.serve_forever, daemon=True).start()
-    return server, f'http://127.0.0.1:{int(server.port)}'
+    return server, f'http://127.0.0.1:{server.port}'
 
 
 # -- chat route ---------------------------------------------------------------------------------
@@ -152,17 +152,17 @@ def _cost(api: Api, token: str, url: str) -> tuple[str, float]:
 def _urls(api: Api, token: str, path: str, near: bool) -> dict[str, str]:
     """The URL of each page kind, near the start (pages 1-2) or deep in (pages 1999-2000)."""
     get = lambda url: api.get(url, token=token).json  # noqa: E731
-    first = get(f'{path}?per-page={int(PER_PAGE)}')
+    first = get(f'{path}?per-page={PER_PAGE}')
     last = get(_link(first, 'last'))
     if near or last['previous'] is None:
         second = get(first['next']) if first['next'] else first
-        return {'first page': f'{path}?per-page={int(PER_PAGE)}', 'next': first['next'] or first['previous'],
+        return {'first page': f'{path}?per-page={PER_PAGE}', 'next': first['next'] or first['previous'],
                 'previous': second['previous'] or _link(first, 'self'), 'last page': _link(first, 'last'),
-                'bare page=N': f'{path}?per-page={int(PER_PAGE)}&page=2'}
+                'bare page=N': f'{path}?per-page={PER_PAGE}&page=2'}
     before_last = get(last['previous'])
-    return {'first page': f'{path}?per-page={int(PER_PAGE)}', 'next': before_last['next'],
+    return {'first page': f'{path}?per-page={PER_PAGE}', 'next': before_last['next'],
             'previous': last['previous'], 'last page': _link(first, 'last'),
-            'bare page=N': f'{path}?per-page={int(PER_PAGE)}&page={int(BIG // PER_PAGE)}'}
+            'bare page=N': f'{path}?per-page={PER_PAGE}&page={BIG // PER_PAGE}'}
 
 
 def _page_table(api: Api, title: str, columns: list[tuple[str, str, dict[str, str]]], n: int) -> None:
@@ -182,7 +182,7 @@ def _page_table(api: Api, title: str, columns: list[tuple[str, str, dict[str, st
                 print('  %-12s %-21s %s: %s' % ('', '', number, calls))
     middle = columns[-1]
     path = middle[2]['first page'].split('?')[0]
-    url = f'{path}?per-page={int(PER_PAGE)}&page={int(BIG // PER_PAGE // 2)}'
+    url = f'{path}?per-page={PER_PAGE}&page={BIG // PER_PAGE // 2}'
     calls, rcu = _cost(api, middle[1], url)
     p50, _ = timed(lambda: api.get(url, token=middle[1]), max(5, n // 5))
     print('  %-12s %-21s %s\n  %-12s %-21s RCU %.1f; p50 %.1f ms (the middle: the costliest skip)'
@@ -196,7 +196,7 @@ def bench_pages(api: Api, n: int = 60) -> None:
     at = now_iso()
 
     def chats(k):
-        return [{'chat_id': new_id(), 'content': f'대화 {int(i):05}', 'created_at': at,
+        return [{'chat_id': new_id(), 'content': f'대화 {i:05}', 'created_at': at,
                  'reply': {'id': new_id(), 'quote': 'q', 'description': 'd', 'scene': 1, 'speaker': 's',
                            'created_at': at}} for i in range(k)]
     small = api.join(email='small@example.com')
@@ -204,7 +204,7 @@ def bench_pages(api: Api, n: int = 60) -> None:
     st.put_chats_bulk(small['user']['id'], chats(10))
     st.put_chats_bulk(large['user']['id'], chats(BIG))
     author = api.join(email='author@example.com')
-    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': f'제안 {int(i):05}',
+    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': f'제안 {i:05}',
                             'content': '대사', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                             'is_apply': False, 'created_at': at, 'updated_at': at, 'applied_at': None}
                            for i in range(BIG)])
@@ -217,7 +217,7 @@ def bench_pages(api: Api, n: int = 60) -> None:
                 [('10', few, _urls(api, few, '/chat/model', True)),
                  ('10k near', many, _urls(api, many, '/chat/model', True)),
                  ('10k deep', many, _urls(api, many, '/chat/model', False))], n)
-    _page_table(api, f'board, per-page {int(PER_PAGE)}, 10,000 proposals, same figures:\n  near the start | deep in',
+    _page_table(api, f'board, per-page {PER_PAGE}, 10,000 proposals, same figures:\n  near the start | deep in',
                 [('near', reader, _urls(api, reader, '/quote', True)),
                  ('deep', reader, _urls(api, reader, '/quote', False))], n)
 
@@ -236,7 +236,7 @@ def bench_route_calls(api: Api) -> None:
     joined = api.join(email='leaving@example.com', password=route_calls.PASSWORD)
     at = now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
-        {'chat_id': new_id(), 'content': f'대화 {int(k)}', 'created_at': at,
+        {'chat_id': new_id(), 'content': f'대화 {k}', 'created_at': at,
          'reply': dict(route_calls.REPLY, id=new_id(), created_at=at)} for k in range(1000)])
     with DynamoCalls() as calls:
         r = api.delete('/rest-auth/profile', {'password': route_calls.PASSWORD}, token=joined['access'])
@@ -305,8 +305,8 @@ def bench_keep(api: Api, n: int = 10_000) -> None:
     joined = api.join(email='keep@example.com')
     tok, at = joined['access'], now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
-        {'chat_id': new_id(), 'content': f'오늘의 고민 {int(k)}번', 'created_at': at,
-         'reply': {'id': new_id(), 'quote': f'대사 {int(k)}', 'description': '설명', 'scene': 1, 'speaker': '백승수',
+        {'chat_id': new_id(), 'content': f'오늘의 고민 {k}번', 'created_at': at,
+         'reply': {'id': new_id(), 'quote': f'대사 {k}', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                    'created_at': at}} for k in range(n)])
     for fmt in ('json', 'csv'):
         url, took, sizes = '/chat/export?format=' + fmt, [], []

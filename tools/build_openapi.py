@@ -139,7 +139,8 @@ SCHEMAS: dict[str, Schema] = {
                      speaker=nullable(string(1)), created_at=TIMESTAMP, line_id=nullable(string(1)),
                      sources=SOURCES,
                      source=nullable({'type': 'string', 'enum': ['openai', 'local', 'client'],
-                                      'description': 'what answered; `client` for an exchange saved by POST /chat/model'}),
+                                      'description': 'what answered; `client` for an exchange saved by '
+                                                     'POST /chat/model'}),
                      grounded={'type': 'boolean'}, rating=RATING),
     'Chat': obj(['id', 'user', 'content', 'created_at', 'chat_reply', '_links'],
                 id=ID, user=ID, content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'),
@@ -192,7 +193,8 @@ SCHEMAS: dict[str, Schema] = {
                                           times_given=integer(0), created_at=TIMESTAMP)},
                   next=nullable(string(format='uri', description='the next part, null on the last'))),
     'LineStats': obj(['*'], line=ref('Line'), given=integer(0, description='times the bot gave this line'),
-                     up=integer(0, description='👍 on those answers'), down=integer(0, description='👎 on those answers')),
+                     up=integer(0, description='👍 on those answers'),
+                     down=integer(0, description='👎 on those answers')),
     'LineStatsPage': page_of('LineStats'),
     # quote request board
     'QuoteAuthor': obj(['*'], pk=ID, nickname=NICKNAME,

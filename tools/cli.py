@@ -36,11 +36,11 @@ def main(argv=None) -> int:
         elif args.command == 'import-quotes':
             with open(args.file, encoding='utf-8') as f:
                 count = corpus.import_text(f.read())
-            print(f'imported {int(count)} lines from {args.file}')
+            print(f'imported {count} lines from {args.file}')
         else:
             created = storage.store().create_tables()
             print('tables created: %s' % (', '.join(created) or 'none (all present)'))
-            print(f'corpus: {int(corpus.load_shipped())} lines')
+            print(f'corpus: {corpus.load_shipped()} lines')
     except (AppError, corpus.CorpusError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

@@ -42,7 +42,7 @@ def main() -> int:
                                           log_path=os.path.join(localenv.DATA_DIR, 'dynamodb.log')))
         subprocess.run([sys.executable, '-m', 'tools.cli', 'init'], check=True, cwd=ROOT,
                        env=dict(os.environ, **env))
-        api_url = f"http://localhost:{int(ports['api'])}"
+        api_url = f"http://localhost:{ports['api']}"
         write_frontend_config(api_url)
         procs.append(subprocess.Popen([sys.executable, '-m', 'tools.local_api',
                                        '--port', str(ports['api'])], cwd=ROOT, env=dict(os.environ, **env)))

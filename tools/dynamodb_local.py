@@ -37,20 +37,21 @@ def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | Non
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f'process exited with {proc.returncode} before listening on {int(port)}')
+            raise RuntimeError(f'process exited with {proc.returncode} before listening on {port}')
         try:
             with socket.create_connection(('127.0.0.1', port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f'nothing listens on port {int(port)} after {timeout:.0f}s')
+    raise RuntimeError(f'nothing listens on port {port} after {timeout:.0f}s')
 
 
 def start(port: int, db_path: str | None = None, log_path: str | None = None) -> subprocess.Popen:
     """In memory unless db_path is given (then data survives restarts)."""
     java = shutil.which('java')
     if not java:
-        raise SystemExit('Java 17 is needed to run DynamoDB Local: install it (Debian: apt-get install openjdk-17-jre-headless).')
+        raise SystemExit('Java 17 is needed to run DynamoDB Local: install it '
+                         '(Debian: apt-get install openjdk-17-jre-headless).')
     where = jar_dir()
     args: list[str] = [java, '-Xmx512m', '-Djava.library.path=' + os.path.join(where, 'DynamoDBLocal_lib'),
                        '-jar', os.path.join(where, 'DynamoDBLocal.jar'), '-port', str(port),
@@ -70,5 +71,5 @@ def start(port: int, db_path: str | None = None, log_path: str | None = None) ->
 
 def local_aws_env(port: int) -> dict:
     """What boto3 needs to talk to DynamoDB Local (any credentials do; it checks none)."""
-    return {'AWS_ENDPOINT_URL_DYNAMODB': f'http://127.0.0.1:{int(port)}', 'AWS_DEFAULT_REGION': 'us-east-1',
+    return {'AWS_ENDPOINT_URL_DYNAMODB': f'http://127.0.0.1:{port}', 'AWS_DEFAULT_REGION': 'us-east-1',
             'AWS_ACCESS_KEY_ID': 'local', 'AWS_SECRET_ACCESS_KEY': 'local'}

@@ -72,7 +72,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
             from chalice.local import LocalGateway
             self.local_gateway = LocalGateway(app_object, config)
             convert = self.local_gateway.event_converter.create_lambda_event
-            domain = f"{host if host not in ('0.0.0.0', '::', '') else '127.0.0.1'}:{int(server.server_address[1])}"
+            domain = f"{host if host not in ('0.0.0.0', '::', '') else '127.0.0.1'}:{server.server_address[1]}"
 
             def create_lambda_event(*args, **kwargs):
                 event = convert(*args, **kwargs)

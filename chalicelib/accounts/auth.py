@@ -183,7 +183,8 @@ def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]
                         {'sid': sid, 'refresh_jti': jti, 'expires_at': exp},
                         release=['ip#' + ip], clear=['email#' + email], window=window, expires_at=counts_expire)
     except storage.ConditionFailed:
-        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.') from None  # deleted, or password changed, a moment ago
+        # deleted, or its password changed, a moment ago
+        raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.') from None
     return {'access': access, 'refresh': refresh_token, 'token_type': 'Bearer', 'expires_in': cfg.access_ttl,
             'user': public_user(dict(user, last_login=at))}
 
@@ -241,12 +242,17 @@ def profile(principal: Principal) -> dict[str, Any]:
     return user
 
 
-def _confirm_password(user: dict[str, Any], password: str, ip: str, field: str) -> tuple[list[str], list[str], int, int]:
+GiveBack = tuple[list[str], list[str], int, int]  # throttle counts to release, to clear; window; expiry
+CHECK_THROTTLED = '비밀번호 확인에 너무 많이 실패했습니다. 잠시 후 다시 시도해 주세요.'
+
+
+def _confirm_password(user: dict[str, Any], password: str, ip: str, field: str) -> GiveBack:
     """A password check on a profile change, throttled and counted like a login. Returns the
     counts to give back (release, clear, window, expiry), for the caller's own write to carry."""
-    window, counts_expire = _reserve_attempt(user['email'], ip, '비밀번호 확인에 너무 많이 실패했습니다. 잠시 후 다시 시도해 주세요.')
+    window, counts_expire = _reserve_attempt(user['email'], ip, CHECK_THROTTLED)
     if not check_password(password, user['password_hash']):
-        raise ValidationError({field: '비밀번호가 올바르지 않습니다.' if field == 'password' else '현재 비밀번호가 올바르지 않습니다.'})
+        wrong = '비밀번호가 올바르지 않습니다.' if field == 'password' else '현재 비밀번호가 올바르지 않습니다.'
+        raise ValidationError({field: wrong})
     return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
 
 

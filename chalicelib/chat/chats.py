@@ -98,7 +98,7 @@ def _line_ids(v: Validator, name: str) -> frozenset[str]:
         return frozenset()
     if (not isinstance(value, list) or len(value) > EXCLUDE_MAX
             or not all(isinstance(i, str) and 0 < len(i) <= 100 for i in value)):
-        v.fail(name, f'대사 id(문자열) {int(EXCLUDE_MAX)}개까지의 목록이어야 합니다.')
+        v.fail(name, f'대사 id(문자열) {EXCLUDE_MAX}개까지의 목록이어야 합니다.')
         return frozenset()
     return frozenset(value)
 
@@ -130,7 +130,7 @@ def search_words(q: str | None) -> list[str]:
     v.done()
     words = list(dict.fromkeys((text or '').split()))
     if len(words) > SEARCH_WORDS:
-        raise ValidationError({'q': f'검색어는 {int(SEARCH_WORDS)}개 단어까지 쓸 수 있습니다.'})
+        raise ValidationError({'q': f'검색어는 {SEARCH_WORDS}개 단어까지 쓸 수 있습니다.'})
     return words
 
 

@@ -44,13 +44,13 @@ def validate_line(obj: Any, scene_required: bool = True) -> dict[str, Any]:
         if not isinstance(value, str) or not value.strip():
             raise CorpusError(f'{name}: 비어 있지 않은 문자열이어야 합니다')
         if len(value.strip()) > limit:
-            raise CorpusError(f'{name}: {int(limit)}자 이하여야 합니다')
+            raise CorpusError(f'{name}: {limit}자 이하여야 합니다')
         line[name] = value.strip()
     scene = obj.get('scene', obj.get('episode'))
     if scene is None and not scene_required:
         line['scene'] = None
     elif isinstance(scene, bool) or not isinstance(scene, int) or not 1 <= scene <= EPISODES:
-        raise CorpusError(f'scene(episode): 1에서 {int(EPISODES)} 사이의 정수여야 합니다')
+        raise CorpusError(f'scene(episode): 1에서 {EPISODES} 사이의 정수여야 합니다')
     else:
         line['scene'] = scene
     tags = obj.get('tags', [])
@@ -60,7 +60,7 @@ def validate_line(obj: Any, scene_required: bool = True) -> dict[str, Any]:
     sources = obj.get('sources', [])
     if (not isinstance(sources, list) or len(sources) > SOURCES_MAX
             or not all(isinstance(u, str) and len(u) <= 500 and re.match(r'^https?://[^\s]+$', u) for u in sources)):
-        raise CorpusError(f'sources: http(s) 주소 {int(SOURCES_MAX)}개까지의 목록이어야 합니다')
+        raise CorpusError(f'sources: http(s) 주소 {SOURCES_MAX}개까지의 목록이어야 합니다')
     line['sources'] = list(sources)
     return line
 
@@ -75,12 +75,12 @@ def parse_jsonl(text: str, origin: str) -> list[dict[str, Any]]:
         try:
             line = validate_line(json.loads(raw))
         except ValueError as exc:  # json's errors and ours alike
-            raise CorpusError(f'{int(number)}번째 줄: {exc}') from None
+            raise CorpusError(f'{number}번째 줄: {exc}') from None
         if 'id' not in line:  # keyed by content, so re-importing the same record rewrites it
             digest = hashlib.sha1(f"{line['scene']}|{line['speaker']}|{line['quote']}".encode()).hexdigest()
             line['id'] = f'{origin}-{digest[:16]}'
         if line['id'] in seen:
-            raise CorpusError(f"{int(number)}번째 줄: id {line['id']}가 앞에서 이미 쓰였습니다")
+            raise CorpusError(f"{number}번째 줄: id {line['id']}가 앞에서 이미 쓰였습니다")
         seen.add(line['id'])
         lines.append(dict(line, origin=origin))
     return lines

@@ -90,7 +90,8 @@ def prompt_listing(cands: list[dict[str, Any]]) -> str:
 SYSTEM_PROMPT = (
     '너는 드라마 <스토브리그>(SBS, 2019-2020, 16부작)의 대사로 사람을 위로하고 격려하는 도우미다. '
     '사용자의 상황이나 감정에 가장 잘 맞는 대사를 후보 목록에서 하나 골라, 왜 맞는지 한국어로 2~3문장 설명하라. '
-    '대사는 후보의 quote를 한 글자도 바꾸지 말고 그대로 옮긴다. 어느 후보도 맞지 않으면 candidate_id를 "none"으로 한다. '
+    '대사는 후보의 quote를 한 글자도 바꾸지 말고 그대로 옮긴다. '
+    '어느 후보도 맞지 않으면 candidate_id를 "none"으로 한다. '
     '후보에 없는 대사를 지어내지 마라.'
 )
 
@@ -199,7 +200,7 @@ def _complete(messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[st
             elif status == 503:
                 failure = ServiceUnavailable('모델 서버가 잠시 답할 수 없습니다.', retry_after=retry_after)
             else:
-                failure = BadGateway(f'모델 서버가 오류로 답했습니다 (HTTP {int(status)}).')
+                failure = BadGateway(f'모델 서버가 오류로 답했습니다 (HTTP {status}).')
             failure.__cause__ = exc
         except (openai.APIError, ValueError) as exc:  # e.g. a body that is not JSON at all
             raise BadGateway(f'모델의 응답을 읽을 수 없습니다: {type(exc).__name__}') from exc
@@ -247,7 +248,8 @@ def _description(data: dict[str, Any]) -> str:
 
 def openai_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
     if not len(index):
-        data = _complete([{'role': 'system', 'content': SYSTEM_PROMPT + ' 후보가 없으니 네가 확실히 아는 대사만 답하라.'},
+        system = SYSTEM_PROMPT + ' 후보가 없으니 네가 확실히 아는 대사만 답하라.'
+        data = _complete([{'role': 'system', 'content': system},
                           {'role': 'user', 'content': text}], _FREE_SCHEMA)
         quote, speaker, scene = data.get('quote'), data.get('speaker'), data.get('scene')
         if not (isinstance(quote, str) and quote.strip() and isinstance(speaker, str) and speaker.strip()):

@@ -54,7 +54,8 @@ class BadRequest(AppError):
 FIELD_LABELS = {
     'email': '이메일', 'nickname': '닉네임', 'password': '비밀번호', 'password1': '비밀번호',
     'password2': '비밀번호 확인', 'current_password': '현재 비밀번호', 'refresh': 'refresh 토큰',
-    'input': '입력', 'exclude': '제외할 대사', 'content': '내용', 'title': '제목', 'description': '설명', 'scene': '회차',
+    'input': '입력', 'exclude': '제외할 대사', 'content': '내용', 'title': '제목', 'description': '설명',
+    'scene': '회차',
     'speaker': '화자', 'chat_reply': '답변', 'per-page': '페이지 크기', 'page': '페이지',
     'q': '검색어', 'value': '평가', 'include_input': '질문 포함 여부', 'format': '형식', 'sort': '정렬',
 }

@@ -160,7 +160,7 @@ def _model_error_detail(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     status = getattr(cause, 'status_code', None)
     if isinstance(status, int):
-        return f'HTTP {int(status)}'
+        return f'HTTP {status}'
     return type(cause or exc).__name__
 
 
@@ -245,7 +245,7 @@ def build(seen: Request) -> dict[str, Any]:
     error = seen.error is not None
     line: dict[str, Any] = {
         'level': 'ERROR' if error or seen.status >= 500 else 'INFO',
-        'message': f'{seen.route} {int(seen.status)}',
+        'message': f'{seen.route} {seen.status}',
         'request_id': seen.request_id, 'method': seen.method, 'route': seen.route.split(' ', 1)[1],
         'status': seen.status, 'latency_ms': latency,
     }

@@ -234,7 +234,8 @@ def numbered_collection(request, path: str, asked: PageRequest, results: list[An
     def at(number: int) -> str:
         return web.url(request, path, **(query or {}), **{'per-page': asked.per_page, 'page': number})
     last = last_page_number(total, asked.per_page)
-    nav = [{'desc': desc, 'href': at(n), 'method': 'GET'} for desc, n in (('self', asked.page), ('first', 1), ('last', last))]
+    nav = [{'desc': desc, 'href': at(n), 'method': 'GET'}
+           for desc, n in (('self', asked.page), ('first', 1), ('last', last))]
     return {'count': total, 'next': at(asked.page + 1) if asked.page < last else None,
             'previous': at(min(asked.page, last + 1) - 1) if asked.page > 1 else None, 'results': results,
             '_links': links + nav}

@@ -102,4 +102,4 @@ def to_csv(p: Part) -> str:
 
 
 def filename(p: Part) -> str:
-    return f'stove-league-export-{int(p.number)}.{p.fmt}'
+    return f'stove-league-export-{p.number}.{p.fmt}'

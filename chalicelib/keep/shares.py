@@ -61,7 +61,8 @@ def create(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str
 
 
 def _too_many() -> Conflict:
-    return Conflict(f'이 카드의 공유 링크가 {int(storage.Store.SHARES_PER_CHAT)}개로 가득 찼습니다. 쓰지 않는 링크를 취소해 주세요.')
+    return Conflict(f'이 카드의 공유 링크가 {storage.Store.SHARES_PER_CHAT}개로 가득 찼습니다. '
+                    '쓰지 않는 링크를 취소해 주세요.')
 
 
 def shape(share: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,8 @@ class Accounts(Layout):
         ids = sorted(set(user_ids))
         if not ids:
             return {}
-        return {u['id']: u for u in self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in ids]})[self.cfg.users_table]}
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in ids]})
+        return {u['id']: u for u in found[self.cfg.users_table]}
 
     def user_id_for_email(self, email: str) -> str | None:
         item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
@@ -51,7 +52,8 @@ class Accounts(Layout):
         """Set fields of the account (none the email item mirrors: update_account does those);
         the account as it is now; ConditionFailed if it is gone."""
         if set(fields) & set(LOGIN_FIELDS):
-            raise ValueError(f'{sorted(set(fields) & set(LOGIN_FIELDS))} are mirrored by the email item: use update_account')
+            mirrored = sorted(set(fields) & set(LOGIN_FIELDS))
+            raise ValueError(f'{mirrored} are mirrored by the email item: use update_account')
         try:
             resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
                                           ReturnValues='ALL_NEW', **set_expression(fields))
@@ -72,8 +74,9 @@ class Accounts(Layout):
         mirrored = {k: v for k, v in fields.items() if k in LOGIN_FIELDS}
         if mirrored:
             mirror = set_expression(mirrored)
-            ops.append({'Update': dict(mirror, TableName=t, Key={'pk': 'EMAIL#' + email}, ConditionExpression='user_id = :uid',
-                                       ExpressionAttributeValues=dict(mirror['ExpressionAttributeValues'], **{':uid': user_id}))})
+            values = dict(mirror['ExpressionAttributeValues'], **{':uid': user_id})
+            ops.append({'Update': dict(mirror, TableName=t, Key={'pk': 'EMAIL#' + email},
+                                       ConditionExpression='user_id = :uid', ExpressionAttributeValues=values)})
         return ops
 
     # -- login (three calls: reserve_attempts, login_record, finish_login) --------------------
@@ -115,7 +118,8 @@ class Accounts(Layout):
         one transaction, given the session `index` read with the account. ConditionFailed if
         the account is gone already."""
         t = self.cfg.users_table
-        ops = [{'Delete': {'TableName': t, 'Key': {'pk': 'USER#' + user_id}, 'ConditionExpression': 'attribute_exists(pk)'}},
+        ops = [{'Delete': {'TableName': t, 'Key': {'pk': 'USER#' + user_id},
+                           'ConditionExpression': 'attribute_exists(pk)'}},
                {'Delete': {'TableName': t, 'Key': {'pk': 'EMAIL#' + email}}},
                {'Put': {'TableName': self.cfg.quotes_table,
                         'Item': {'pk': PURGE, 'sk': user_id, 'deleted_at': int(time.time())}}}]
@@ -123,7 +127,8 @@ class Accounts(Layout):
         for _ in range(5):
             sids, n = self._sessions_to_end(user_id, index)
             doomed = [{'pk': 'USER#' + user_id, 'sk': 'SESSION#' + s} for s in sids]
-            index_op = {'Delete': dict(self._index_unchanged(n), TableName=self.cfg.auth_table, Key=self._index_key(user_id))}
+            index_op = {'Delete': dict(self._index_unchanged(n), TableName=self.cfg.auth_table,
+                                       Key=self._index_key(user_id))}
             room = TRANSACTION_MAX - len(ops) - 1
             try:
                 self._transact(ops + [index_op] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
@@ -341,8 +346,8 @@ class Accounts(Layout):
         ops = [{'Update': {'TableName': self.cfg.auth_table, 'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)},
                            'UpdateExpression': 'ADD fails :minus SET expires_at = if_not_exists(expires_at, :e)',
                            'ExpressionAttributeValues': {':minus': -1, ':e': expires_at}}} for key in release]
-        return ops + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)}}}
-                      for key in clear]
+        return ops + [{'Delete': {'TableName': self.cfg.auth_table,
+                                  'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)}}} for key in clear]
 
     # -- abuse limits -----------------------------------------------------------------------
     def count_use(self, key: str, windows: list[tuple[int, int]], now: float) -> float | None:
@@ -356,10 +361,10 @@ class Accounts(Layout):
         start = int(now // longest) * longest
         names, values, conds, adds = {}, {':one': 1, ':e': start + longest + 60}, [], []
         for i, (limit, seconds) in enumerate(windows):
-            names[f'#w{int(i)}'] = f'n{int(seconds)}_{int(now // seconds)}'
-            values[f':l{int(i)}'] = limit
+            names[f'#w{i}'] = f'n{seconds}_{int(now // seconds)}'
+            values[f':l{i}'] = limit
             conds.append(f'(attribute_not_exists(#w{i}) OR #w{i} < :l{i})')
-            adds.append(f'#w{int(i)} :one')
+            adds.append(f'#w{i} :one')
         try:
             self.auth.update_item(Key={'pk': 'LIMIT#' + key, 'sk': str(start)},
                                   ConditionExpression=' AND '.join(conds),
@@ -370,6 +375,6 @@ class Accounts(Layout):
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             item = deserialize(exc.response['Item']) if exc.response.get('Item') else {}
             waits = [(int(now // seconds) + 1) * seconds - now for i, (limit, seconds) in enumerate(windows)
-                     if item.get(names[f'#w{int(i)}'], 0) >= limit]
+                     if item.get(names[f'#w{i}'], 0) >= limit]
             return max(waits) if waits else start + longest - now
 

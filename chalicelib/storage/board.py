@@ -82,7 +82,8 @@ class Board(Layout):
                            'ExpressionAttributeValues': {':a': applied}}},
                self._counter_update('board', -1)]
         if applied:
-            ops += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': board_line_id(quote_id)}}},
+            line_key = {'pk': CORPUS, 'sk': board_line_id(quote_id)}
+            ops += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': line_key}},
                     self._counter_update('corpus', 1)]
         self._transact(ops)
 

@@ -159,14 +159,16 @@ class Chats(Layout):
                 return dict(chat, rating=value)
             except ConditionFailed:
                 time.sleep(random.uniform(0, 0.01))  # changed meanwhile: read again
-        raise ServiceUnavailable('이 답변의 평가가 너무 자주 바뀌고 있습니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
+        raise ServiceUnavailable('이 답변의 평가가 너무 자주 바뀌고 있습니다. 잠시 후 다시 시도해 주세요.',
+                                 retry_after=1)
 
     @staticmethod
     def _ops_for(chat: dict[str, Any]) -> int:
         """Transaction items deleting this chat takes: itself, its line's counts, two per link."""
         return 2 + 2 * len(chat.get('shares') or ())
 
-    def _delete_chats_ops(self, user_id: str, chats: list[dict[str, Any]], account: bool = True) -> list[dict[str, Any]]:
+    def _delete_chats_ops(self, user_id: str, chats: list[dict[str, Any]],
+                          account: bool = True) -> list[dict[str, Any]]:
         """Delete these chats as read (a rating or link changed meanwhile fails the whole
         transaction), with their share links; take them off the account's counters (unless
         `account` is False: a purge, the account is gone) and their ratings off their lines'
@@ -184,7 +186,8 @@ class Chats(Layout):
                 down[line_id] += rating == -1
             for pair in sorted(chat.get('shares') or ()):
                 entry, share_id = pair.split('|', 1)
-                links += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}}},
+                links += [{'Delete': {'TableName': self.cfg.quotes_table,
+                                      'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}}},
                           {'Delete': {'TableName': self.cfg.quotes_table,
                                       'Key': {'pk': f'USER#{user_id}#SHARES', 'sk': entry}}}]
         if account:

@@ -53,9 +53,9 @@ def deserialize(item: dict[str, Any]) -> dict[str, Any]:
 
 def set_expression(fields: dict[str, Any]) -> dict[str, Any]:
     """UpdateItem arguments that SET each field (names and values as placeholders)."""
-    return {'UpdateExpression': 'SET ' + ', '.join(f'#f{int(i)} = :f{int(i)}' for i in range(len(fields))),
-            'ExpressionAttributeNames': {f'#f{int(i)}': k for i, k in enumerate(fields)},
-            'ExpressionAttributeValues': {f':f{int(i)}': v for i, v in enumerate(fields.values())}}
+    return {'UpdateExpression': 'SET ' + ', '.join(f'#f{i} = :f{i}' for i in range(len(fields))),
+            'ExpressionAttributeNames': {f'#f{i}': k for i, k in enumerate(fields)},
+            'ExpressionAttributeValues': {f':f{i}': v for i, v in enumerate(fields.values())}}
 
 
 def failed_at(exc: ConditionFailed, index: int) -> bool:
@@ -142,7 +142,8 @@ class Base:
                 if 'TransactionConflict' not in reasons:
                     raise
                 if attempt == retries - 1:  # a hot item (a popular line's counter): busy, not broken
-                    raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.', retry_after=1) from exc
+                    raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.',
+                                             retry_after=1) from exc
                 time.sleep(random.uniform(0.01, 0.03) * (2 ** attempt))  # jitter: racers do not retry in step
 
     def _query_all(self, table: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:

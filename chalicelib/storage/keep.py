@@ -48,7 +48,8 @@ class Keep(Layout):
                                 'ConditionExpression': 'attribute_not_exists(bookmark)',
                                 'UpdateExpression': 'SET bookmark = :b, bookmarked_at = :t',
                                 'ExpressionAttributeValues': {':b': bookmark['id'], ':t': bookmark['created_at']}}},
-                    {'Put': {'TableName': t, 'Item': dict(bookmark, pk=f'USER#{user_id}#BOOKMARKS', sk=bookmark['id'])}},
+                    {'Put': {'TableName': t,
+                             'Item': dict(bookmark, pk=f'USER#{user_id}#BOOKMARKS', sk=bookmark['id'])}},
                     self._user_counter(user_id, 'bookmark_count', 1),
                 ])
                 return bookmark, True, int(item.get('given', 0))
@@ -67,7 +68,8 @@ class Keep(Layout):
             try:
                 self._transact([
                     {'Update': {'TableName': t, 'Key': {'pk': f'USER#{user_id}#LINES', 'sk': line_id},
-                                'ConditionExpression': 'bookmark = :b', 'UpdateExpression': 'REMOVE bookmark, bookmarked_at',
+                                'ConditionExpression': 'bookmark = :b',
+                                'UpdateExpression': 'REMOVE bookmark, bookmarked_at',
                                 'ExpressionAttributeValues': {':b': kept['id']}}},
                     {'Delete': {'TableName': t, 'Key': {'pk': f'USER#{user_id}#BOOKMARKS', 'sk': kept['id']}}},
                     self._user_counter(user_id, 'bookmark_count', -1),

@@ -54,7 +54,7 @@ def format_violations(violations, state=''):
             lines.append('    at {}\n      {}\n      {}'.format(node['target'], node['html'],
                                                         (node['summary'] or '').replace('\n', '\n      ')))
         if len(v['nodes']) > 5:
-            lines.append(f"    … and {int(len(v['nodes']) - 5)} more")
+            lines.append(f"    … and {len(v['nodes']) - 5} more")
     return '\n'.join(lines)
 
 
@@ -84,7 +84,8 @@ _FOCUS_RING = '''() => {
         if (n === document.documentElement) break;
     }
     const s = getComputedStyle(el);
-    const describe = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + (el.textContent || el.value || '').trim().slice(0, 30) + '"';
+    const describe = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + ' "' + (el.textContent || el.value || '').trim().slice(0, 30) + '"';
     return {
         element: describe,
         matchesFocusVisible: el.matches(':focus-visible'),
@@ -119,10 +120,11 @@ def tab_to(page, target, limit=40, backwards=False):
         if 'error' not in ring:
             assert_focus_visible(page)
             seen.append(ring['element'])
-    raise AssertionError(f'{int(limit)} × {key} never reached {target}; focus went: {seen}')
+    raise AssertionError(f'{limit} × {key} never reached {target}; focus went: {seen}')
 
 
 def focused(page):
     """A short description of the element that has focus."""
     return page.evaluate('''() => { const el = document.activeElement;
-        return el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className.split(' ').join('.') : '') : null; }''')
+        return el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+          + (el.className ? '.' + el.className.split(' ').join('.') : '') : null; }''')

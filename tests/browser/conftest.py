@@ -64,7 +64,7 @@ def frontend(dynamodb, server):
     from chalicelib.core import settings
     handler = type('Handler', (FrontendHandler,), {'api_url': server})
     httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler, directory=str(FRONTEND)))
-    origin = f'http://127.0.0.1:{int(httpd.server_port)}'
+    origin = f'http://127.0.0.1:{httpd.server_port}'
     before = os.environ.get('CORS_ORIGINS', '')
     os.environ['CORS_ORIGINS'] = ','.join(filter(None, [before, origin]))
     settings.reload()
@@ -110,7 +110,8 @@ def _finish(context, page, request, name):
             ARTIFACTS.mkdir(exist_ok=True)
             stem = re.sub(r'[^\w.-]+', '_', request.node.nodeid.split('::', 1)[-1]) + name
             page.screenshot(path=str(ARTIFACTS / (stem + '.png')), full_page=True)
-            (ARTIFACTS / (stem + '.txt')).write_text(f'url: {page.url}\njs errors: {page.js_errors}\n\n{page.content()}', encoding='utf-8')
+            (ARTIFACTS / (stem + '.txt')).write_text(
+                f'url: {page.url}\njs errors: {page.js_errors}\n\n{page.content()}', encoding='utf-8')
     finally:
         context.close()
     if rep is not None and rep.passed:

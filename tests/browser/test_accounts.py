@@ -239,7 +239,7 @@ def test_missing_config_says_so_instead_of_a_blank_page(page, site):
 def test_an_unreachable_server_is_reported_in_plain_words(page, site):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(('127.0.0.1', 0))
-        dead = f'http://127.0.0.1:{int(s.getsockname()[1])}'
+        dead = f'http://127.0.0.1:{s.getsockname()[1]}'
     page.route('**/config.js', lambda route: route.fulfill(
         status=200, content_type='text/javascript', body=f'window.STOVE_CONFIG = {{apiBaseUrl: {json.dumps(dead)}}};'))
     page.goto(site.url('login.html'))

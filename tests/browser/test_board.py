@@ -151,7 +151,7 @@ def test_board_pages(page, site, configure):
     configure(BOARD_POST_LIMIT_PER_HOUR=0)  # one author proposing 12 at once is past the hourly limit
     account = site.user()
     for i in range(12):
-        propose(site, account, title=f'제안 {int(i):02}')
+        propose(site, account, title=f'제안 {i:02}')
     site.sign_in(page, account, 'board.html')
     titles = page.locator('.proposal-item h2')
     expect(titles).to_have_count(10)

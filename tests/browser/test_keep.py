@@ -135,7 +135,7 @@ def test_share_by_keyboard_open_it_elsewhere_then_revoke_it(page, site, demo, br
         other.goto(url)
         card = other.locator('.answer')
         expect(card.locator('.quote')).to_have_text(chat['chat_reply']['quote'])
-        expect(card.locator('.episode')).to_have_text(f"{int(chat['chat_reply']['scene'])}회")
+        expect(card.locator('.episode')).to_have_text(f"{chat['chat_reply']['scene']}회")
         expect(other.locator('.shared-input')).to_have_count(0)
         body = other.locator('main').inner_text()
         assert BOSS not in body and '공유한사람' not in body
@@ -217,7 +217,8 @@ def test_save_as_image_draws_the_card_to_a_png_with_korean_text(page, site, demo
           png: btoa(bin),
           layout: m.layout(card),
           // same length, other syllables: a font without Hangul draws both as the same boxes
-          hangul: [url({...card, input: null, quote: '가나다라마바사'}), url({...card, input: null, quote: '아자차카타파하'})],
+          hangul: [url({...card, input: null, quote: '가나다라마바사'}),
+                   url({...card, input: null, quote: '아자차카타파하'})],
         };
     }''', card)
     assert base64.b64decode(drawn['png']) == png  # the download is the card's drawing
@@ -235,9 +236,10 @@ def test_save_as_image_draws_the_card_to_a_png_with_korean_text(page, site, demo
 # -- search ------------------------------------------------------------------------------------
 def test_search_the_history(page, site, demo):
     account = site.user()
-    for text in ('회사 동료가 부당하게 굴어요', '시험 준비가 막막해요', '부당한 대우를 받았어요', '오늘은 그냥 쉬고 싶어요'):
-        r = site.api.post('/chat/model', {'content': text, 'chat_reply': {'scene': 1, 'quote': '대사', 'description': '설명'}},
-                          token=account['access'])
+    reply = {'scene': 1, 'quote': '대사', 'description': '설명'}
+    for text in ('회사 동료가 부당하게 굴어요', '시험 준비가 막막해요', '부당한 대우를 받았어요',
+                 '오늘은 그냥 쉬고 싶어요'):
+        r = site.api.post('/chat/model', {'content': text, 'chat_reply': reply}, token=account['access'])
         assert r.status == 201, r
     site.sign_in(page, account, 'history.html')
     expect(page.locator('#history-list .history-item')).to_have_count(4)
@@ -261,7 +263,7 @@ def test_a_search_reaches_past_what_one_request_reads(page, site, demo, store):
     """The match is older than the first 1,000 chats: the page fetches on until it finds it."""
     from tests.test_search_export import seed
     account = site.user()
-    seed(store, account['user']['id'], 1300, content=lambda k: '아주 오래된 비밀' if k == 0 else f'고민 {int(k)}')
+    seed(store, account['user']['id'], 1300, content=lambda k: '아주 오래된 비밀' if k == 0 else f'고민 {k}')
     site.sign_in(page, account, 'history.html')
     box = page.get_by_label('내 대화에서 찾기')
     box.fill('비밀')
@@ -276,7 +278,7 @@ def test_export_downloads_json_and_csv_of_every_chat(page, site, demo, store):
     account = site.user()
     ask(site, account)
     site.api.put('/chat/bookmarks/' + demo.lines[0]['id'], token=account['access'])
-    seed(store, account['user']['id'], 1100, content=lambda k: f'한글 고민 {int(k)}')  # two parts
+    seed(store, account['user']['id'], 1100, content=lambda k: f'한글 고민 {k}')  # two parts
     site.sign_in(page, account, 'history.html')
 
     with page.expect_download() as info:

@@ -23,7 +23,7 @@ def old_site(dynamodb, server):
     """The old client's own origin, named in LEGACY_ORIGINS."""
     from chalicelib.core import settings
     httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(OLD_CLIENT)))
-    origin = f'http://127.0.0.1:{int(httpd.server_port)}'
+    origin = f'http://127.0.0.1:{httpd.server_port}'
     before = os.environ.get('LEGACY_ORIGINS')
     os.environ['LEGACY_ORIGINS'] = origin
     settings.reload()

@@ -24,7 +24,7 @@ class Call:
     capacity: float = 0.0
 
     def __str__(self):
-        return self.operation + (f'(Limit={int(self.limit)})' if self.limit is not None else '')
+        return self.operation + (f'(Limit={self.limit})' if self.limit is not None else '')
 
 
 def _capacity_units(consumed) -> float:

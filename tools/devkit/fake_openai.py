@@ -46,7 +46,8 @@ class FakeOpenAI:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get('content-length', 0))))
-                fake.requests.append({'path': self.path, 'headers': {k.lower(): v for k, v in self.headers.items()}, 'json': body})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                fake.requests.append({'path': self.path, 'headers': headers, 'json': body})
                 status, payload, delay, *fault = fake.behaviour(body)
                 fault = fault[0] if fault else {}
                 if delay:
@@ -72,7 +73,7 @@ class FakeOpenAI:
 
         self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.server.daemon_threads = True
-        self.url = f'http://127.0.0.1:{int(self.server.server_address[1])}/v1'
+        self.url = f'http://127.0.0.1:{self.server.server_address[1]}/v1'
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):

@@ -15,7 +15,7 @@ class Result:
             self.json = None
 
     def __repr__(self):
-        return f"<{int(self.status)} {self.raw[:300].decode('utf-8', 'replace')}>"
+        return f"<{self.status} {self.raw[:300].decode('utf-8', 'replace')}>"
 
 
 class Api:
