@@ -19,6 +19,8 @@ from types import SimpleNamespace
 
 import pytest
 
+pytestmark = pytest.mark.packaging
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
 ZIP_LIMIT = 10 * 1000 * 1000
@@ -616,3 +618,13 @@ def test_the_purge_sweep_runs_each_minute_within_its_timeout(resources):
     assert event['Type'] == 'Schedule' and event['Properties']['Schedule'] == 'rate(1 minute)'
     assert fn['Handler'] == 'chalicelib.accounts.views.purge_deleted_accounts'
     assert fn['Timeout'] > views.PURGE_BUDGET, 'the sweep must stop itself before Lambda cuts it off'
+
+
+def test_the_lambda_runtime_is_the_newest_python_on_the_machine(resources):
+    running = f'python{sys.version_info[0]}.{sys.version_info[1]}'
+    runtimes = {fn['Properties']['Runtime'] for fn in of_type(resources, 'AWS::Serverless::Function').values()}
+    assert runtimes == {running}, 'Chalice packages for the Python that runs it'
+    chosen = subprocess.run(['make', '-s', 'print-python'], cwd=ROOT, capture_output=True, text=True, check=True)
+    ask = 'import sys; print(sys.version_info[0], sys.version_info[1])'
+    version = subprocess.run([chosen.stdout.strip(), '-c', ask], capture_output=True, text=True, check=True).stdout.split()
+    assert runtimes == {'python' + '.'.join(version)}, 'the venv is built with the newest python3.13/3.12 make finds'
