@@ -626,5 +626,6 @@ def test_the_lambda_runtime_is_the_newest_python_on_the_machine(resources):
     assert runtimes == {running}, 'Chalice packages for the Python that runs it'
     chosen = subprocess.run(['make', '-s', 'print-python'], cwd=ROOT, capture_output=True, text=True, check=True)
     ask = 'import sys; print(sys.version_info[0], sys.version_info[1])'
-    version = subprocess.run([chosen.stdout.strip(), '-c', ask], capture_output=True, text=True, check=True).stdout.split()
+    version = subprocess.run([chosen.stdout.strip(), '-c', ask], capture_output=True, text=True,
+                             check=True).stdout.split()
     assert runtimes == {'python' + '.'.join(version)}, 'the venv is built with the newest python3.13/3.12 make finds'
