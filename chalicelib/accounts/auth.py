@@ -15,6 +15,7 @@ from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthor
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
+from chalicelib.storage.records import User
 
 ALGORITHM = 'HS256'  # pinned: tokens naming another algorithm are refused
 
@@ -51,7 +52,7 @@ def _issue(user_id: str, session_id: str, at: int | None = None, parent_jti: str
     cfg = settings.get()
     now = int(time.time()) if at is None else at
     if parent_jti:
-        def derive(kind):
+        def derive(kind: str) -> str:
             return hmac.new(cfg.jwt_secret.encode(), (f'{kind}|{parent_jti}').encode(),
                                                hashlib.sha256).hexdigest()[:32]
         access_jti, refresh_jti = derive('access'), derive('refresh')
@@ -105,13 +106,13 @@ def _start_session(user_id: str, legacy: bool = False) -> dict[str, Any]:
 
 
 # -- accounts ---------------------------------------------------------------------------------
-def public_user(user: dict[str, Any]) -> dict[str, Any]:
+def public_user(user: User) -> dict[str, Any]:
     return {'id': user['id'], 'pk': user['id'], 'email': user['email'], 'nickname': user['nickname'],
             'created_at': user['created_at'], 'last_login': user.get('last_login'),
             'is_admin': bool(user.get('is_admin', False))}
 
 
-def profile_body(user: dict[str, Any]) -> dict[str, Any]:
+def profile_body(user: User) -> dict[str, Any]:
     """The account as the profile routes show it (sign-up and login add `pk`, as dj-rest-auth did)."""
     body = public_user(user)
     del body['pk']
@@ -235,7 +236,7 @@ def logout(principal: Principal) -> None:
     storage.store().delete_session(principal.user_id, principal.session_id)
 
 
-def profile(principal: Principal) -> dict[str, Any]:
+def profile(principal: Principal) -> User:
     user = storage.store().get_user(principal.user_id)
     if user is None:
         raise NotFound('계정을 찾을 수 없습니다.')
@@ -256,7 +257,7 @@ def _confirm_password(user: dict[str, Any], password: str, ip: str, field: str) 
     return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
 
 
-def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> dict[str, Any]:
+def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> User:
     """Three DynamoDB calls for a password change: the account with its session index, the
     throttled check's reservation, and one transaction (the other sessions end in it)."""
     st = storage.store()

@@ -11,6 +11,7 @@ from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import Page, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
+from chalicelib.storage.records import Line, Proposal, User
 
 TITLE_MAX = 100
 
@@ -21,14 +22,14 @@ def mask_email(email: str) -> str:
     return f'{local[:min(2, len(local) // 2)]}***@{domain}'
 
 
-def _caller(principal: Principal) -> dict[str, Any]:
+def _caller(principal: Principal) -> User:
     user = storage.store().get_user(principal.user_id)
     if user is None:
         raise NotFound('계정을 찾을 수 없습니다.')
     return user
 
 
-def shape(q: dict[str, Any], authors: dict[str, dict[str, Any]], caller: dict[str, Any]) -> dict[str, Any]:
+def shape(q: Proposal, authors: dict[str, User], caller: User) -> dict[str, Any]:
     author = authors.get(q.get('user_id') or '')
     user = None
     if author:
@@ -41,11 +42,11 @@ def shape(q: dict[str, Any], authors: dict[str, dict[str, Any]], caller: dict[st
             'applied_at': q.get('applied_at')}
 
 
-def can_edit(q: dict[str, Any], caller: dict[str, Any]) -> bool:
+def can_edit(q: Proposal, caller: User) -> bool:
     return q.get('user_id') == caller['id'] and not q.get('is_apply')
 
 
-def can_delete(q: dict[str, Any], caller: dict[str, Any]) -> bool:
+def can_delete(q: Proposal, caller: User) -> bool:
     return q.get('user_id') == caller['id'] or bool(caller.get('is_admin'))
 
 
@@ -53,9 +54,9 @@ def can_delete(q: dict[str, Any], caller: dict[str, Any]) -> bool:
 class ProposalView:
     """A proposal as one caller sees it: with its author's account (if it still exists) and
     what the caller may do with it."""
-    proposal: dict[str, Any]
-    authors: dict[str, dict[str, Any]]
-    caller: dict[str, Any]
+    proposal: Proposal
+    authors: dict[str, User]
+    caller: User
 
     @property
     def may_edit(self) -> bool:
@@ -100,14 +101,14 @@ def _validate(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     return {k: val for k, val in fields.items() if k in data}
 
 
-def _get(quote_id: str) -> dict[str, Any]:
+def _get(quote_id: str) -> Proposal:
     q = storage.store().get_proposal(quote_id) if is_id(quote_id) else None
     if q is None:
         raise NotFound('제안을 찾을 수 없습니다.')
     return q
 
 
-def _caller_and(principal: Principal, quote_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _caller_and(principal: Principal, quote_id: str) -> tuple[User, Proposal | None]:
     """The caller's account and the proposal (None if there is none), read in one call."""
     if not is_id(quote_id):
         return _caller(principal), None
@@ -117,7 +118,7 @@ def _caller_and(principal: Principal, quote_id: str) -> tuple[dict[str, Any], di
     return caller, q
 
 
-def _found(q: dict[str, Any] | None) -> dict[str, Any]:
+def _found(q: Proposal | None) -> Proposal:
     if q is None:
         raise NotFound('제안을 찾을 수 없습니다.')
     return q
@@ -167,7 +168,7 @@ def read(principal: Principal, quote_id: str) -> ProposalView:
     return ProposalView(q, _authors_of(q, caller), caller)
 
 
-def _authors_of(q: dict[str, Any], caller: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _authors_of(q: Proposal, caller: User) -> dict[str, User]:
     if q.get('user_id') == caller['id']:
         return {caller['id']: caller}
     return storage.store().get_users([q['user_id']]) if q.get('user_id') else {}
@@ -199,7 +200,7 @@ def delete(principal: Principal, quote_id: str) -> None:
         raise Conflict('제안이 방금 반영되거나 취소되었습니다. 다시 시도해 주세요.') from None
 
 
-def corpus_line(q: dict[str, Any]) -> dict[str, Any]:
+def corpus_line(q: Proposal) -> Line:
     """The chatbot's line for an applied proposal, checked like any imported line."""
     line = corpus.validate_line({'quote': q['content'], 'description': q['description'], 'scene': q.get('scene'),
                                  'speaker': q.get('speaker') or '미상', 'tags': [q['title'][:30]]},

@@ -12,6 +12,7 @@ from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
+from chalicelib.storage.records import Chat
 
 INPUT_MAX = 1000
 EXCLUDE_MAX = 50
@@ -21,7 +22,7 @@ SEARCH_MAX, SEARCH_WORDS = 100, 5
 SEARCH_READ_BUDGET = 1000
 
 
-def shape(chat: dict[str, Any]) -> dict[str, Any]:
+def shape(chat: Chat) -> dict[str, Any]:
     reply = chat['reply']
     return {'id': chat['chat_id'], 'user': chat['user_id'], 'content': chat['content'],
             'created_at': chat['created_at'],
@@ -33,7 +34,7 @@ def shape(chat: dict[str, Any]) -> dict[str, Any]:
                            'rating': int(chat.get('rating', 0))}}
 
 
-def body(request: Request, chat: dict[str, Any]) -> dict[str, Any]:
+def body(request: Request, chat: Chat) -> dict[str, Any]:
     """A saved chat as the API shows it, with its links."""
     return dict(shape(chat), _links=links.chat(request, chat['chat_id'], chat['reply'].get('line_id')))
 
@@ -68,7 +69,7 @@ def _save(principal: Principal, content: str, reply: dict[str, Any]) -> dict[str
 class Exchange:
     """An answer, and the chat it was saved as (None when not saved: legacy mode)."""
     answer: model.Answer
-    saved: dict[str, Any] | None
+    saved: Chat | None
 
 
 def ask(principal: Principal, data: dict[str, Any], save: bool = True) -> Exchange:
@@ -103,7 +104,7 @@ def _line_ids(v: Validator, name: str) -> frozenset[str]:
     return frozenset(value)
 
 
-def record(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
+def record(principal: Principal, data: dict[str, Any]) -> Chat:
     """Save an exchange the client already holds (the original clients' second call)."""
     v = Validator(data)
     content = v.text('content', max_len=INPUT_MAX, multiline=True)
@@ -180,7 +181,7 @@ def search(principal: Principal, asked: PageRequest, words: list[str]) -> Page:
     raise BadRequest('검색 결과에는 마지막 페이지 링크가 없습니다.')
 
 
-def get(principal: Principal, chat_id: str) -> dict[str, Any]:
+def get(principal: Principal, chat_id: str) -> Chat:
     chat = storage.store().get_chat(principal.user_id, chat_id) if is_id(chat_id) else None
     if chat is None:  # another user's chat looks exactly like a missing one
         raise NotFound('대화를 찾을 수 없습니다.')

@@ -116,7 +116,7 @@ MAX_RESPONSE_BYTES = 1_000_000
 
 
 @functools.lru_cache(maxsize=2)
-def _client(api_key: str, base_url: str | None):
+def _client(api_key: str, base_url: str | None) -> Any:  # an openai.OpenAI (imported here only)
     import openai  # heavy: only containers that talk to the model import it
     # Retries are ours: the SDK would sleep out a Retry-After of up to 60 s, past any deadline.
     return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
@@ -234,7 +234,7 @@ def _content(resp: Any) -> dict[str, Any]:
 
 
 def _same(a: str, b: str) -> bool:
-    def squash(s):
+    def squash(s: str) -> str:
         return re.sub(r'\s+', ' ', s).strip()
     return squash(a) == squash(b)
 

@@ -49,7 +49,7 @@ def run_within(fn: Callable[[threading.Event], Any], timeout: float) -> Any:
     """
     done, cancelled, out = threading.Event(), threading.Event(), {}
 
-    def work():
+    def work() -> None:
         try:
             out['value'] = fn(cancelled)
         except BaseException as exc:  # handed to the waiting thread, which raises it

@@ -159,7 +159,7 @@ def handled(view: Callable, shape: str = CHALICE) -> Callable:
     """Route decorator: every AppError (and a failing table) becomes its JSON answer, in `shape`;
     anything else is a bug: its traceback goes on the request's log line, the client gets a plain 500."""
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
         except AppError as exc:

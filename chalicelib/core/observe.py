@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from chalice import Response
+
 NAMESPACE = 'StoveLeague'
 SERVICE = 'stove-league'
 LOGIN_ROUTE = 'POST /rest-auth/login'
@@ -63,13 +65,13 @@ class Request:
         self.status = 500
         self.by_gateway = False  # answered by the gateway alone: deployed, the Lambda never sees it
 
-    def metric(self, name: str, value: float, dimension_value: str | None = None):
+    def metric(self, name: str, value: float, dimension_value: str | None = None) -> None:
         unit, dimension = METRICS[name]
         if dimension:
             self.dimensions[dimension] = dimension_value
         self.metrics.append((name, value, unit, dimension))
 
-    def stamp(self, response):
+    def stamp(self, response: Response) -> Response:
         """X-Request-Id on every answer; "RequestId" in error bodies of the {"Code", "Message"}
         shape (other shapes, e.g. dj-rest-auth's field lists for old clients, stay as they are)."""
         self.status = response.status_code
@@ -175,7 +177,7 @@ def _count_model_error(seen: Request, kind: str, exc: BaseException) -> None:
 def model_call(fn: Callable) -> Callable:
     """Decorates the one function that calls the model: its latency, and its failures by kind."""
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         seen = current()
         started = time.perf_counter()
         try:
@@ -215,7 +217,7 @@ def answerer(fn: Callable) -> Callable:
     """Decorates the function that answers a chat: which answerer did; an answer refused after
     a model call that went through (off-format, a line not among the candidates) is a model error."""
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         seen = current()
         try:
             result = fn(*args, **kwargs)

@@ -154,7 +154,7 @@ def json_string(value: Any) -> Response:
                     headers={'Content-Type': 'application/json; charset=utf-8'})
 
 
-def finish(response, origin: str | None):
+def finish(response: Response, origin: str | None) -> Response:
     """Every answer: JSON as UTF-8 (Korean stays readable, not \\uXXXX), CORS for its origin."""
     if isinstance(response.body, (dict, list)):
         response.body = encode_json(response.body)

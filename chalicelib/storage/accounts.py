@@ -9,11 +9,12 @@ from boto3.dynamodb.conditions import Key
 from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.storage.dynamo import TRANSACTION_MAX, ConditionFailed, deserialize, failed_at, plain, set_expression
 from chalicelib.storage.layout import LOGIN_FIELDS, PURGE, EmailTaken, Layout
+from chalicelib.storage.records import SessionIndex, User
 
 
 class Accounts(Layout):
     # -- users ------------------------------------------------------------------------------
-    def create_user(self, user: dict[str, Any]) -> None:
+    def create_user(self, user: User) -> None:
         t = self.cfg.users_table
         try:
             self._transact([
@@ -28,11 +29,11 @@ class Accounts(Layout):
         except ConditionFailed:
             raise EmailTaken(user['email']) from None
 
-    def get_user(self, user_id: str) -> dict[str, Any] | None:
+    def get_user(self, user_id: str) -> User | None:
         item = self.users.get_item(Key={'pk': 'USER#' + user_id}, ConsistentRead=True).get('Item')
         return plain(item) if item else None
 
-    def get_users(self, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def get_users(self, user_ids: Iterable[str]) -> dict[str, User]:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
@@ -48,7 +49,7 @@ class Accounts(Layout):
         item = {k: user[k] for k in LOGIN_FIELDS if k in user}
         return dict(item, pk='EMAIL#' + user['email'], user_id=user['id'])
 
-    def update_user(self, user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def update_user(self, user_id: str, fields: dict[str, Any]) -> User:
         """Set fields of the account (none the email item mirrors: update_account does those);
         the account as it is now; ConditionFailed if it is gone."""
         if set(fields) & set(LOGIN_FIELDS):
@@ -80,7 +81,7 @@ class Accounts(Layout):
         return ops
 
     # -- login (three calls: reserve_attempts, login_record, finish_login) --------------------
-    def login_record(self, email: str) -> dict[str, Any] | None:
+    def login_record(self, email: str) -> User | None:
         """What a login checks and answers with, from the email item alone (one GetItem);
         an email item written before it mirrored the account costs a second read."""
         item = self.users.get_item(Key={'pk': 'EMAIL#' + email}, ConsistentRead=True).get('Item')
@@ -92,7 +93,7 @@ class Accounts(Layout):
             return dict(user, backfill=True) if user else None
         return {'id': item['user_id'], 'email': email, **{k: item.get(k) for k in LOGIN_FIELDS}}
 
-    def finish_login(self, user: dict[str, Any], fields: dict[str, Any], session: dict[str, Any],
+    def finish_login(self, user: User, fields: dict[str, Any], session: dict[str, Any],
                      release: Iterable[str], clear: Iterable[str], window: int, expires_at: int) -> None:
         """One transaction: the login's fields on the account, its new session, and the
         throttle counts given back (`release`) or cleared (`clear`). ConditionFailed if the
@@ -111,7 +112,7 @@ class Accounts(Layout):
                                 'ExpressionAttributeValues': {':u': user['id']}}})
         self._listing_session(ops, 2, user['id'], session['sid'])
 
-    def delete_account(self, user_id: str, email: str, index: dict[str, Any] | None,
+    def delete_account(self, user_id: str, email: str, index: SessionIndex | None,
                        give_back: tuple[list[str], list[str], int, int]) -> None:
         """Delete the account, its email item and its sessions, give back the password check's
         throttle counts, and leave a purge job for what the account owned (purge_account), in
@@ -226,7 +227,7 @@ class Accounts(Layout):
     def delete_session(self, user_id: str, sid: str) -> None:
         self.auth.delete_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid})
 
-    def account_with_sessions(self, user_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    def account_with_sessions(self, user_id: str) -> tuple[User | None, SessionIndex | None]:
         """The account and its session index, in one BatchGetItem."""
         found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
                                  self.cfg.auth_table: [self._index_key(user_id)]})
@@ -276,7 +277,7 @@ class Accounts(Layout):
                 continue  # a login listed itself meanwhile: read again
         raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
 
-    def _sessions_to_end(self, user_id: str, index: dict[str, Any] | None) -> tuple[list[str], int | None]:
+    def _sessions_to_end(self, user_id: str, index: SessionIndex | None) -> tuple[list[str], int | None]:
         """The session ids to end and the index's change count: from the index when it is
         complete, else (an account older than the index) from a Query of the sessions."""
         if index and index.get('complete'):
@@ -288,7 +289,7 @@ class Accounts(Layout):
         return plain(item) if item else None
 
     def update_user_ending_sessions(self, user_id: str, fields: dict[str, Any], keep: str, email: str,
-                                    index: dict[str, Any] | None = None,
+                                    index: SessionIndex | None = None,
                                     give_back: tuple[list[str], list[str], int, int] | None = None) -> None:
         """Change the account (and the email item's copy of it), end its other sessions (all but
         session id `keep`) and give back throttle counts (`give_back`: release, clear, window,

@@ -7,11 +7,12 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from chalicelib.storage.dynamo import ConditionFailed, Partition, plain, set_expression
 from chalicelib.storage.layout import BOARD, CORPUS, META, Layout, board_line_id
+from chalicelib.storage.records import Proposal, User
 
 
 class Board(Layout):
     # -- quote board ------------------------------------------------------------------------
-    def put_proposal(self, proposal: dict[str, Any]) -> None:
+    def put_proposal(self, proposal: Proposal) -> None:
         """Save a proposal and count it; ConditionFailed if the author's account is gone."""
         self._transact([
             {'Put': {'TableName': self.cfg.quotes_table,
@@ -22,7 +23,7 @@ class Board(Layout):
             self._counter_update('board', 1),
         ])
 
-    def get_proposal(self, quote_id: str) -> dict[str, Any] | None:
+    def get_proposal(self, quote_id: str) -> Proposal | None:
         item = self.quotes.get_item(Key={'pk': BOARD, 'sk': quote_id}, ConsistentRead=True).get('Item')
         return plain(item) if item else None
 
@@ -32,7 +33,7 @@ class Board(Layout):
     def proposal_count(self) -> int:
         return self._counter('board')
 
-    def users_and_board_count(self, user_ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], int]:
+    def users_and_board_count(self, user_ids: Iterable[str]) -> tuple[dict[str, User], int]:
         """Those accounts and the board's proposal count, in one BatchGetItem."""
         found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + i} for i in sorted(set(user_ids))],
                                  self.cfg.quotes_table: [{'pk': META, 'sk': 'board'}]})
@@ -40,7 +41,7 @@ class Board(Layout):
         return ({u['id']: u for u in found[self.cfg.users_table]},
                 max(0, int(counter[0]['value'])) if counter else 0)
 
-    def user_and_proposal(self, user_id: str, quote_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    def user_and_proposal(self, user_id: str, quote_id: str) -> tuple[User | None, Proposal | None]:
         """An account and a proposal, in one BatchGetItem."""
         found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
                                  self.cfg.quotes_table: [{'pk': BOARD, 'sk': quote_id}]})
@@ -58,7 +59,7 @@ class Board(Layout):
         return [i['sk'] for i in self._query_all(self.quotes, IndexName='by_owner',
                                                  KeyConditionExpression=Key('owner').eq(user_id))]
 
-    def update_proposal(self, quote_id: str, fields: dict[str, Any], unapplied_only: bool = False) -> dict[str, Any]:
+    def update_proposal(self, quote_id: str, fields: dict[str, Any], unapplied_only: bool = False) -> Proposal:
         cond = Attr('sk').exists()
         if unapplied_only:
             cond = cond & Attr('is_apply').eq(False)

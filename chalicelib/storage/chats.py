@@ -4,7 +4,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.storage.dynamo import (
@@ -19,6 +19,7 @@ from chalicelib.storage.layout import (
     STATS,
     Layout,
 )
+from chalicelib.storage.records import Chat
 
 
 class Chats(Layout):
@@ -37,7 +38,7 @@ class Chats(Layout):
                            'UpdateExpression': 'ADD up :u, down :d',
                            'ExpressionAttributeValues': {':u': up, ':d': down}}}
 
-    def put_chat(self, user_id: str, chat: dict[str, Any]) -> None:
+    def put_chat(self, user_id: str, chat: Chat) -> None:
         """Save a chat and count it (and the line it gave), atomically; ConditionFailed if the
         account is gone."""
         line_id = chat['reply'].get('line_id')
@@ -47,7 +48,7 @@ class Chats(Layout):
             self._user_counter(user_id, 'chat_count', 1),
         ] + self._given_ops(user_id, Counter([line_id] if line_id else [])))
 
-    def put_chats_bulk(self, user_id: str, chats: list[dict[str, Any]]) -> None:
+    def put_chats_bulk(self, user_id: str, chats: list[Chat]) -> None:
         """Seed many chats at once (benchmarks, migrations): batch writes, then the counters."""
         with self.chats.batch_writer() as batch:
             for chat in chats:
@@ -60,7 +61,7 @@ class Chats(Layout):
             self.quotes.update_item(Key=u['Key'], UpdateExpression=u['UpdateExpression'],
                                     ExpressionAttributeValues=u['ExpressionAttributeValues'])
 
-    def get_chat(self, user_id: str, chat_id: str, consistent: bool = False) -> dict[str, Any] | None:
+    def get_chat(self, user_id: str, chat_id: str, consistent: bool = False) -> Chat | None:
         item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}, ConsistentRead=consistent).get('Item')
         return plain(item) if item else None
 
@@ -72,7 +73,7 @@ class Chats(Layout):
         return max(0, int(user.get('chat_count', 0))) if user else 0
 
     @staticmethod
-    def _search_filter(words: list[str]):
+    def _search_filter(words: list[str]) -> ConditionBase:
         """Every word in the input or in the line (substrings: Korean needs no word boundaries)."""
         cond = None
         for word in words:
@@ -132,7 +133,7 @@ class Chats(Layout):
                   else 'share_v = :v{0}')
         return ('attribute_exists(chat_id) AND ' + rating + ' AND ' + shares).format(tag)
 
-    def rate_chat(self, user_id: str, chat_id: str, value: int) -> dict[str, Any] | None:
+    def rate_chat(self, user_id: str, chat_id: str, value: int) -> Chat | None:
         """Set the chat's rating and move the line's 👍/👎 counts with it, atomically.
 
         Conditioned on the rating read a moment before, so parallel changes each move the

@@ -10,7 +10,7 @@ from chalicelib.storage.layout import Layout
 
 class Schema(Layout):
     def table_specs(self) -> list[dict[str, Any]]:
-        def spec(name, keys, extra=None):
+        def spec(name: str, keys: list[tuple[str, str]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
             attrs = {k for k, _ in keys}
             s = {'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
                  'KeySchema': [{'AttributeName': k, 'KeyType': t} for k, t in keys]}
@@ -30,7 +30,7 @@ class Schema(Layout):
         ]
 
     @staticmethod
-    def _admin_client():
+    def _admin_client() -> Any:  # a boto3 DynamoDB client
         """For operator work (creating tables takes seconds): patient, unlike the request path's."""
         return boto3.client('dynamodb', config=Config(retries={'total_max_attempts': 5, 'mode': 'standard'},
                                                       connect_timeout=5, read_timeout=60))
