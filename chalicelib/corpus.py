@@ -124,6 +124,8 @@ _WORD = re.compile(r'[0-9a-z가-힣]+')
 FIELD_WEIGHTS = {'tags': 3.0, 'description': 1.5, 'quote': 1.0, 'speaker': 0.5}
 FIELD_B = 0.75
 K1 = 1.2
+EXPANSION_WEIGHT = 0.2
+EXPANSION_MIN = 2
 NGRAMS = (1, 2)  # chosen on the dev signals: single syllables catch stems that 2/3-grams miss
 STEM_MIN = 2     # an ending is cut only when a stem of at least this many syllables remains
 LEXICON_FILE = os.path.join(os.path.dirname(__file__), 'data', 'lexicon.json')
@@ -245,7 +247,13 @@ class Index:
 
     def search(self, query: str, k: int = 5) -> List[Tuple[float, Dict[str, Any]]]:
         scores: Dict[int, float] = defaultdict(float)
-        for term, qtf in Counter(terms(expand(query))).items():
+        weights = Counter(terms(query))
+        extra = expand(query)[len(query):]
+        if extra:
+            for term, n in Counter(terms(extra)).items():
+                if len(term) >= EXPANSION_MIN:
+                    weights[term] += EXPANSION_WEIGHT * n
+        for term, qtf in weights.items():
             posting = self.postings.get(term)
             if not posting:
                 continue
