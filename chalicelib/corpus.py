@@ -184,13 +184,20 @@ def _load_lexicon() -> List[Tuple[str, str]]:
 
 
 _LEXICON = _load_lexicon()
+# Wordings by their first two characters (a one-character wording by itself), so a message is
+# checked only against the wordings that could start somewhere in it, not all few thousand.
+_LEXICON_BY_START: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+for _variant, _meaning in _LEXICON:
+    _LEXICON_BY_START[_variant[:2]].append((_variant, _meaning))
 
 
 def expand(query: str) -> str:
     """The query plus the situation words its everyday wording stands for (차였어요 → 이별)."""
     text = query.lower()
     squashed = re.sub(r'\s+', '', text)
-    extra = [meaning for variant, meaning in _LEXICON if variant in text or variant in squashed]
+    starts = {t[i:i + n] for t in (text, squashed) for i in range(len(t)) for n in (1, 2)}
+    extra = [meaning for start in starts for variant, meaning in _LEXICON_BY_START.get(start, ())
+             if variant in text or variant in squashed]
     return text + (' ' + ' '.join(extra) if extra else '')
 
 
@@ -227,9 +234,12 @@ class Index:
         postings = self.postings
         for doc, fields in enumerate(counts):
             weighted: Dict[str, float] = {}
-            get = weighted.get
             for f, (length, c) in fields.items():
                 scale = FIELD_WEIGHTS[f] / (1 - FIELD_B + FIELD_B * (length / avg[f] if avg[f] else 1))
+                if not weighted:  # the first field in one go: most terms occur in one field only
+                    weighted = {term: scale * tf for term, tf in c.items()}
+                    get = weighted.get
+                    continue
                 for term, tf in c.items():
                     weighted[term] = get(term, 0.0) + scale * tf
             for term, tf in weighted.items():
