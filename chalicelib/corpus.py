@@ -148,7 +148,6 @@ _SUFFIXES = frozenset("""
 _SUFFIX_MAX = max(map(len, _SUFFIXES))
 
 
-@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """The word without its longest known particle or ending (돈봉투를 → 돈봉투)."""
     for n in range(min(_SUFFIX_MAX, len(word) - STEM_MIN), 0, -1):
@@ -157,13 +156,20 @@ def _stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=65536)
+def _word_terms(word: str) -> Tuple[str, ...]:
+    """A word's stem and the stem's n-grams; words recur, so each is cut once."""
+    stem = _stem(word)
+    out = [stem]
+    for n in NGRAMS:
+        out.extend(stem[i:i + n] for i in range(len(stem) - n + 1))
+    return tuple(out)
+
+
 def terms(text: str) -> List[str]:
     out: List[str] = []
     for word in _WORD.findall(text.lower()):
-        word = _stem(word)
-        out.append(word)
-        for n in NGRAMS:
-            out.extend(word[i:i + n] for i in range(len(word) - n + 1))
+        out.extend(_word_terms(word))
     return out
 
 
