@@ -124,6 +124,8 @@ _WORD = re.compile(r'[0-9a-z가-힣]+')
 FIELD_WEIGHTS = {'tags': 3.0, 'description': 1.5, 'quote': 1.0, 'speaker': 0.5}
 FIELD_B = 0.75
 K1 = 1.2
+# The lexicon's situation words count a fifth of the person's own words, and not as single
+# syllables: at full weight they outvoted what was written (chosen on the dev signals).
 EXPANSION_WEIGHT = 0.2
 EXPANSION_MIN = 2
 NGRAMS = (1, 2)  # chosen on the dev signals: single syllables catch stems that 2/3-grams miss
@@ -197,14 +199,20 @@ for _variant, _meaning in _LEXICON:
     _LEXICON_BY_START[_variant[:2]].append((_variant, _meaning))
 
 
-def expand(query: str) -> str:
-    """The query plus the situation words its everyday wording stands for (차였어요 → 이별)."""
+def situations(query: str) -> List[str]:
+    """The situation words the query's everyday wording stands for (차였어요 → 이별 …), spaces
+    ignored; one entry per wording found."""
     text = query.lower()
     squashed = re.sub(r'\s+', '', text)
     starts = {t[i:i + n] for t in (text, squashed) for i in range(len(t)) for n in (1, 2)}
-    extra = [meaning for start in starts for variant, meaning in _LEXICON_BY_START.get(start, ())
-             if variant in text or variant in squashed]
-    return text + (' ' + ' '.join(extra) if extra else '')
+    return [meaning for start in starts for variant, meaning in _LEXICON_BY_START.get(start, ())
+            if variant in text or variant in squashed]
+
+
+def expand(query: str) -> str:
+    """The query plus the situation words its everyday wording stands for."""
+    extra = situations(query)
+    return query.lower() + (' ' + ' '.join(extra) if extra else '')
 
 
 _counts_cache: Dict[Tuple[str, ...], Dict[str, Tuple[int, Dict[str, int]]]] = {}
@@ -266,11 +274,9 @@ class Index:
     def search(self, query: str, k: int = 5) -> List[Tuple[float, Dict[str, Any]]]:
         scores: Dict[int, float] = defaultdict(float)
         weights = Counter(terms(query))
-        extra = expand(query)[len(query):]
-        if extra:
-            for term, n in Counter(terms(extra)).items():
-                if len(term) >= EXPANSION_MIN:
-                    weights[term] += EXPANSION_WEIGHT * n
+        for term, n in Counter(terms(' '.join(situations(query)))).items():
+            if len(term) >= EXPANSION_MIN:
+                weights[term] += EXPANSION_WEIGHT * n
         for term, qtf in weights.items():
             posting = self.postings.get(term)
             if not posting:

@@ -168,7 +168,7 @@ def test_particles_and_endings_do_not_change_what_a_word_matches():
 
 def test_the_lexicon_finds_a_wording_anywhere_with_or_without_spaces():
     def meanings(text):
-        return sorted(corpus.expand(text)[len(text):].split())
+        return sorted(' '.join(corpus.situations(text)).split())
     assert '이별' in meanings('어제 차였어요')
     assert '이별' in meanings('헤어 졌어')  # spaced oddly
     assert '연애' in meanings('썸')  # a one-character wording, alone
