@@ -181,14 +181,13 @@ def _field_text(line: Dict[str, Any], field: str) -> str:
 
 
 def _load_lexicon() -> List[Tuple[str, str]]:
-    """(everyday wording, situation words it means), longest wording first."""
+    """(everyday wording, situation words it means)."""
     try:
         with open(LEXICON_FILE, encoding='utf-8') as f:
             data = json.load(f)
     except FileNotFoundError:
         return []
-    pairs = [(variant, meaning) for meaning, variants in data.items() for variant in variants]
-    return sorted(pairs, key=lambda p: -len(p[0]))
+    return [(variant, meaning) for meaning, variants in data.items() for variant in variants]
 
 
 _LEXICON = _load_lexicon()
