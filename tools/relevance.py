@@ -86,16 +86,16 @@ def report(index=None) -> None:
     for split in SPLITS:
         cases = load_set(split)
         acc = local_accuracy(index, cases)
-        print('relevance, local answerer, %-7s (n=%d): top-1 %.1f %%, top-3 %.1f %%'
-              % (split, acc['n'], acc['top1'] * 100, acc['top3'] * 100))
+        print(f"relevance, local answerer, {split:<7} (n={acc['n']}): top-1 {acc['top1'] * 100:.1f} %, "
+              f"top-3 {acc['top3'] * 100:.1f} %")
     size = prompt_size(index, load_set('heldout'))
-    print('OpenAI prompt per request (%d-line corpus, every line a candidate up to 200): '
-          '%.0f characters, ≈%.0f tokens (estimate)' % (len(index), size['chars'], size['tokens']))
+    print(f'OpenAI prompt per request ({len(index)}-line corpus, every line a candidate up to 200): '
+          f"{size['chars']:.0f} characters, ≈{size['tokens']:.0f} tokens (estimate)")
     from chalicelib.core import settings
     if settings.get().openai_api_key:
         acc = openai_accuracy(index, load_set('heldout'))
-        print('relevance, OpenAI path (%s), heldout (n=%d): top-1 %.1f %%, top-3 %.1f %%'
-              % (settings.get().openai_model, acc['n'], acc['top1'] * 100, acc['top3'] * 100))
+        print(f"relevance, OpenAI path ({settings.get().openai_model}), heldout (n={acc['n']}): "
+              f"top-1 {acc['top1'] * 100:.1f} %, top-3 {acc['top3'] * 100:.1f} %")
     else:
         print('relevance, OpenAI path: not measured (set OPENAI_API_KEY to measure it)')
 
