@@ -3,7 +3,7 @@ Gateway does that `chalice local` does not: its own 401/403/404 answers carry CO
 the app's JSON error shape and a request id (deployed, GatewayResponses in the merge template
 do the same), and the request context names the domain the API is served on and when the
 request arrived (`domainName`, `requestTimeEpoch`): here, this server's own address. Each
-request prints its log line (chalicelib/observe.py) instead of an access log.
+request prints its log line (chalicelib/core/observe.py) instead of an access log.
 
 Usage: python -m tools.local_api [--host 127.0.0.1] [--port 8000] [--stage local]
 """
