@@ -106,12 +106,11 @@ def load_shipped() -> int:
     """
     lines = shipped_lines()
     st = storage.store()
+    stored = {line['id']: line for line in st.corpus_lines()}
     keep = {line['id'] for line in lines}
-    stale = [line['id'] for line in st.corpus_lines()
-             if line.get('origin') in SHIPPED_ORIGINS and line['id'] not in keep]
-    st.put_corpus_lines(lines)
-    if stale:
-        st.delete_corpus_lines(stale)
+    # only what differs is written, so an unchanged file moves no version and costs no rebuild
+    st.put_corpus_lines([line for line in lines if stored.get(line['id']) != line])
+    st.delete_corpus_lines([i for i, line in stored.items() if line.get('origin') in SHIPPED_ORIGINS and i not in keep])
     return len(lines)
 
 
@@ -227,17 +226,32 @@ _cached: Tuple[Optional[int], Optional[Index]] = (None, None)
 
 
 def current() -> Index:
-    """The corpus index, rebuilt only when the stored version moved (one GetItem per call)."""
+    """The corpus index, rebuilt only when the stored version moved (one GetItem per call).
+
+    A container that holds the index of an older version catches up by reading only the lines
+    changed since (the change log, then those lines); a new one, or one further behind than the
+    log reaches, reads every line. Either way only new or changed lines are cut into n-grams.
+    """
     global _cached
     st = storage.store()
     version = st.corpus_version()
     cached_version, index = _cached
-    if index is not None and cached_version == version:
-        return index
+    if index is not None and cached_version is not None and cached_version >= version:
+        return index  # the version only grows: a newer index (another thread's) is fresh enough
     with _lock:
-        if _cached[1] is None or _cached[0] != version:
-            _cached = (version, Index(st.corpus_lines()))
+        cached_version, index = _cached
+        if index is None or cached_version is None or cached_version < version:
+            _cached = (version, _rebuilt(st, index, cached_version, version))
         return _cached[1]
+
+
+def _rebuilt(st: 'storage.Store', index: Optional[Index], since: Optional[int], version: int) -> Index:
+    changed = st.corpus_changes(since, version) if index is not None and since is not None else None
+    if changed is None:
+        return Index(st.corpus_lines())
+    fresh = st.corpus_lines_by_id(changed)  # a changed line that is not found was deleted
+    gone = set(changed)
+    return Index([line for line in index.lines if line['id'] not in gone] + list(fresh.values()))
 
 
 def forget_cache() -> None:

@@ -6,6 +6,7 @@ Tables (names from settings):
 - chats:  user_id, chat_id (time-ordered, so a Query lists newest first)
 - quotes: pk, sk — "BOARD"/<quote id> proposals (GSI by_owner on owner, sk),
           "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version,
+          "CORPUS_LOG"/<version, 12 digits> the line ids that version changed (the last 100 kept),
           "STATS"/<line id> per-line counters (given, up, down),
           what a user keeps: "USER#<id>#LINES"/<line id> times given to them and the bookmark
           guard, "USER#<id>#BOOKMARKS"/<bookmark id> and "USER#<id>#SHARES"/<entry id> their
@@ -30,7 +31,10 @@ from botocore.exceptions import ClientError
 from . import deadline, settings
 from .errors import Conflict, ServiceUnavailable
 
-BOARD, CORPUS, META, STATS = 'BOARD', 'CORPUS', 'META', 'STATS'
+BOARD, CORPUS, CORPUS_LOG, META, STATS = 'BOARD', 'CORPUS', 'CORPUS_LOG', 'META', 'STATS'
+CORPUS_LOG_KEEP = 100        # versions the corpus change log keeps; a container further behind reads every line
+CORPUS_LOG_IDS = 100         # line ids a log item lists (one BatchGetItem's worth); a larger change says "full"
+CORPUS_WRITE_ATTEMPTS = 20   # racing corpus writers, each retrying on a version another one took
 SHARE_SK = 'SHARE'
 # The account fields the email item mirrors, so a login reads one item (kept equal in one transaction).
 LOGIN_FIELDS = ('password_hash', 'nickname', 'created_at', 'is_admin')
@@ -67,6 +71,16 @@ def _set_expression(fields: Dict[str, Any]) -> Dict[str, Any]:
     return {'UpdateExpression': 'SET ' + ', '.join('#f%d = :f%d' % (i, i) for i in range(len(fields))),
             'ExpressionAttributeNames': {'#f%d' % i: k for i, k in enumerate(fields)},
             'ExpressionAttributeValues': {':f%d' % i: v for i, v in enumerate(fields.values())}}
+
+
+def _version_key(version: int) -> str:
+    """A corpus version as a sort key that sorts in number order."""
+    return '%012d' % version
+
+
+def _corpus_line(item: Dict[str, Any]) -> Dict[str, Any]:
+    """A corpus item as the line it stores (without its keys)."""
+    return {k: v for k, v in item.items() if k not in ('pk', 'sk')}
 
 
 def board_line_id(quote_id: str) -> str:
@@ -140,6 +154,7 @@ class Store:
         self.chats = self.db.Table(cfg.chats_table)
         self.quotes = self.db.Table(cfg.quotes_table)
         self.auth = self.db.Table(cfg.auth_table)
+        self._corpus_seen: Optional[int] = None  # the corpus version last read or written here
 
     # -- schema -----------------------------------------------------------------------------
     def table_specs(self) -> List[Dict[str, Any]]:
@@ -952,10 +967,11 @@ class Store:
                            'ConditionExpression': 'attribute_exists(sk) AND is_apply = :a',
                            'ExpressionAttributeValues': {':a': applied}}},
                self._counter_update('board', -1)]
-        if applied:
-            ops += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': board_line_id(quote_id)}}},
-                    self._counter_update('corpus', 1)]
-        self._transact(ops)
+        if not applied:
+            self._transact(ops)
+            return
+        ops.append({'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': board_line_id(quote_id)}}})
+        self._corpus_change([board_line_id(quote_id)], ops)
 
     def set_applied(self, quote_id: str, seen_updated_at: str, line: Optional[Dict[str, Any]],
                     at: Optional[str]) -> None:
@@ -972,31 +988,94 @@ class Store:
                   'ConditionExpression': 'updated_at = :seen AND is_apply = :was',
                   'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
                   'ExpressionAttributeValues': {':a': applied, ':t': at, ':seen': seen_updated_at, ':was': not applied}}
-        self._transact([{'Update': update}, corpus_op, self._counter_update('corpus', 1)])
+        self._corpus_change([line_key['sk']], [{'Update': update}, corpus_op])
 
     # -- corpus -----------------------------------------------------------------------------
+    # Every corpus write moves the version (META/"corpus") and, in the same transaction, writes
+    # the log item of the new version: the line ids it changed. A container holding the index
+    # of version v catches up to w by reading the log items after v and those lines only. The
+    # version is set conditioned on its old value, so racing writers cannot share a version
+    # (and lose a log item): the loser reads the version again and retries.
     def corpus_version(self) -> int:
-        return self._counter('corpus')
+        self._corpus_seen = self._counter('corpus')
+        return self._corpus_seen
+
+    def _corpus_change(self, line_ids: List[str], ops: List[Dict[str, Any]]) -> None:
+        """`ops` (a transaction's items, any conditions of their own) plus the version bump and
+        its log item, atomically; ConditionFailed only if one of `ops`' conditions failed."""
+        t = self.cfg.quotes_table
+        ids = sorted(set(line_ids))
+        for attempt in range(CORPUS_WRITE_ATTEMPTS):
+            seen = self._corpus_seen  # right unless another container wrote since: then read again
+            if seen is None or attempt:
+                seen = self.corpus_version()
+            version = seen + 1
+            log = {'pk': CORPUS_LOG, 'sk': _version_key(version)}
+            log.update({'changed': ids} if len(ids) <= CORPUS_LOG_IDS else {'full': True})
+            bump = [{'Update': {'TableName': t, 'Key': {'pk': META, 'sk': 'corpus'},
+                                'ConditionExpression': 'attribute_not_exists(#n) OR #n = :seen' if seen == 0 else '#n = :seen',
+                                'UpdateExpression': 'SET #n = :v', 'ExpressionAttributeNames': {'#n': 'value'},
+                                'ExpressionAttributeValues': {':seen': seen, ':v': version}}},
+                    {'Put': {'TableName': t, 'Item': log, 'ConditionExpression': 'attribute_not_exists(sk)'}}]
+            if version > CORPUS_LOG_KEEP:  # the log keeps the last CORPUS_LOG_KEEP versions
+                bump.append({'Delete': {'TableName': t, 'Key': {'pk': CORPUS_LOG, 'sk': _version_key(version - CORPUS_LOG_KEEP)}}})
+            try:
+                self._transact(ops + bump)
+            except ConditionFailed as exc:
+                reasons = exc.detail or []
+                if any(r == 'ConditionalCheckFailed' for r in reasons[:len(ops)]):
+                    raise
+                time.sleep(random.uniform(0, 0.01) * attempt)  # another writer took this version: read it again
+                continue
+            self._corpus_seen = version
+            return
+        raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
+
+    def corpus_changes(self, since: int, version: int) -> Optional[List[str]]:
+        """The line ids changed after version `since` up to `version` (one Query of the log),
+        or None when the log cannot say: items expired, a change too large to list, or more
+        lines changed than one BatchGetItem reads (then reading every line is the way)."""
+        if since >= version:
+            return [] if since == version else None
+        items = list(self._query_all(self.quotes, ConsistentRead=True, KeyConditionExpression=Key('pk').eq(CORPUS_LOG) &
+                                     Key('sk').between(_version_key(since + 1), _version_key(version))))
+        if len(items) != version - since or any(i.get('full') for i in items):
+            return None
+        changed = sorted({line_id for i in items for line_id in i.get('changed', [])})
+        return changed if len(changed) <= CORPUS_LOG_IDS else None
+
+    def corpus_lines_by_id(self, line_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+        """Those lines that exist (one BatchGetItem per 100 ids), by id."""
+        t = self.cfg.quotes_table
+        found = self._batch_get({t: [{'pk': CORPUS, 'sk': i} for i in sorted(set(line_ids))]})[t]
+        return {i['sk']: _corpus_line(i) for i in found}
 
     def corpus_line(self, line_id: str) -> Optional[Dict[str, Any]]:
         item = self.quotes.get_item(Key={'pk': CORPUS, 'sk': line_id}).get('Item')
         return _plain(item) if item else None
 
     def corpus_lines(self) -> List[Dict[str, Any]]:
-        return [_plain(i) for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS))]
+        # strongly consistent, like the version read before it: no line written before that
+        # version may be missing from an index labelled with it
+        return [_corpus_line(_plain(i)) for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS),
+                                                                 ConsistentRead=True)]
 
     def put_corpus_lines(self, lines: List[Dict[str, Any]]) -> None:
         """Write lines keyed by their own id (rewriting one is harmless), then bump the version."""
+        if not lines:
+            return
         with self.quotes.batch_writer() as batch:
             for line in lines:
                 batch.put_item(Item=dict(line, pk=CORPUS, sk=line['id']))
-        self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
+        self._corpus_change([line['id'] for line in lines], [])
 
     def delete_corpus_lines(self, line_ids: List[str]) -> None:
+        if not line_ids:
+            return
         with self.quotes.batch_writer() as batch:
             for line_id in line_ids:
                 batch.delete_item(Key={'pk': CORPUS, 'sk': line_id})
-        self.client.transact_write_items(TransactItems=[self._counter_update('corpus', 1)])
+        self._corpus_change(line_ids, [])
 
 
 @functools.lru_cache(maxsize=1)
