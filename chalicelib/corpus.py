@@ -246,12 +246,11 @@ def current() -> Index:
 
 
 def _rebuilt(st: 'storage.Store', index: Optional[Index], since: Optional[int], version: int) -> Index:
-    changed = st.corpus_changes(since, version) if index is not None and since is not None else None
-    if changed is None:
+    changes = st.corpus_changes(since, version) if index is not None and since is not None else None
+    if changes is None:
         return Index(st.corpus_lines())
-    fresh = st.corpus_lines_by_id(changed)  # a changed line that is not found was deleted
-    gone = set(changed)
-    return Index([line for line in index.lines if line['id'] not in gone] + list(fresh.values()))
+    kept = [line for line in index.lines if line['id'] not in changes]
+    return Index(kept + [line for line in changes.values() if line is not None])
 
 
 def forget_cache() -> None:

@@ -6,7 +6,8 @@ Tables (names from settings):
 - chats:  user_id, chat_id (time-ordered, so a Query lists newest first)
 - quotes: pk, sk — "BOARD"/<quote id> proposals (GSI by_owner on owner, sk),
           "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version,
-          "CORPUS_LOG"/<version, 12 digits> the line ids that version changed (the last 100 kept),
+          "CORPUS_LOG"/<version, 12 digits> what that version changed: the lines put (in full when
+          few), the ids deleted (the last 100 versions kept),
           "STATS"/<line id> per-line counters (given, up, down),
           what a user keeps: "USER#<id>#LINES"/<line id> times given to them and the bookmark
           guard, "USER#<id>#BOOKMARKS"/<bookmark id> and "USER#<id>#SHARES"/<entry id> their
@@ -33,7 +34,8 @@ from .errors import Conflict, ServiceUnavailable
 
 BOARD, CORPUS, CORPUS_LOG, META, STATS = 'BOARD', 'CORPUS', 'CORPUS_LOG', 'META', 'STATS'
 CORPUS_LOG_KEEP = 100        # versions the corpus change log keeps; a container further behind reads every line
-CORPUS_LOG_IDS = 100         # line ids a log item lists (one BatchGetItem's worth); a larger change says "full"
+CORPUS_LOG_IDS = 100         # line ids a log item lists, and a catch-up reads; beyond it, every line is read
+CORPUS_LOG_LINES = 10        # a change of up to this many lines carries them in its log item (no read of its own)
 CORPUS_WRITE_ATTEMPTS = 20   # racing corpus writers, each retrying on a version another one took
 SHARE_SK = 'SHARE'
 # The account fields the email item mirrors, so a login reads one item (kept equal in one transaction).
@@ -971,7 +973,7 @@ class Store:
             self._transact(ops)
             return
         ops.append({'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': CORPUS, 'sk': board_line_id(quote_id)}}})
-        self._corpus_change([board_line_id(quote_id)], ops)
+        self._corpus_change([], [board_line_id(quote_id)], ops)
 
     def set_applied(self, quote_id: str, seen_updated_at: str, line: Optional[Dict[str, Any]],
                     at: Optional[str]) -> None:
@@ -988,30 +990,37 @@ class Store:
                   'ConditionExpression': 'updated_at = :seen AND is_apply = :was',
                   'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
                   'ExpressionAttributeValues': {':a': applied, ':t': at, ':seen': seen_updated_at, ':was': not applied}}
-        self._corpus_change([line_key['sk']], [{'Update': update}, corpus_op])
+        self._corpus_change([_corpus_line(corpus_op['Put']['Item'])] if applied else [], [] if applied else [line_key['sk']],
+                            [{'Update': update}, corpus_op])
 
     # -- corpus -----------------------------------------------------------------------------
     # Every corpus write moves the version (META/"corpus") and, in the same transaction, writes
-    # the log item of the new version: the line ids it changed. A container holding the index
-    # of version v catches up to w by reading the log items after v and those lines only. The
-    # version is set conditioned on its old value, so racing writers cannot share a version
-    # (and lose a log item): the loser reads the version again and retries.
+    # the log item of the new version: what it changed. A container holding the index of version
+    # v catches up to w by reading the log items after v (and, for a larger import, the lines it
+    # names) only. The version is set conditioned on its old value, so racing writers cannot
+    # share a version (and lose a log item): the loser reads the version again and retries.
     def corpus_version(self) -> int:
         self._corpus_seen = self._counter('corpus')
         return self._corpus_seen
 
-    def _corpus_change(self, line_ids: List[str], ops: List[Dict[str, Any]]) -> None:
+    def _corpus_change(self, put: List[Dict[str, Any]], deleted: List[str], ops: List[Dict[str, Any]]) -> None:
         """`ops` (a transaction's items, any conditions of their own) plus the version bump and
         its log item, atomically; ConditionFailed only if one of `ops`' conditions failed."""
         t = self.cfg.quotes_table
-        ids = sorted(set(line_ids))
+        change: Dict[str, Any] = {'deleted': sorted(set(deleted))} if deleted else {}
+        if len(put) + len(deleted) > CORPUS_LOG_IDS:
+            change = {'full': True}
+        elif len(put) > CORPUS_LOG_LINES:
+            change['put_ids'] = sorted({line['id'] for line in put})
+        elif put:
+            change['lines'] = put
         for attempt in range(CORPUS_WRITE_ATTEMPTS):
             seen = self._corpus_seen  # right unless another container wrote since: then read again
             if seen is None or attempt:
                 seen = self.corpus_version()
             version = seen + 1
             log = {'pk': CORPUS_LOG, 'sk': _version_key(version)}
-            log.update({'changed': ids} if len(ids) <= CORPUS_LOG_IDS else {'full': True})
+            log.update(change)
             bump = [{'Update': {'TableName': t, 'Key': {'pk': META, 'sk': 'corpus'},
                                 'ConditionExpression': 'attribute_not_exists(#n) OR #n = :seen' if seen == 0 else '#n = :seen',
                                 'UpdateExpression': 'SET #n = :v', 'ExpressionAttributeNames': {'#n': 'value'},
@@ -1031,18 +1040,31 @@ class Store:
             return
         raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
 
-    def corpus_changes(self, since: int, version: int) -> Optional[List[str]]:
-        """The line ids changed after version `since` up to `version` (one Query of the log),
-        or None when the log cannot say: items expired, a change too large to list, or more
-        lines changed than one BatchGetItem reads (then reading every line is the way)."""
+    def corpus_changes(self, since: int, version: int) -> Optional[Dict[str, Optional[Dict[str, Any]]]]:
+        """What changed after version `since` up to `version`: line id → the line (None: deleted).
+        One Query of the log, and for a larger import (ids without their lines) one BatchGetItem.
+        None when the log cannot say: items expired, a change too large to list, or more lines
+        changed than CORPUS_LOG_IDS (then reading every line is the way)."""
         if since >= version:
-            return [] if since == version else None
+            return {} if since == version else None
         items = list(self._query_all(self.quotes, ConsistentRead=True, KeyConditionExpression=Key('pk').eq(CORPUS_LOG) &
                                      Key('sk').between(_version_key(since + 1), _version_key(version))))
         if len(items) != version - since or any(i.get('full') for i in items):
             return None
-        changed = sorted({line_id for i in items for line_id in i.get('changed', [])})
-        return changed if len(changed) <= CORPUS_LOG_IDS else None
+        changes: Dict[str, Optional[Dict[str, Any]]] = {}
+        unread = set()
+        for item in items:  # in version order: a later change to a line wins
+            for line_id in item.get('deleted', []):
+                changes[line_id] = None
+            for line in item.get('lines', []):
+                changes[line['id']] = _plain(line)
+            unread.update(item.get('put_ids', []))
+        if len(changes.keys() | unread) > CORPUS_LOG_IDS:
+            return None
+        if unread:  # read as they are now, which is no older than any logged version of them
+            found = self.corpus_lines_by_id(unread)
+            changes.update({line_id: found.get(line_id) for line_id in unread})
+        return changes
 
     def corpus_lines_by_id(self, line_ids: Iterable[str]) -> Dict[str, Dict[str, Any]]:
         """Those lines that exist (one BatchGetItem per 100 ids), by id."""
@@ -1067,7 +1089,7 @@ class Store:
         with self.quotes.batch_writer() as batch:
             for line in lines:
                 batch.put_item(Item=dict(line, pk=CORPUS, sk=line['id']))
-        self._corpus_change([line['id'] for line in lines], [])
+        self._corpus_change(lines, [], [])
 
     def delete_corpus_lines(self, line_ids: List[str]) -> None:
         if not line_ids:
@@ -1075,7 +1097,7 @@ class Store:
         with self.quotes.batch_writer() as batch:
             for line_id in line_ids:
                 batch.delete_item(Key={'pk': CORPUS, 'sk': line_id})
-        self._corpus_change(line_ids, [])
+        self._corpus_change([], line_ids, [])
 
 
 @functools.lru_cache(maxsize=1)

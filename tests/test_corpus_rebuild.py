@@ -10,7 +10,7 @@ from chalicelib import auth, corpus, storage
 from tests.dynamo_calls import DynamoCalls
 
 QUERIES = ['야구 단장', '회사 상사 때문에 힘들어요', '이별 후회', '시험 불합격', '새로운 도전', '스카우트 발품']
-CATCH_UP = ['GetItem', 'Query', 'BatchGetItem']  # the version, the log after it, the changed lines
+CATCH_UP = ['GetItem', 'Query']  # the version, the log after it (a few changed lines travel in it)
 PROPOSAL = {'title': '발품', 'content': '스카우트는 발로 뛰는 겁니다.', 'description': '현장을 직접 뛰어다니는 성실함',
             'scene': 4, 'speaker': '고세혁'}
 
@@ -84,7 +84,7 @@ def test_a_catch_up_reads_only_the_changed_lines(store):
     store.put_corpus_lines([dict(record(5, quote='바뀐 대사'), origin='import')])
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP
-    assert [c.items for c in calls.calls] == [1, 1, 1]  # the version, one log item, one line
+    assert [c.items for c in calls.calls] == [1, 1]  # the version, one log item (with the line)
     assert index.get('line-005')['quote'] == '바뀐 대사' and len(index) == 300
     assert_same_as_full_rebuild(index, store)
     with DynamoCalls() as steady:  # no change since: the one GetItem of every call
@@ -100,12 +100,25 @@ def test_several_versions_behind_is_one_catch_up(store):
     store.delete_corpus_lines(['line-050', 'line-001'])
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP
-    assert [c.items for c in calls.calls] == [1, 6, 4]  # six log items; 51-54 found, 50 and 1 gone
+    assert [c.items for c in calls.calls] == [1, 6]  # six log items: 51-54 put, 50 and 1 gone
+    assert_same_as_full_rebuild(index, store)
+
+
+def test_a_larger_import_is_caught_up_by_reading_the_lines_it_names(store):
+    load(200)
+    corpus.current()
+    n = storage.CORPUS_LOG_LINES + 5  # too many to travel in the log item, few enough to list
+    corpus.import_text('\n'.join(json.dumps(record(i, quote='새로 쓴 대사 %d' % i), ensure_ascii=False) for i in range(190, 190 + n)))
+    index, calls = catch_up(store)
+    assert calls.names == CATCH_UP + ['BatchGetItem']
+    assert [c.items for c in calls.calls] == [1, 1, n]  # 190-199 rewritten, 200-204 new
+    assert len(index) == 190 + n and index.get('line-204')['quote'] == '새로 쓴 대사 204'
     assert_same_as_full_rebuild(index, store)
 
 
 def full_read(calls, lines: int) -> bool:
-    return calls.names[0] == 'GetItem' and 'BatchGetItem' not in calls.names and calls.items_read >= lines
+    last = calls.calls[-1]  # every line, in one Query at these sizes
+    return calls.names[0] == 'GetItem' and last.operation == 'Query' and last.items == lines
 
 
 def test_a_gap_in_the_log_falls_back_to_reading_every_line(store, monkeypatch):
