@@ -18,7 +18,9 @@ Tables (names from settings):
 Every request-path access is a GetItem or a Query by key; nothing scans.
 """
 import functools
+import json
 import random
+import threading
 import time
 from collections import Counter
 from decimal import Decimal
@@ -26,6 +28,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import boto3
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -66,6 +69,23 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _lean(value: Dict[str, Any]) -> Any:
+    """One attribute value from DynamoDB's JSON, as _plain(TypeDeserializer) gives it, minus
+    their per-value overhead for the common types (reading every corpus line cost ~30 ms)."""
+    [(kind, v)] = value.items()
+    if kind in ('S', 'BOOL'):
+        return v
+    if kind == 'L':
+        return [_lean(x) for x in v]
+    if kind == 'M':
+        return {k: _lean(x) for k, x in v.items()}
+    if kind == 'NULL':
+        return None
+    if kind == 'N' and v.lstrip('-').isdigit():
+        return int(v)
+    return _plain(TypeDeserializer().deserialize(value))
 
 
 def _set_expression(fields: Dict[str, Any]) -> Dict[str, Any]:
@@ -152,6 +172,8 @@ class Store:
             connect_timeout=cfg.dynamodb_connect_timeout, read_timeout=cfg.dynamodb_read_timeout))
         self.client = self.db.meta.client
         self.client.meta.events.register('before-send.dynamodb', _within_deadline)
+        self._lean_reads = threading.local()
+        self.client.meta.events.register('before-parse.dynamodb.Query', self._read_items_lean)
         self.users = self.db.Table(cfg.users_table)
         self.chats = self.db.Table(cfg.chats_table)
         self.quotes = self.db.Table(cfg.quotes_table)
@@ -230,6 +252,34 @@ class Store:
                 if attempt == retries - 1:  # a hot item (a popular line's counter): busy, not broken
                     raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.', retry_after=1)
                 time.sleep(random.uniform(0.01, 0.03) * (2 ** attempt))  # jitter: racers do not retry in step
+
+    def _read_items_lean(self, response_dict: Dict[str, Any], customized_response_dict: Dict[str, Any], **_) -> None:
+        """For a Query asked to read lean (_query_lean): its items decoded here, with json and
+        _lean, and taken out of the body botocore parses next. botocore's parser and boto3's
+        deserializer walk every value through the service model: at 1,000 corpus lines they took
+        ~80 ms of a ~110 ms read, the HTTP exchange with DynamoDB Local the rest."""
+        if not getattr(self._lean_reads, 'active', False) or response_dict.get('status_code') != 200:
+            return
+        try:
+            body = json.loads(response_dict['body'])
+        except ValueError:
+            return  # botocore's parser reports it as it would any malformed answer
+        customized_response_dict['LeanItems'] = [{k: _lean(v) for k, v in item.items()} for item in body.get('Items', [])]
+        body['Items'] = []
+        response_dict['body'] = json.dumps(body).encode()
+
+    def _query_lean(self, table, **kwargs) -> Iterable[Dict[str, Any]]:
+        """_query_all's items, already plain (ints, not Decimals)."""
+        self._lean_reads.active = True
+        try:
+            while True:
+                resp = table.query(**kwargs)
+                yield from resp['LeanItems']
+                if 'LastEvaluatedKey' not in resp:
+                    return
+                kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
+        finally:
+            self._lean_reads.active = False
 
     def _query_all(self, table, **kwargs) -> Iterable[Dict[str, Any]]:
         """Every item a Query matches, page by page."""
@@ -1079,8 +1129,8 @@ class Store:
     def corpus_lines(self) -> List[Dict[str, Any]]:
         # strongly consistent, like the version read before it: no line written before that
         # version may be missing from an index labelled with it
-        return [_corpus_line(_plain(i)) for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS),
-                                                                 ConsistentRead=True)]
+        return [_corpus_line(i) for i in self._query_lean(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS),
+                                                          ConsistentRead=True)]
 
     def put_corpus_lines(self, lines: List[Dict[str, Any]]) -> None:
         """Write lines keyed by their own id (rewriting one is harmless), then bump the version."""

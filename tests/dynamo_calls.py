@@ -40,8 +40,8 @@ def _capacity_units(consumed) -> float:
 def _items_read(parsed) -> int:
     if 'Responses' in parsed and isinstance(parsed['Responses'], dict):  # BatchGetItem
         return sum(len(items) for items in parsed['Responses'].values())
-    if 'Items' in parsed:
-        return len(parsed['Items'])
+    if 'Count' in parsed:  # Query, Scan
+        return int(parsed['Count'])
     return 1 if parsed.get('Item') else 0
 
 

@@ -3,6 +3,7 @@ the change log and the changed lines only, and ends with the index a full rebuil
 in the log, a change too large to list, or a new container reads every line."""
 import json
 import threading
+from decimal import Decimal
 
 import pytest
 
@@ -194,3 +195,13 @@ def test_racing_writers_each_get_their_own_version_and_log_item(api, store, admi
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP
     assert_same_as_full_rebuild(index, store)
+
+
+def test_reading_every_line_gives_back_exactly_what_was_written(store):
+    lines = [dict(record(1), origin='import'),
+             {'id': 'board-x', 'scene': None, 'speaker': '미상', 'quote': '대사', 'description': '설명', 'tags': [],
+              'sources': [], 'origin': 'board', 'weight': -3, 'ratio': Decimal('1.5'), 'flag': True, 'nested': {'a': [1, '둘']}}]
+    store.put_corpus_lines(lines)
+    assert sorted(store.corpus_lines(), key=lambda l: l['id']) == sorted(lines, key=lambda l: l['id'])
+    read = {l['id']: l for l in store.corpus_lines()}
+    assert type(read['line-001']['scene']) is int and type(read['board-x']['ratio']) is float  # no Decimals
