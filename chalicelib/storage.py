@@ -268,18 +268,19 @@ class Store:
         body['Items'] = []
         response_dict['body'] = json.dumps(body).encode()
 
-    def _query_lean(self, table, **kwargs) -> Iterable[Dict[str, Any]]:
+    def _query_lean(self, table, **kwargs) -> List[Dict[str, Any]]:
         """_query_all's items, already plain (ints, not Decimals)."""
-        self._lean_reads.active = True
-        try:
-            while True:
+        items: List[Dict[str, Any]] = []
+        while True:
+            self._lean_reads.active = True  # for this call only: nothing else this thread asks is touched
+            try:
                 resp = table.query(**kwargs)
-                yield from resp['LeanItems']
-                if 'LastEvaluatedKey' not in resp:
-                    return
-                kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
-        finally:
-            self._lean_reads.active = False
+            finally:
+                self._lean_reads.active = False
+            items.extend(resp['LeanItems'])
+            if 'LastEvaluatedKey' not in resp:
+                return items
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
 
     def _query_all(self, table, **kwargs) -> Iterable[Dict[str, Any]]:
         """Every item a Query matches, page by page."""

@@ -205,3 +205,14 @@ def test_reading_every_line_gives_back_exactly_what_was_written(store):
     assert sorted(store.corpus_lines(), key=lambda l: l['id']) == sorted(lines, key=lambda l: l['id'])
     read = {l['id']: l for l in store.corpus_lines()}
     assert type(read['line-001']['scene']) is int and type(read['board-x']['ratio']) is float  # no Decimals
+
+
+def test_reading_every_line_spans_query_pages(store):
+    big = [dict(record(i), quote='대사' * 250, description='설명%d ' % i + '긴 설명' * 330, origin='import')
+           for i in range(260)]  # ~4.5 kB each: more than one 1 MB page
+    for start in range(0, len(big), 100):
+        store.put_corpus_lines(big[start:start + 100])
+    with DynamoCalls() as calls:
+        lines = store.corpus_lines()
+    assert calls.names == ['Query', 'Query']
+    assert sorted(lines, key=lambda l: l['id']) == big
