@@ -238,11 +238,11 @@ def current() -> Index:
     st = storage.store()
     version = st.corpus_version()
     cached_version, index = _cached
-    if index is not None and cached_version is not None and cached_version >= version:
-        return index  # the version only grows: a newer index (another thread's) is fresh enough
+    if index is not None and cached_version == version:
+        return index
     with _lock:
         cached_version, index = _cached
-        if index is None or cached_version is None or cached_version < version:
+        if index is None or cached_version != version:  # behind, or tables made anew (then a full read)
             with _gc_paused():
                 _cached = (version, _rebuilt(st, index, cached_version, version))
         return _cached[1]
