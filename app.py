@@ -1,10 +1,10 @@
 """Routes only: parse the request, call one function of chalicelib, shape the answer."""
 import functools
 
-from chalice import AuthResponse, Chalice, Response
+from chalice import AuthResponse, Chalice, Rate, Response
 
-from chalicelib import (auth, bookmarks, chat, deadline, export, links, model, observe, openapi, quotes, ratings,
-                        settings, shares, storage, web)
+from chalicelib import (auth, bookmarks, chat, deadline, export, links, model, observe, openapi, purge, quotes,
+                        ratings, settings, shares, storage, web)
 from chalicelib.errors import (CHALICE, DJ_REST_AUTH, AppError, ServiceUnavailable, Unauthorized, from_dependency,
                                handled)
 from chalicelib.pagination import collection, numbered_collection, page_request
@@ -282,6 +282,21 @@ def quote_one(quote_id):
 @route('/quote/{quote_id}/apply', ['POST', 'DELETE'])
 def quote_apply(quote_id):
     return _quote_body(*quotes.set_applied(principal(), quote_id, req().method == 'POST'))
+
+
+# -- what deleted accounts owned: removed by a sweep each minute ------------------------------
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def purge_deleted_accounts(event):
+    deadline.start(PURGE_BUDGET)  # stops before the Lambda timeout; the next sweep goes on
+    try:
+        purge.sweep()
+    except deadline.DeadlineExceeded:
+        pass
+    finally:
+        deadline.clear()
+
+
+PURGE_BUDGET = 25
 
 
 # -- CORS preflight for every path (API Gateway's own OPTIONS mock would answer `*`) -----------

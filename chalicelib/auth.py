@@ -248,7 +248,12 @@ def _confirm_password(user: Dict[str, Any], password: str, ip: str, field: str) 
 
 
 def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[str, Any]:
-    user = profile(principal)
+    """Three DynamoDB calls for a password change: the account with its session index, the
+    throttled check's reservation, and one transaction (the other sessions end in it)."""
+    st = storage.store()
+    user, sessions = st.account_with_sessions(principal.user_id)
+    if user is None:
+        raise NotFound('계정을 찾을 수 없습니다.')
     v = Validator(data)
     nickname = v.text('nickname', max_len=30, required=False)
     new_password = v.password('password', required=False)
@@ -262,36 +267,34 @@ def update_profile(principal: Principal, data: Dict[str, Any], ip: str) -> Dict[
         fields['nickname'] = nickname
     if new_password is not None:
         fields['password_hash'] = hash_password(new_password)
-    st = storage.store()
     try:
         if new_password is None:
             st.update_account(user['id'], user['email'], fields)
         else:  # whoever else held a session with the old password loses it, in the same transaction
             st.update_user_ending_sessions(user['id'], fields, keep=principal.session_id, email=user['email'],
-                                           give_back=give_back)
+                                           index=sessions, give_back=give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.')  # deleted meanwhile
     return dict(user, **fields)
 
 
 def delete_account(principal: Principal, data: Dict[str, Any], ip: str) -> None:
-    """Delete the account, its sessions, chats (and with them their ratings), bookmarks,
-    share links and unapplied proposals."""
-    from . import quotes  # the board owns what happens to proposals
-    user = profile(principal)
+    """Delete the account and its sessions at once (three DynamoDB calls); its chats (and with
+    them their ratings), bookmarks, share links and unapplied proposals follow in the purge
+    (purge.py), which a scheduled sweep runs. Until then nothing of it is reachable: the
+    sessions are gone, and share links answer only while their owner exists."""
+    st = storage.store()
+    user, sessions = st.account_with_sessions(principal.user_id)
+    if user is None:
+        raise NotFound('계정을 찾을 수 없습니다.')
     v = Validator(data)
     password = v.text('password', max_len=1000, strip=False)
     v.done()
-    st = storage.store()
-    st.release_attempts(*_confirm_password(user, password, ip, 'password'))
-    # Tokens die first; the account item goes last, so a failure half-way leaves an account
-    # its owner can log into and delete again, never orphaned chats or proposals.
-    st.delete_sessions(user['id'])
-    quotes.forget_author(user['id'])
-    st.delete_chats(user['id'])
-    st.delete_kept(user['id'])
-    st.delete_user(user['id'], user['email'])
-    quotes.forget_author(user['id'])  # one written while we were deleting (the index lags a little)
+    give_back = _confirm_password(user, password, ip, 'password')
+    try:
+        st.delete_account(user['id'], user['email'], sessions, give_back)
+    except storage.ConditionFailed:
+        raise NotFound('계정을 찾을 수 없습니다.')  # deleted by a parallel request
 
 
 def set_admin(email: str, is_admin: bool = True) -> Dict[str, Any]:

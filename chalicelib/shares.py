@@ -86,8 +86,10 @@ def revoke(principal: Principal, share_id: str) -> None:
 
 def public(share_id: str) -> Dict[str, Any]:
     """The card as anyone with the link sees it: never who made it."""
-    share = storage.store().get_share(share_id) if SHARE_ID_RE.match(share_id or '') else None
-    if share is None:
+    st = storage.store()
+    share = st.get_share(share_id) if SHARE_ID_RE.match(share_id or '') else None
+    # an account deleted a moment ago takes its links with it before the purge removes them
+    if share is None or not st.account_exists(share['user_id']):
         raise NotFound('공유된 카드를 찾을 수 없습니다. 링크가 취소되었을 수 있습니다.')
     card = share['card']
     out = {'scene': card.get('scene'), 'speaker': card.get('speaker'), 'quote': card['quote'],

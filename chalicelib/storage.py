@@ -8,11 +8,14 @@ Tables (names from settings):
           "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version,
           "CORPUS_LOG"/<version, 12 digits> what that version changed: the lines put (in full when
           few), the ids deleted (the last 100 versions kept),
-          "STATS"/<line id> per-line counters (given, up, down),
+          "STATS"/<line id> per-line counters (given, up, down), "PURGE"/<user id> deleted
+          accounts whose things are still to be removed,
           what a user keeps: "USER#<id>#LINES"/<line id> times given to them and the bookmark
           guard, "USER#<id>#BOOKMARKS"/<bookmark id> and "USER#<id>#SHARES"/<entry id> their
           lists (time-ordered), "SHARE#<share id>"/"SHARE" a public card
 - auth:   pk, sk, TTL on expires_at — "USER#<id>"/"SESSION#<sid>" login sessions,
+          "USER#<id>"/"SESSIONS" their index (sids, a change count n, complete once it is known
+          to list every session), so ending them needs no Query,
           "THROTTLE#<scope>#<value>"/<window start> failed-login counters,
           "LIMIT#<kind>#<key>"/<window start> abuse-limit counters (limits.py)
 Every request-path access is a GetItem or a Query by key; nothing scans.
@@ -35,7 +38,7 @@ from botocore.exceptions import ClientError
 from . import deadline, settings
 from .errors import Conflict, ServiceUnavailable
 
-BOARD, CORPUS, CORPUS_LOG, META, STATS = 'BOARD', 'CORPUS', 'CORPUS_LOG', 'META', 'STATS'
+BOARD, CORPUS, CORPUS_LOG, META, STATS, PURGE = 'BOARD', 'CORPUS', 'CORPUS_LOG', 'META', 'STATS', 'PURGE'
 CORPUS_LOG_KEEP = 100        # versions the corpus change log keeps; a container further behind reads every line
 CORPUS_LOG_IDS = 100         # line ids a log item lists, and a catch-up reads; beyond it, every line is read
 CORPUS_LOG_LINES = 10        # a change of up to this many lines carries them in its log item (no read of its own)
@@ -110,10 +113,15 @@ def board_line_id(quote_id: str) -> str:
     return 'board-' + quote_id
 
 
-def _account_gone(exc: 'ConditionFailed', index: int) -> bool:
-    """Whether the transaction failed on its account-counter update (at `index`)."""
+def _failed_at(exc: 'ConditionFailed', index: int) -> bool:
+    """Whether the transaction's item at `index` is one whose condition failed."""
     reasons = exc.detail or []
     return len(reasons) > index and reasons[index] == 'ConditionalCheckFailed'
+
+
+def _account_gone(exc: 'ConditionFailed', index: int) -> bool:
+    """Whether the transaction failed on its account-counter update (at `index`)."""
+    return _failed_at(exc, index)
 
 
 def _cancel_reasons(exc: ClientError) -> List[str]:
@@ -303,6 +311,9 @@ class Store:
                          'ConditionExpression': 'attribute_not_exists(pk)'}},
                 {'Put': {'TableName': t, 'Item': dict(user, pk='USER#' + user['id'], chat_count=0),
                          'ConditionExpression': 'attribute_not_exists(pk)'}},
+                # a new account has no session yet: its index is complete from the start
+                {'Put': {'TableName': self.cfg.auth_table, 'Item': {**self._index_key(user['id']), 'n': 0,
+                                                                     'complete': True}}},
             ])
         except ConditionFailed:
             raise EmailTaken(user['email'])
@@ -395,28 +406,98 @@ class Store:
                                ConditionExpression='attribute_exists(pk) AND password_hash = :h',
                                ExpressionAttributeValues=dict(update['ExpressionAttributeValues'],
                                                               **{':h': user['password_hash']}))},
-               {'Put': {'TableName': self.cfg.auth_table, 'Item': self._session_item(user['id'], **session)}}]
+               {'Put': {'TableName': self.cfg.auth_table, 'Item': self._session_item(user['id'], **session)}},
+               self._index_add(user['id'], session['sid'])]
         ops += self._give_back(release, clear, window, expires_at)
         if user.get('backfill'):
             ops.append({'Put': {'TableName': t, 'Item': self._email_item(user), 'ConditionExpression': 'user_id = :u',
                                 'ExpressionAttributeValues': {':u': user['id']}}})
-        self._transact(ops)
+        self._listing_session(ops, 2, user['id'], session['sid'])
 
-    def delete_user(self, user_id: str, email: str) -> None:
+    def delete_account(self, user_id: str, email: str, index: Optional[Dict[str, Any]],
+                       give_back: Tuple[List[str], List[str], int, int]) -> None:
+        """Delete the account, its email item and its sessions, give back the password check's
+        throttle counts, and leave a purge job for what the account owned (purge_account), in
+        one transaction, given the session `index` read with the account. ConditionFailed if
+        the account is gone already."""
         t = self.cfg.users_table
-        self._transact([
-            {'Delete': {'TableName': t, 'Key': {'pk': 'USER#' + user_id},
-                        'ConditionExpression': 'attribute_exists(pk)'}},
-            {'Delete': {'TableName': t, 'Key': {'pk': 'EMAIL#' + email}}},
-        ])
+        ops = [{'Delete': {'TableName': t, 'Key': {'pk': 'USER#' + user_id}, 'ConditionExpression': 'attribute_exists(pk)'}},
+               {'Delete': {'TableName': t, 'Key': {'pk': 'EMAIL#' + email}}},
+               {'Put': {'TableName': self.cfg.quotes_table,
+                        'Item': {'pk': PURGE, 'sk': user_id, 'deleted_at': int(time.time())}}}]
+        ops += self._give_back(*give_back)
+        for _ in range(5):
+            sids, n = self._sessions_to_end(user_id, index)
+            doomed = [{'pk': 'USER#' + user_id, 'sk': 'SESSION#' + s} for s in sids]
+            index_op = {'Delete': dict(self._index_unchanged(n), TableName=self.cfg.auth_table, Key=self._index_key(user_id))}
+            room = self.TRANSACTION_MAX - len(ops) - 1
+            try:
+                self._transact(ops + [index_op] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
+                                                   for k in doomed[:room]])
+            except ConditionFailed as exc:
+                if not _failed_at(exc, len(ops)) or _failed_at(exc, 0):
+                    raise
+                index = self._index_of(user_id)  # a login listed itself meanwhile: end it too
+                continue
+            if doomed[room:]:
+                with self.auth.batch_writer() as batch:
+                    for k in doomed[room:]:
+                        batch.delete_item(Key=k)
+            return
+        raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
+
+    def purge_jobs(self, older_than: float) -> List[str]:
+        """Ids of deleted accounts whose things are still to be removed, deleted before `older_than`."""
+        return [i['sk'] for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(PURGE),
+                                                 ConsistentRead=True) if int(i['deleted_at']) <= older_than]
+
+    def finish_purge(self, user_id: str) -> None:
+        self.quotes.delete_item(Key={'pk': PURGE, 'sk': user_id})
+
+    def account_exists(self, user_id: str) -> bool:
+        return 'Item' in self.users.get_item(Key={'pk': 'USER#' + user_id}, ConsistentRead=True,
+                                             ProjectionExpression='pk')
 
     # -- sessions ---------------------------------------------------------------------------
+    # Each account's sessions are listed in an index item beside them, so a password change or
+    # an account deletion ends them in its one transaction instead of Querying them first.
+    # Logouts and expiry leave ids in it (deleting a missing session is harmless); a login that
+    # finds it full prunes it to the live sessions (a Query, once per SESSION_INDEX_MAX logins).
+    SESSION_INDEX_MAX = 60  # with the other items of a password change, one transaction's 100
+
     @staticmethod
     def _session_item(user_id: str, sid: str, refresh_jti: str, expires_at: int) -> Dict[str, Any]:
         return {'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid, 'refresh_jti': refresh_jti, 'expires_at': expires_at}
 
+    @staticmethod
+    def _index_key(user_id: str) -> Dict[str, str]:
+        return {'pk': 'USER#' + user_id, 'sk': 'SESSIONS'}
+
+    def _index_add(self, user_id: str, sid: str, bounded: bool = True) -> Dict[str, Any]:
+        """Transaction item listing a new session; when `bounded`, fails (ConditionFailed) if the
+        index is full."""
+        update = {'TableName': self.cfg.auth_table, 'Key': self._index_key(user_id),
+                  'UpdateExpression': 'ADD sids :sid, n :one', 'ExpressionAttributeValues': {':sid': {sid}, ':one': 1}}
+        if bounded:
+            update['ConditionExpression'] = 'attribute_not_exists(sids) OR size(sids) < :max'
+            update['ExpressionAttributeValues'][':max'] = self.SESSION_INDEX_MAX
+        return {'Update': update}
+
+    def _listing_session(self, ops: List[Dict[str, Any]], at: int, user_id: str, sid: str) -> None:
+        """Run a transaction whose item `at` lists session `sid`; if the index is full, prune it
+        to the live sessions and run it again (unbounded: that many sessions are all alive)."""
+        try:
+            self._transact(ops)
+        except ConditionFailed as exc:
+            if not _failed_at(exc, at):  # another item's condition, not the index's
+                raise
+            self.rebuild_session_index(user_id)
+            self._transact(ops[:at] + [self._index_add(user_id, sid, bounded=False)] + ops[at + 1:])
+
     def put_session(self, user_id: str, sid: str, refresh_jti: str, expires_at: int) -> None:
-        self.auth.put_item(Item=self._session_item(user_id, sid, refresh_jti, expires_at))
+        self._listing_session([{'Put': {'TableName': self.cfg.auth_table,
+                                        'Item': self._session_item(user_id, sid, refresh_jti, expires_at)}},
+                               self._index_add(user_id, sid)], 1, user_id, sid)
 
     def get_session(self, user_id: str, sid: str) -> Optional[Dict[str, Any]]:
         item = self.auth.get_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid},
@@ -451,29 +532,94 @@ class Store:
     def delete_session(self, user_id: str, sid: str) -> None:
         self.auth.delete_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSION#' + sid})
 
-    def delete_sessions(self, user_id: str, keep: Optional[str] = None) -> None:
-        """End every session of the user, but `keep` (a session id) if given."""
-        self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk',
-                          skip='SESSION#' + keep if keep else None)
+    def account_with_sessions(self, user_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        """The account and its session index, in one BatchGetItem."""
+        found = self._batch_get({self.cfg.users_table: [{'pk': 'USER#' + user_id}],
+                                 self.cfg.auth_table: [self._index_key(user_id)]})
+        users, index = found[self.cfg.users_table], found[self.cfg.auth_table]
+        return (users[0] if users else None), (index[0] if index else None)
 
-    def _session_keys(self, user_id: str) -> List[Dict[str, str]]:
-        return [{'pk': i['pk'], 'sk': i['sk']} for i in self._query_all(
-            self.auth, KeyConditionExpression=Key('pk').eq('USER#' + user_id), ConsistentRead=True,
-            ProjectionExpression='pk, sk')]
+    def _live_sessions(self, user_id: str) -> Tuple[List[str], Optional[int]]:
+        """Every session id of the user, read from the sessions themselves, and the index's
+        change count as it was (None if there is no index)."""
+        sids, n = [], None
+        for item in self._query_all(self.auth, KeyConditionExpression=Key('pk').eq('USER#' + user_id),
+                                    ConsistentRead=True, ProjectionExpression='sk, n'):
+            if item['sk'] == 'SESSIONS':
+                n = int(item.get('n', 0))
+            elif item['sk'].startswith('SESSION#'):
+                sids.append(item['sk'][len('SESSION#'):])
+        return sids, n
+
+    @staticmethod
+    def _index_unchanged(n: Optional[int]) -> Dict[str, Any]:
+        if n is None:
+            return {'ConditionExpression': 'attribute_not_exists(n)'}
+        return {'ConditionExpression': 'n = :seen', 'ExpressionAttributeValues': {':seen': n}}
+
+    def _index_set(self, user_id: str, sids: Iterable[str], n: Optional[int]) -> Dict[str, Any]:
+        """Transaction item making the index exactly `sids` (complete), if unchanged since it
+        showed change count `n`: a login in between fails it, to be read again."""
+        cond = self._index_unchanged(n)
+        values = dict(cond.pop('ExpressionAttributeValues', {}), **{':one': 1, ':t': True})
+        expr = 'SET complete = :t ADD n :one'
+        if sids:
+            values[':s'] = set(sids)
+            expr = 'SET complete = :t, sids = :s ADD n :one'
+        else:
+            expr = 'SET complete = :t REMOVE sids ADD n :one'
+        return {'Update': dict(cond, TableName=self.cfg.auth_table, Key=self._index_key(user_id),
+                               UpdateExpression=expr, ExpressionAttributeValues=values)}
+
+    def rebuild_session_index(self, user_id: str) -> None:
+        """Make the index list exactly the live sessions (dropping those ended meanwhile)."""
+        for _ in range(5):
+            sids, n = self._live_sessions(user_id)
+            try:
+                self._transact([self._index_set(user_id, sids, n)])
+                return
+            except ConditionFailed:
+                continue  # a login listed itself meanwhile: read again
+        raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
+
+    def _sessions_to_end(self, user_id: str, index: Optional[Dict[str, Any]]) -> Tuple[List[str], Optional[int]]:
+        """The session ids to end and the index's change count: from the index when it is
+        complete, else (an account older than the index) from a Query of the sessions."""
+        if index and index.get('complete'):
+            return sorted(index.get('sids') or ()), int(index.get('n', 0))
+        return self._live_sessions(user_id)
+
+    def _index_of(self, user_id: str) -> Optional[Dict[str, Any]]:
+        item = self.auth.get_item(Key=self._index_key(user_id), ConsistentRead=True).get('Item')
+        return _plain(item) if item else None
 
     def update_user_ending_sessions(self, user_id: str, fields: Dict[str, Any], keep: str, email: str,
+                                    index: Optional[Dict[str, Any]] = None,
                                     give_back: Optional[Tuple[List[str], List[str], int, int]] = None) -> None:
         """Change the account (and the email item's copy of it), end its other sessions (all but
         session id `keep`) and give back throttle counts (`give_back`: release, clear, window,
-        expires_at): one Query for the sessions, one transaction (more only past ~95 sessions)."""
-        doomed = [k for k in self._session_keys(user_id) if k['sk'] != 'SESSION#' + keep]
+        expires_at), in one transaction, given the session `index` as read with the account
+        (account_with_sessions). ConditionFailed if the account is gone."""
         ops = self._user_updates(user_id, fields, email) + (self._give_back(*give_back) if give_back else [])
-        room = 100 - len(ops)
-        self._transact(ops + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}} for k in doomed[:room]])
-        if doomed[room:]:
-            with self.auth.batch_writer() as batch:
-                for k in doomed[room:]:
-                    batch.delete_item(Key=k)
+        for _ in range(5):
+            sids, n = self._sessions_to_end(user_id, index)
+            doomed = [{'pk': 'USER#' + user_id, 'sk': 'SESSION#' + s} for s in sids if s != keep]
+            index_op = self._index_set(user_id, [keep], n)
+            room = self.TRANSACTION_MAX - len(ops) - 1
+            try:
+                self._transact(ops + [index_op] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
+                                                   for k in doomed[:room]])
+            except ConditionFailed as exc:
+                if not _failed_at(exc, len(ops)) or _failed_at(exc, 0):  # the account is gone
+                    raise
+                index = self._index_of(user_id)  # a login listed itself meanwhile: end it too
+                continue
+            if doomed[room:]:  # only an index older than its size limit gets here
+                with self.auth.batch_writer() as batch:
+                    for k in doomed[room:]:
+                        batch.delete_item(Key=k)
+            return
+        raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
 
     def _delete_keys(self, table, key_name: str, key_value: str, sort_name: str, skip: Optional[str] = None) -> None:
         items = self._query_all(table, KeyConditionExpression=Key(key_name).eq(key_value), ConsistentRead=True,
@@ -700,10 +846,11 @@ class Store:
         """Transaction items deleting this chat takes: itself, its line's counts, two per link."""
         return 2 + 2 * len(chat.get('shares') or ())
 
-    def _delete_chats_ops(self, user_id: str, chats: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def _delete_chats_ops(self, user_id: str, chats: List[Dict[str, Any]], account: bool = True) -> List[Dict[str, Any]]:
         """Delete these chats as read (a rating or link changed meanwhile fails the whole
-        transaction), with their share links; take them off the account's counters and their
-        ratings off their lines' counts. The account update sits at index len(chats)."""
+        transaction), with their share links; take them off the account's counters (unless
+        `account` is False: a purge, the account is gone) and their ratings off their lines'
+        counts. The account update sits at index len(chats)."""
         ops, links, up, down = [], [], Counter(), Counter()
         for i, chat in enumerate(chats):
             values: Dict[str, Any] = {}
@@ -720,10 +867,11 @@ class Store:
                 links += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}}},
                           {'Delete': {'TableName': self.cfg.quotes_table,
                                       'Key': {'pk': 'USER#%s#SHARES' % user_id, 'sk': entry}}}]
-        ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
-                               'ConditionExpression': 'attribute_exists(pk)',
-                               'UpdateExpression': 'ADD chat_count :c, share_count :s',
-                               'ExpressionAttributeValues': {':c': -len(chats), ':s': -(len(links) // 2)}}})
+        if account:
+            ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+                                   'ConditionExpression': 'attribute_exists(pk)',
+                                   'UpdateExpression': 'ADD chat_count :c, share_count :s',
+                                   'ExpressionAttributeValues': {':c': -len(chats), ':s': -(len(links) // 2)}}})
         ops += [self._rating_op(line_id, -up[line_id], -down[line_id]) for line_id in sorted(set(up) | set(down))]
         return ops + links
 
@@ -745,8 +893,9 @@ class Store:
     DELETE_BATCH = 49
     TRANSACTION_MAX = 100
 
-    def delete_chats(self, user_id: str) -> int:
-        """Delete every chat of the user, keeping the counters exact under concurrent changes.
+    def delete_chats(self, user_id: str, account: bool = True) -> int:
+        """Delete every chat of the user, keeping the counters exact under concurrent changes
+        (`account` False: a purge after the account is gone, with no account counters left).
 
         Each transaction deletes chats that must still be as read, with their share links, and
         subtracts exactly them; if another request changed one first, the batch is read again.
@@ -769,10 +918,10 @@ class Store:
             groups.append(group)
             try:
                 for group in groups:
-                    self._transact(self._delete_chats_ops(user_id, group))
+                    self._transact(self._delete_chats_ops(user_id, group, account))
                     deleted += len(group)
             except ConditionFailed as exc:
-                if _account_gone(exc, len(group)):
+                if account and _account_gone(exc, len(group)):
                     return deleted
                 continue  # someone deleted, re-rated or shared some of these meanwhile: read again
             if 'LastEvaluatedKey' not in resp:  # that was all of them

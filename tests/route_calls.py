@@ -97,4 +97,8 @@ def measure(api: Api) -> Dict[str, List[str]]:
     run('DELETE /quote/{id}/apply', lambda: api.delete('/quote/%s/apply' % theirs['id'], token=admin['access']), 200)
     run('DELETE /quote/{id}', lambda: api.delete('/quote/' + mine['id'], token=token), 204)
     run('POST /rest-auth/logout', lambda: api.post('/rest-auth/logout', token=token), 200)
+    for i in range(3):  # what the account owns does not add calls: the purge removes it later
+        api.post('/chat/model', {'content': '떠나기 전 %d' % i, 'chat_reply': REPLY}, token=other['access'])
+    run('DELETE /rest-auth/profile', lambda: api.delete('/rest-auth/profile', {'password': PASSWORD},
+                                                        token=other['access']), 204)
     return out

@@ -2,7 +2,7 @@
 share links (their public pages go 404) and its per-line counters."""
 from boto3.dynamodb.conditions import Key
 
-from chalicelib import auth
+from chalicelib import auth, purge
 
 PASSWORD = 'correct horse 1'
 
@@ -36,7 +36,9 @@ def test_deleting_the_account_deletes_its_bookmarks_ratings_and_links(api, store
 
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=token).status == 204
 
-    assert api.get('/share/' + link).status == 404
+    assert api.get('/share/' + link).status == 404  # at once, before the purge removes it
+    assert store.get_share(link) is not None
+    assert purge.sweep(settle=0) == 1
     assert items_of(store, uid) == []
     assert store.get_share(link) is None
     stats = next(r for r in api.get('/corpus/stats?per-page=50', token=admin).json['results']

@@ -6,6 +6,8 @@ import time
 import jwt
 import pytest
 
+from chalicelib import purge
+
 
 PASSWORD = 'correct horse 1'
 
@@ -442,6 +444,8 @@ def test_delete_account_needs_password_then_removes_everything(api, store):
     assert api.get('/rest-auth/profile', token=token).status == 401
     assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).status == 401
     assert login(api).status == 401
+    assert len(store.chats_of(joined['user']['id']).page(50)) == 1  # the purge removes it, not the request
+    assert purge.sweep(settle=0) == 1
     assert store.chats_of(joined['user']['id']).page(50) == []
     assert api.post('/rest-auth/join', {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}).status == 201
 

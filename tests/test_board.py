@@ -2,7 +2,7 @@
 applied proposals joining (and leaving) the chatbot's corpus."""
 import pytest
 
-from chalicelib import auth
+from chalicelib import auth, purge
 
 PROPOSAL = {'title': '고세혁 팀장의 한마디', 'content': '스카우트는 발로 뛰는 겁니다. 발품을 팔지 않으면 좋은 선수는 보이지 않습니다.',
             'description': '노력 없이 결과만 바랄 때, 현장을 직접 뛰어다니는 성실함이 답이라는 말입니다.',
@@ -187,6 +187,7 @@ def test_account_deletion_keeps_applied_lines_without_the_author(api, people, st
     api.post('/quote/%s/apply' % applied['id'], token=people['admin'])
     r = api.delete('/rest-auth/profile', {'password': 'correct horse 1'}, token=people['author'])
     assert r.status == 204, r
+    purge.sweep(settle=0)
     assert api.get('/quote/' + pending['id'], token=people['other']).status == 404
     kept = api.get('/quote/' + applied['id'], token=people['other']).json
     assert kept['is_apply'] is True and kept['user'] is None

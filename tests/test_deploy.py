@@ -121,7 +121,8 @@ def test_tables_match_store_specs_and_stage_names(resources, prod_env):
 # -- Lambda functions: configuration and secrets --------------------------------------------------
 def test_every_function_gets_tables_secrets_and_the_frontend_origin(resources, prod_env):
     functions = of_type(resources, 'AWS::Serverless::Function')
-    assert set(functions) == {'APIHandler', 'JwtAuth'}  # the authorizer reads the tables and secret too
+    # the authorizer and the purge sweep read the tables and secret too
+    assert set(functions) == {'APIHandler', 'JwtAuth', 'PurgeDeletedAccounts'}
     secrets = {r['Properties']['Name'] for r in of_type(resources, 'AWS::SecretsManager::Secret').values()}
     log_groups = of_type(resources, 'AWS::Logs::LogGroup')
     for name, fn in functions.items():
@@ -313,7 +314,7 @@ def test_every_alarm_goes_to_the_topic_which_emails_the_operator(template, resou
     # no address, no subscription: the stack still deploys, alarms still show on the dashboard
     assert template['Conditions'][subscription['Condition']] == {'Fn::Not': [{'Fn::Equals': [{'Ref': 'AlarmEmail'}, '']}]}
     alarms = alarms_of(resources)
-    assert len(alarms) == 8
+    assert len(alarms) == 9
     readme = open(os.path.join(ROOT, 'deploy', 'README.md'), encoding='utf-8').read()
     for name, alarm in alarms.items():
         props = alarm['Properties']
@@ -414,9 +415,9 @@ def referenced_names(resource):
     raise AssertionError('not a reference to a specific resource: %r' % (resource,))
 
 
-def test_both_roles_use_the_policy_file(resources, policy):
+def test_every_role_uses_the_policy_file(resources, policy):
     roles = of_type(resources, 'AWS::IAM::Role')
-    assert set(roles) == {'ApiHandlerRole', 'JwtAuthRole'}
+    assert set(roles) == {'ApiHandlerRole', 'JwtAuthRole', 'PurgeDeletedAccountsRole'}
     for role in roles.values():
         [inline] = role['Properties']['Policies']
         assert inline['PolicyDocument'] == policy
@@ -599,3 +600,12 @@ def test_prod_env_exports_the_stage_configuration(prod_env):
     exported = dict(line[len('export '):].split('=', 1) for line in proc.stdout.splitlines())
     assert exported['USERS_TABLE'] == prod_env['USERS_TABLE'] and exported['STAGE'] == 'prod'
     assert 'CORS_ORIGINS' not in exported
+
+
+def test_the_purge_sweep_runs_each_minute_within_its_timeout(resources):
+    import app
+    fn = resources['PurgeDeletedAccounts']['Properties']
+    [event] = fn['Events'].values()
+    assert event['Type'] == 'Schedule' and event['Properties']['Schedule'] == 'rate(1 minute)'
+    assert fn['Handler'] == 'app.purge_deleted_accounts'
+    assert app.PURGE_BUDGET < fn['Timeout'], 'the sweep must stop itself before Lambda cuts it off'

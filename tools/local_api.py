@@ -109,6 +109,17 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
     return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayHandler, server_cls=Server)
 
 
+def sweep_deleted_accounts(every: float = 5) -> None:
+    """What app.py's schedule does deployed (each minute): remove what deleted accounts owned."""
+    from chalicelib import purge
+    while True:
+        time.sleep(every)
+        try:
+            purge.sweep(settle=2)
+        except Exception as exc:  # DynamoDB Local stopped, say: the next round tries again
+            print('purge sweep failed: %r' % exc, file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('--host', default='127.0.0.1')
@@ -117,6 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     server = make_server(args.host, args.port, args.stage, quiet=True)  # observe's lines say it all
+    threading.Thread(target=sweep_deleted_accounts, name='purge', daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C in `make run` reaches every process: stop quietly

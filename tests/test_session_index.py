@@ -1,0 +1,167 @@
+"""The session index: a password change or an account deletion ends sessions listed beside the
+account, without a Query, and ends every one of them however logins, logouts, old accounts
+and a full index interleave with it. And the purge that removes what a deleted account owned."""
+import time
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib import purge, storage
+
+PASSWORD = 'correct horse 1'
+NEW_PASSWORD = 'new password 2'
+
+
+def login(api, email='user@example.com', password=PASSWORD):
+    r = api.post('/rest-auth/login', {'email': email, 'password': password})
+    assert r.status == 200, r
+    return r.json
+
+
+def live_sessions(store, user_id):
+    items = store.auth.query(KeyConditionExpression=Key('pk').eq('USER#' + user_id), ConsistentRead=True)['Items']
+    return sorted(i['sk'][len('SESSION#'):] for i in items if i['sk'].startswith('SESSION#'))
+
+
+def index_of(store, user_id):
+    return store.auth.get_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSIONS'}, ConsistentRead=True).get('Item')
+
+
+def sid_of(tokens):
+    import jwt
+    return jwt.decode(tokens['access'], options={'verify_signature': False})['sid']
+
+
+def change_password(api, token):
+    return api.put('/rest-auth/profile', {'password': NEW_PASSWORD, 'current_password': PASSWORD}, token=token)
+
+
+def test_the_index_lists_every_login_and_a_password_change_ends_all_but_the_callers(api, store):
+    joined = api.join()
+    uid = joined['user']['id']
+    others = [login(api) for _ in range(3)]
+    index = index_of(store, uid)
+    assert index['complete'] is True and set(index['sids']) == set(live_sessions(store, uid))
+    assert change_password(api, joined['access']).status == 200
+    assert live_sessions(store, uid) == [sid_of(joined)]
+    assert set(index_of(store, uid)['sids']) == {sid_of(joined)}
+    assert all(api.get('/rest-auth/profile', token=o['access']).status == 401 for o in others)
+    assert api.get('/rest-auth/profile', token=joined['access']).status == 200
+
+
+def test_an_account_older_than_the_index_still_ends_every_session(api, store):
+    joined = api.join()
+    uid = joined['user']['id']
+    other = login(api)
+    store.auth.delete_item(Key={'pk': 'USER#' + uid, 'sk': 'SESSIONS'})  # as before the index existed
+    another = login(api)  # a login after the upgrade lists itself in an index not known complete
+    assert index_of(store, uid).get('complete') is None
+    assert change_password(api, joined['access']).status == 200
+    assert live_sessions(store, uid) == [sid_of(joined)]
+    assert api.get('/rest-auth/profile', token=other['access']).status == 401
+    assert api.get('/rest-auth/profile', token=another['access']).status == 401
+    assert index_of(store, uid)['complete'] is True  # read from the sessions themselves: complete now
+
+
+def test_a_login_between_reading_the_index_and_the_change_is_ended_too(api, store):
+    joined = api.join()
+    uid = joined['user']['id']
+    user, index = store.account_with_sessions(uid)
+    late = login(api)  # lists itself after the index was read
+    store.update_user_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
+    assert live_sessions(store, uid) == [sid_of(joined)]
+    assert api.get('/rest-auth/profile', token=late['access']).status == 401
+
+
+def test_a_login_between_reading_the_index_and_the_deletion_is_ended_too(api, store):
+    joined = api.join()
+    uid = joined['user']['id']
+    user, index = store.account_with_sessions(uid)
+    late = login(api)
+    store.delete_account(uid, user['email'], index, ([], [], 0, 0))
+    assert live_sessions(store, uid) == [] and index_of(store, uid) is None
+    assert api.get('/rest-auth/profile', token=late['access']).status == 401
+
+
+def test_a_full_index_is_pruned_to_the_live_sessions(api, store, monkeypatch):
+    monkeypatch.setattr(storage.Store, 'SESSION_INDEX_MAX', 3)
+    joined = api.join()
+    uid = joined['user']['id']
+    for _ in range(5):  # logins that log out leave their ids behind in the index
+        assert api.post('/rest-auth/logout', token=login(api)['access']).status == 200
+    kept = login(api)
+    listed = set(index_of(store, uid)['sids'])
+    assert len(listed) <= 3 and {sid_of(joined), sid_of(kept)} <= listed
+    assert set(live_sessions(store, uid)) == {sid_of(joined), sid_of(kept)}
+
+
+def test_more_live_sessions_than_the_index_holds_still_log_in_and_all_end(api, store, monkeypatch):
+    monkeypatch.setattr(storage.Store, 'SESSION_INDEX_MAX', 2)
+    joined = api.join()
+    uid = joined['user']['id']
+    others = [login(api) for _ in range(4)]  # all alive: pruning frees nothing, the login still lists itself
+    assert set(index_of(store, uid)['sids']) == set(live_sessions(store, uid))
+    assert change_password(api, joined['access']).status == 200
+    assert live_sessions(store, uid) == [sid_of(joined)]
+    assert all(api.get('/rest-auth/profile', token=o['access']).status == 401 for o in others)
+
+
+def test_a_password_change_with_many_sessions_ends_past_one_transaction(api, store):
+    joined = api.join()
+    uid = joined['user']['id']
+    user = store.get_user(uid)
+    for k in range(120):  # more than one transaction holds (an index grown before its size limit)
+        store._transact([{'Put': {'TableName': store.cfg.auth_table,
+                                  'Item': store._session_item(uid, 'extra%03d' % k, 'jti', int(time.time()) + 600)}},
+                         store._index_add(uid, 'extra%03d' % k, bounded=False)])
+    _, index = store.account_with_sessions(uid)
+    store.update_user_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
+    assert live_sessions(store, uid) == [sid_of(joined)]
+
+
+# -- the purge ------------------------------------------------------------------------------------
+def test_the_sweep_waits_for_the_index_to_settle_and_purges_once(api, store):
+    joined = api.join(email='leaving@example.com')
+    uid = joined['user']['id']
+    for i in range(3):
+        api.post('/chat/model', {'content': '대화 %d' % i, 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+                 token=joined['access'])
+    assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
+    assert purge.sweep(settle=60) == 0  # deleted just now: not yet
+    assert len(store.chats_of(uid).page(50)) == 3
+    assert purge.sweep(settle=0) == 1
+    assert store.chats_of(uid).page(50) == [] and store.purge_jobs(older_than=time.time()) == []
+    assert purge.sweep(settle=0) == 0
+
+
+def test_a_sweep_cut_short_is_finished_by_the_next(api, store, monkeypatch):
+    joined = api.join(email='leaving@example.com')
+    uid = joined['user']['id']
+    for i in range(3):
+        api.post('/chat/model', {'content': '대화 %d' % i, 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+                 token=joined['access'])
+    assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
+
+    def cut(user_id):
+        raise RuntimeError('Lambda timed out here')
+    with monkeypatch.context() as m:
+        m.setattr(storage.Store, 'delete_kept', lambda self, user_id: cut(user_id))
+        try:
+            purge.sweep(settle=0)
+        except RuntimeError:
+            pass
+    assert store.chats_of(uid).page(50) == []  # done before the cut
+    assert store.purge_jobs(older_than=time.time()) == [uid]  # the job stays until the end
+    assert purge.sweep(settle=0) == 1 and store.purge_jobs(older_than=time.time()) == []
+
+
+def test_the_email_can_sign_up_again_before_the_purge(api, store):
+    joined = api.join(email='leaving@example.com')
+    api.post('/chat/model', {'content': '옛 대화', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+             token=joined['access'])
+    assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
+    again = api.join(email='leaving@example.com')
+    purge.sweep(settle=0)
+    assert api.get('/chat/model', token=again['access']).json['count'] == 0
+    assert api.post('/chat/model', {'content': '새 대화', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+                    token=again['access']).status == 201
+    assert api.get('/chat/model', token=again['access']).json['count'] == 1
