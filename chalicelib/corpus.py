@@ -5,6 +5,7 @@ proposals. Retrieval is BM25 over character n-grams, which suits Korean: a word'
 matches whatever particle or ending follows it.
 """
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -117,22 +118,61 @@ def load_shipped() -> int:
 
 
 # -- retrieval --------------------------------------------------------------------------------
-# BM25F over character n-grams: a word's stem matches whatever particle or ending follows it.
+# BM25F over character n-grams of word stems: a stem matches whatever particle or ending follows it.
 # Each field's term counts are length-normalised and weighted before one saturation, so a word
 # in the tags (the situations a line is for) counts for more than the same word in the line.
 _WORD = re.compile(r'[0-9a-z가-힣]+')
 FIELD_WEIGHTS = {'tags': 3.0, 'description': 1.5, 'quote': 1.0, 'speaker': 0.5}
 FIELD_B = 0.75
 K1 = 1.2
+# The lexicon's situation words count a fifth of the person's own words, and not as single
+# syllables: at full weight they outvoted what was written (chosen on the dev signals).
+EXPANSION_WEIGHT = 0.2
+EXPANSION_MIN = 2
+NGRAMS = (1, 2)  # chosen on the dev signals: single syllables catch stems that 2/3-grams miss
+STEM_MIN = 2     # an ending is cut only when a stem of at least this many syllables remains
 LEXICON_FILE = os.path.join(os.path.dirname(__file__), 'data', 'lexicon.json')
+# Particles (조사) and endings (어미) people end words with, cut before the word is split into
+# n-grams, so 바꾸기가 무서워요 and 바꾸기 무서움 give the same terms and the ending adds no noise.
+_SUFFIXES = frozenset("""
+은 는 이 가 을 를 에 에서 에게 한테 께 께서 으로 로 와 과 랑 이랑 하고 도 만 까지 부터 의 처럼 보다 요 이요 이나 나
+든 이든 라도 이라도 마다 밖에 뿐 조차 마저 한테서 에게서 더러 이라 라 이라고 라고 이란 란
+어요 아요 여요 해요 했어요 했어 했다 했음 했는데 했고 했지 했네 했죠 해서 해도 하고 하는 하는데 하다 한다 한 할 함
+합니다 했습니다 하네 하죠 하지 하니 하면 해 했 는데 은데 인데 던데 었는데 았는데 였는데 어서 아서 여서 어도 아도
+었어 았어 였어 었다 았다 였다 었음 았음 였음 었고 았고 었지 았지 었네 았네 었어요 았어요 였어요
+습니다 니다 네요 네 죠 지요 지 다 고 서 면 으면 니 으니 니까 으니까 거든 거든요 잖아 잖아요 는지 은지 인지 나요 까요
+을까요 을까 까 래 래요 대 대요 같아 같아요 같음 같은 같다 같네 싶어 싶어요 싶다 싶음 싶은 싶네
+있어 있어요 있음 있는 있다 있고 있는데 없어 없어요 없음 없는 없다 없고 없는데 임 음 됨 됐어 됐어요 돼요 됐다 되는
+되나 될까 될까요 된 될 어 아 여 게 기 기가 기도 기는 기를 기에 거 건 게요 거야 거예요 건데 것 듯 듯요 중 중이에요
+중임 이에요 예요 이야 야 이다 였 었 았
+더니 했더니 었더니 았더니 였더니 라서 이라서 해서요 는데요 인데요 은데요 었는데요 았는데요 했는데요 해야 해야지 할까
+할까요 하나 하나요 되네 되고 돼서 됐는데 당했 당함 당해 당하 받았 받음 받고 시켜 시킴 해줘 해주 싶은데 싶었 싶음
+""".split())
+_SUFFIX_MAX = max(map(len, _SUFFIXES))
+
+
+def _stem(word: str) -> str:
+    """The word without its longest known particle or ending (돈봉투를 → 돈봉투)."""
+    for n in range(min(_SUFFIX_MAX, len(word) - STEM_MIN), 0, -1):
+        if word[-n:] in _SUFFIXES:
+            return word[:-n]
+    return word
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_terms(word: str) -> Tuple[str, ...]:
+    """A word's stem and the stem's n-grams; words recur, so each is cut once."""
+    stem = _stem(word)
+    out = [stem]
+    for n in NGRAMS:
+        out.extend(stem[i:i + n] for i in range(len(stem) - n + 1))
+    return tuple(out)
 
 
 def terms(text: str) -> List[str]:
     out: List[str] = []
     for word in _WORD.findall(text.lower()):
-        out.append(word)
-        for n in (2, 3):
-            out.extend(word[i:i + n] for i in range(len(word) - n + 1))
+        out.extend(_word_terms(word))
     return out
 
 
@@ -142,28 +182,40 @@ def _field_text(line: Dict[str, Any], field: str) -> str:
 
 
 def _load_lexicon() -> List[Tuple[str, str]]:
-    """(everyday wording, situation words it means), longest wording first."""
+    """(everyday wording, situation words it means)."""
     try:
         with open(LEXICON_FILE, encoding='utf-8') as f:
             data = json.load(f)
     except FileNotFoundError:
         return []
-    pairs = [(variant, meaning) for meaning, variants in data.items() for variant in variants]
-    return sorted(pairs, key=lambda p: -len(p[0]))
+    return [(variant, meaning) for meaning, variants in data.items() for variant in variants]
 
 
 _LEXICON = _load_lexicon()
+# Wordings by their first two characters (a one-character wording by itself), so a message is
+# checked only against the wordings that could start somewhere in it, not all few thousand.
+_LEXICON_BY_START: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+for _variant, _meaning in _LEXICON:
+    _LEXICON_BY_START[_variant[:2]].append((_variant, _meaning))
+
+
+def situations(query: str) -> List[str]:
+    """The situation words the query's everyday wording stands for (차였어요 → 이별 …), spaces
+    ignored; one entry per wording found."""
+    text = query.lower()
+    squashed = re.sub(r'\s+', '', text)
+    starts = {t[i:i + n] for t in (text, squashed) for i in range(len(t)) for n in (1, 2)}
+    return [meaning for start in starts for variant, meaning in _LEXICON_BY_START.get(start, ())
+            if variant in text or variant in squashed]
 
 
 def expand(query: str) -> str:
-    """The query plus the situation words its everyday wording stands for (차였어요 → 이별)."""
-    text = query.lower()
-    squashed = re.sub(r'\s+', '', text)
-    extra = [meaning for variant, meaning in _LEXICON if variant in text or variant in squashed]
-    return text + (' ' + ' '.join(extra) if extra else '')
+    """The query plus the situation words its everyday wording stands for."""
+    extra = situations(query)
+    return query.lower() + (' ' + ' '.join(extra) if extra else '')
 
 
-_counts_cache: Dict[Tuple[str, ...], Dict[str, Counter]] = {}
+_counts_cache: Dict[Tuple[str, ...], Dict[str, Tuple[int, Dict[str, int]]]] = {}
 
 
 def _line_key(line: Dict[str, Any]) -> Tuple[str, ...]:
@@ -171,12 +223,16 @@ def _line_key(line: Dict[str, Any]) -> Tuple[str, ...]:
     return (line['id'],) + tuple(_field_text(line, f) for f in FIELD_WEIGHTS)
 
 
-def _field_counts(key: Tuple[str, ...]) -> Dict[str, Counter]:
-    """Each field's n-gram counts, kept across rebuilds: a corpus change re-reads every line,
-    but only the lines that changed are cut into n-grams again."""
+def _field_counts(key: Tuple[str, ...]) -> Dict[str, Tuple[int, Dict[str, int]]]:
+    """Each field's length in terms and its term counts, kept across rebuilds: a corpus change
+    re-reads every line, but only the lines that changed are cut into terms again."""
     counts = _counts_cache.get(key)
     if counts is None:
-        counts = _counts_cache[key] = {f: Counter(terms(text)) for f, text in zip(FIELD_WEIGHTS, key[1:])}
+        counts = {}
+        for f, text in zip(FIELD_WEIGHTS, key[1:]):
+            field_terms = terms(text)
+            counts[f] = (len(field_terms), dict(Counter(field_terms)))
+        _counts_cache[key] = counts
     return counts
 
 
@@ -186,17 +242,22 @@ class Index:
         self._by_id = {line['id']: line for line in self.lines}
         keys = [_line_key(line) for line in self.lines]
         counts = [_field_counts(key) for key in keys]
-        avg = {f: (sum(sum(c[f].values()) for c in counts) / len(counts)) if counts else 0.0 for f in FIELD_WEIGHTS}
+        avg = {f: (sum(c[f][0] for c in counts) / len(counts)) if counts else 0.0 for f in FIELD_WEIGHTS}
         # term -> [(doc, weighted tf)]: the query-independent half of BM25F, computed once.
         self.postings: Dict[str, List[Tuple[int, float]]] = defaultdict(list)
+        postings = self.postings
         for doc, fields in enumerate(counts):
-            weighted: Dict[str, float] = defaultdict(float)
-            for f, c in fields.items():
-                norm = 1 - FIELD_B + FIELD_B * (sum(c.values()) / avg[f] if avg[f] else 1)
+            weighted: Dict[str, float] = {}
+            for f, (length, c) in fields.items():
+                scale = FIELD_WEIGHTS[f] / (1 - FIELD_B + FIELD_B * (length / avg[f] if avg[f] else 1))
+                if not weighted:  # the first field in one go: most terms occur in one field only
+                    weighted = {term: scale * tf for term, tf in c.items()}
+                    get = weighted.get
+                    continue
                 for term, tf in c.items():
-                    weighted[term] += FIELD_WEIGHTS[f] * tf / norm
+                    weighted[term] = get(term, 0.0) + scale * tf
             for term, tf in weighted.items():
-                self.postings[term].append((doc, tf))
+                postings[term].append((doc, tf))
         live = set(keys)
         for key in [k for k in list(_counts_cache) if k not in live]:  # withdrawn or edited lines
             _counts_cache.pop(key, None)
@@ -212,7 +273,11 @@ class Index:
 
     def search(self, query: str, k: int = 5) -> List[Tuple[float, Dict[str, Any]]]:
         scores: Dict[int, float] = defaultdict(float)
-        for term, qtf in Counter(terms(expand(query))).items():
+        weights = Counter(terms(query))
+        for term, n in Counter(terms(' '.join(situations(query)))).items():
+            if len(term) >= EXPANSION_MIN:
+                weights[term] += EXPANSION_WEIGHT * n
+        for term, qtf in weights.items():
             posting = self.postings.get(term)
             if not posting:
                 continue

@@ -152,3 +152,34 @@ def test_a_large_corpus_sends_the_model_retrieved_candidates_only(api, store, fa
     token = api.join()['access']
     assert ask(api, token, '야구가 좋아요').status == 200
     assert len(candidates_of(fake_openai.requests[-1]['json'])) == model.CANDIDATES
+
+
+# -- local retrieval ---------------------------------------------------------------------------
+def _line(line_id, quote, tags, description='설명'):
+    return dict(id=line_id, scene=1, speaker='인물', quote=quote, description=description, tags=tags)
+
+
+def test_particles_and_endings_do_not_change_what_a_word_matches():
+    assert corpus.terms('돈봉투를') == corpus.terms('돈봉투') == corpus.terms('돈봉투가')
+    assert corpus.terms('무서워요') == corpus.terms('무서워')
+    index = corpus.Index([_line('a-envelope', '돈봉투', ['돈봉투']), _line('b-pie', '봉투를 접는다', ['종이접기'])])
+    assert [l['id'] for _, l in index.search('돈봉투를 받았어요')][0] == 'a-envelope'
+
+
+def test_the_lexicon_finds_a_wording_anywhere_with_or_without_spaces():
+    def meanings(text):
+        return sorted(' '.join(corpus.situations(text)).split())
+    assert '이별' in meanings('어제 차였어요')
+    assert '이별' in meanings('헤어 졌어')  # spaced oddly
+    assert '연애' in meanings('썸')  # a one-character wording, alone
+    # the lookup by first characters finds what checking every wording finds
+    for text in ('팀장이 소리 지르고 갑질해요', '돈 받고 봐달라는 거래처', '썸 타다 차임', 'ㅋㅋ 그냥 그래요', ''):
+        squashed = ''.join(text.split())
+        every = [m for v, m in corpus._LEXICON if v in text or v in squashed]
+        assert meanings(text) == sorted(' '.join(every).split()), text
+
+
+def test_what_the_person_wrote_outweighs_what_the_lexicon_reads_into_it():
+    index = corpus.Index([_line('a-literal', '차였다', ['차였다']),
+                          _line('b-concept', '헤어짐', ['이별', '실연', '헤어짐'])])
+    assert [l['id'] for _, l in index.search('차였어')][0] == 'a-literal'
