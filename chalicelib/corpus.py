@@ -4,9 +4,7 @@ Lines come from the shipped demo set, operator imports (JSON Lines) and applied 
 proposals. Retrieval is BM25 over character n-grams, which suits Korean: a word's stem
 matches whatever particle or ending follows it.
 """
-import contextlib
 import functools
-import gc
 import hashlib
 import json
 import math
@@ -308,22 +306,8 @@ def current() -> Index:
     with _lock:
         cached_version, index = _cached
         if index is None or cached_version != version:  # behind, or tables made anew (then a full read)
-            with _gc_paused():
-                _cached = (version, _rebuilt(st, index, cached_version, version))
+            _cached = (version, _rebuilt(st, index, cached_version, version))
         return _cached[1]
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """A rebuild allocates ~10^5 objects and no reference cycles: the collections it would
-    trigger only walk the old and new index again (~10 ms of a catch-up, more in its tail)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _rebuilt(st: 'storage.Store', index: Optional[Index], since: Optional[int], version: int) -> Index:
