@@ -5,7 +5,8 @@ latency is left out. Each part is its own function:
 - relevance: top-1/top-3 on the labelled situations (tools/relevance.py);
 - chat route: p50/p95 of POST /chat/api with a 1,000-line corpus (local answerer, and the
   OpenAI path against a fake server that answers at once);
-- corpus: what a new container pays to build the index of 1,000 lines;
+- corpus: what a new container pays to build the index of 1,000 lines, and what one that holds
+  an index pays to catch up after one corpus change;
 - pages: DynamoDB calls, read capacity and p50 of each page kind (first, next, previous,
   last, a bare page number) for history at 10 vs 10,000 chats and at page 1-2 vs page 2000,
   and for the board at page 1-2 vs page 2000 of 10,000, the columns measured interleaved;
@@ -32,7 +33,13 @@ from tools.devkit.http import Api
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-WORDS = ['야구', '단장', '선수', '연봉', '계약', '트레이드', '시즌', '우승', '꼴찌', '드림즈', '프런트', '스카우트', '코치', '감독', '전지훈련', '팬', '회사', '상사', '동료', '시험', '합격', '불합격', '이별', '친구', '가족', '돈', '건강', '꿈', '도전', '실패', '성공', '용기', '위로', '책임', '정의', '원칙', '변화', '다짐', '후회', '자책', '의심', '억울', '불안', '두려움', '희망', '노력', '성실', '핑계', '무기', '환경', '여론', '시선']
+WORDS = [
+    '야구', '단장', '선수', '연봉', '계약', '트레이드', '시즌', '우승', '꼴찌', '드림즈',
+    '프런트', '스카우트', '코치', '감독', '전지훈련', '팬', '회사', '상사', '동료', '시험',
+    '합격', '불합격', '이별', '친구', '가족', '돈', '건강', '꿈', '도전', '실패', '성공',
+    '용기', '위로', '책임', '정의', '원칙', '변화', '다짐', '후회', '자책', '의심', '억울',
+    '불안', '두려움', '희망', '노력', '성실', '핑계', '무기', '환경', '여론', '시선',
+]
 INPUTS = ['회사 상사 때문에 너무 힘들어요', '시험에 떨어져서 불안해요', '새로운 도전을 앞두고 두려워요',
           '친구와 이별해서 후회돼요', '연봉 협상이 잘 안 됐어요']
 BIG = 10_000   # chats of the large user, proposals on the board
@@ -119,22 +126,45 @@ def bench_chat_route(api: Api, token: str) -> None:
 
 
 # -- corpus -------------------------------------------------------------------------------------
-def bench_corpus_rebuild(n: int = 20) -> None:
-    """A new container (or a corpus change) rebuilds the index: read every line, then index them."""
+def _calls_and_items(calls) -> str:
+    return ', '.join(f"{c} ({c.items} item{'' if c.items == 1 else 's'})" for c in calls.calls)
+
+
+def bench_corpus_rebuild(n: int = 20, changes: int = 40) -> None:
+    """What a container pays for the corpus index: a new one reads every line and indexes them;
+    one that holds an index catches up after a corpus change by reading only what changed."""
     from chalicelib import storage
     from chalicelib.chat import corpus
+    from tools.devkit.dynamo_calls import calls_of
     st = storage.store()
 
-    def rebuild():
+    def cold():
         corpus.forget_cache()
-        corpus.current()
-    total, _ = timed(rebuild, n)
+        return corpus.current()
+    total, _ = timed(cold, n)
+    index, calls = calls_of(cold)
     lines = st.corpus_lines()
     read, _ = timed(st.corpus_lines, n)
     build = getattr(corpus, 'Index', None)  # the index class, if it is still called so
-    built = f', building alone: {timed(lambda: build(lines), n)[0]:.1f} ms' if build else ''
-    print('corpus index rebuild at %d lines (goal ≤ 50 ms): p50 %.1f ms (reading the lines from DynamoDB: %.1f ms%s)'
-          % (len(lines), total, read, built))
+    built = f', building: {timed(lambda: build(lines), n)[0]:.1f} ms' if build else ''
+    print(f'corpus index at {len(index)} lines, a new container: p50 {total:.1f} ms (reading every line: '
+          f'{read:.1f} ms{built})\n  DynamoDB calls: {_calls_and_items(calls)}')
+
+    # one line edited (what an import or an apply does), then the next request's current()
+    line, samples, cpu = dict(lines[0]), [], []
+    for i in range(changes + 1):
+        st.put_corpus_lines([dict(line, quote=f"{line['quote']} ({i})")])
+        start, start_cpu = time.perf_counter(), time.process_time()
+        index, calls = calls_of(corpus.current)
+        samples.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    st.put_corpus_lines([line])
+    corpus.current()
+    p50, p95 = percentiles(samples[1:])
+    # CPU time is what a busy machine stretches least: our side's cost, DynamoDB Local's left out
+    print(f'corpus index at {len(index)} lines, catch-up after one change (goal ≤ 50 ms): p50 {p50:.1f} ms, '
+          f'p95 {p95:.1f} ms (n={changes}; CPU time of this process p50 {statistics.median(cpu[1:]):.1f} ms)\n'
+          f'  DynamoDB calls: {_calls_and_items(calls)}')
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -174,19 +204,19 @@ def _page_table(api: Api, title: str, columns: list[tuple[str, str, dict[str, st
         pages = ['p' + parse_qs(urlsplit(urls[kind]).query).get('page', ['1'])[0] for _, _, urls in columns]
         same = all(c[0] == costs[0][0] for c in costs)
         print(f"  {kind:12} {' vs '.join(pages):21} {costs[0][0] if same else '(calls differ, below)'}")
-        print('  %-12s %-21s RCU %s; p50 %s ms (last/first column %.2fx)'
-              % ('', '', ' vs '.join(f'{c[1]:.1f}' for c in costs), ' vs '.join(f'{p:.1f}' for p in p50s),
-                 p50s[-1] / p50s[0]))
+        rcus, times = ' vs '.join(f'{c[1]:.1f}' for c in costs), ' vs '.join(f'{p:.1f}' for p in p50s)
+        print(f"  {'':12} {'':21} RCU {rcus}; p50 {times} ms (last/first column {p50s[-1] / p50s[0]:.2f}x)")
         if not same:
             for number, (calls, _) in zip(pages, costs, strict=False):
-                print('  %-12s %-21s %s: %s' % ('', '', number, calls))
+                print(f"  {'':12} {'':21} {number}: {calls}")
     middle = columns[-1]
     path = middle[2]['first page'].split('?')[0]
     url = f'{path}?per-page={PER_PAGE}&page={BIG // PER_PAGE // 2}'
     calls, rcu = _cost(api, middle[1], url)
     p50, _ = timed(lambda: api.get(url, token=middle[1]), max(5, n // 5))
-    print('  %-12s %-21s %s\n  %-12s %-21s RCU %.1f; p50 %.1f ms (the middle: the costliest skip)'
-          % ('bare page=N', 'p%d of %d' % (BIG // PER_PAGE // 2, BIG // PER_PAGE), calls, '', '', rcu, p50))
+    which = f'p{BIG // PER_PAGE // 2} of {BIG // PER_PAGE}'
+    print(f"  {'bare page=N':12} {which:21} {calls}\n"
+          f"  {'':12} {'':21} RCU {rcu:.1f}; p50 {p50:.1f} ms (the middle: the costliest skip)")
 
 
 def bench_pages(api: Api, n: int = 60) -> None:
@@ -211,9 +241,9 @@ def bench_pages(api: Api, n: int = 60) -> None:
     reader = api.join(email='reader@example.com')['access']
 
     few, many = small['access'], large['access']
-    _page_table(api, 'history, per-page %d: DynamoDB calls (the authorizer\'s GetItem first), read capacity (RCU) '
-                'and p50, columns interleaved (n=%d):\n  10 chats | 10,000 chats near the start | 10,000 chats '
-                'deep in' % (PER_PAGE, n),
+    _page_table(api, f"history, per-page {PER_PAGE}: DynamoDB calls (the authorizer's GetItem first), read capacity "
+                f'(RCU) and p50, columns interleaved (n={n}):\n  10 chats | 10,000 chats near the start | '
+                '10,000 chats deep in',
                 [('10', few, _urls(api, few, '/chat/model', True)),
                  ('10k near', many, _urls(api, many, '/chat/model', True)),
                  ('10k deep', many, _urls(api, many, '/chat/model', False))], n)
@@ -233,6 +263,7 @@ def bench_route_calls(api: Api) -> None:
     from chalicelib import storage
     from chalicelib.accounts import purge
     from chalicelib.core.ids import new_id, now_iso
+    purge.sweep(settle=0)  # the account measure() deleted: the sweep timed below is this one's alone
     joined = api.join(email='leaving@example.com', password=route_calls.PASSWORD)
     at = now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
@@ -244,9 +275,8 @@ def bench_route_calls(api: Api) -> None:
     started = time.perf_counter()
     with DynamoCalls() as swept:
         assert purge.sweep(settle=0) == 1
-    print('  %-36s %d  %s  (an account with 1,000 chats; then the purge sweep: %d calls, %.0f ms)'
-          % ('DELETE /rest-auth/profile', len(calls), ', '.join(calls.names), len(swept.names),
-             (time.perf_counter() - started) * 1000))
+    print(f"  {'DELETE /rest-auth/profile':36} {len(calls)}  {', '.join(calls.names)}  (an account with 1,000 chats; "
+          f'then the purge sweep: {len(swept.names)} calls, {(time.perf_counter() - started) * 1000:.0f} ms)')
 
 
 # -- local server -------------------------------------------------------------------------------
@@ -281,16 +311,17 @@ def bench_local_server(n: int = 100, bursts: int = 5) -> None:
         try:
             conn = http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
 
-            def kept_alive():
+            def kept_alive(conn: http.client.HTTPConnection = conn) -> None:
                 conn.request('GET', '/health')
                 conn.getresponse().read()
             kept_alive()
             kept, _ = timed(kept_alive, n)
             conn.close()
             took = [t for _ in range(bursts) for t in _burst(server.port)]
-            print('local server, %s: kept-alive GET /health p50 %.1f ms; %d bursts of 16 new connections: '
-                  'slowest %.0f ms, %d of %d waited ≥ 1 s (a dropped SYN retried)'
-                  % (label, kept, bursts, max(took) * 1000, sum(t >= 1 for t in took), len(took)))
+            waited = sum(t >= 1 for t in took)
+            print(f'local server, {label}: kept-alive GET /health p50 {kept:.1f} ms; {bursts} bursts of 16 new '
+                  f'connections: slowest {max(took) * 1000:.0f} ms, {waited} of {len(took)} waited ≥ 1 s '
+                  '(a dropped SYN retried)')
         finally:
             server.shutdown()
             server.server.server_close()
@@ -317,15 +348,15 @@ def bench_keep(api: Api, n: int = 10_000) -> None:
             sizes.append(len(r.raw))
             link = r.headers.get('link')
             url = r.json['next'] if fmt == 'json' else (link[1:link.index('>')] if link else None)
-        print('export of 10,000 chats as %s: %d parts, per part p50 %.0f ms, max %.0f ms, largest %.0f kB'
-              % (fmt.upper(), len(took), statistics.median(took), max(took), max(sizes) / 1000))
+        print(f'export of 10,000 chats as {fmt.upper()}: {len(took)} parts, per part p50 '
+              f'{statistics.median(took):.0f} ms, max {max(took):.0f} ms, largest {max(sizes) / 1000:.0f} kB')
     url, took = '/chat/model?q=%EC%97%86%EB%8A%94%EB%A7%90', []  # a word no chat has: the worst case
     while url:
         start = clock.perf_counter()
         url = api.get(url, token=tok).json['next']
         took.append((clock.perf_counter() - start) * 1000)
-    print('search of 10,000 chats for an absent word: %d requests to the end, each p50 %.0f ms, max %.0f ms'
-          % (len(took), statistics.median(took), max(took)))
+    print(f'search of 10,000 chats for an absent word: {len(took)} requests to the end, each p50 '
+          f'{statistics.median(took):.0f} ms, max {max(took):.0f} ms')
 
 
 def main() -> None:
@@ -342,7 +373,7 @@ def main() -> None:
         from chalicelib import storage
         from chalicelib.chat import corpus
         from chalicelib.core import observe, settings
-        observe.output = open(os.devnull, 'w')  # the log lines are written (and timed), not shown
+        observe.output = open(os.devnull, 'w')  # noqa: SIM115 (for the whole run) the lines are written and timed, not shown
         settings.reload()
         from tools import relevance
         relevance.report()
@@ -359,7 +390,8 @@ def main() -> None:
         bench_keep(api)
         print(f'cold import of app.py: {cold_import()}')
         import resource
-        print(f'peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB')
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f'peak RSS of this benchmark process: {peak:.0f} MiB')
         server.shutdown()
     finally:
         ddb.terminate()

@@ -107,12 +107,11 @@ def load_shipped() -> int:
     """
     lines = shipped_lines()
     st = storage.store()
+    stored = {line['id']: line for line in st.corpus_lines()}
     keep = {line['id'] for line in lines}
-    stale = [line['id'] for line in st.corpus_lines()
-             if line.get('origin') in SHIPPED_ORIGINS and line['id'] not in keep]
-    st.put_corpus_lines(lines)
-    if stale:
-        st.delete_corpus_lines(stale)
+    # only what differs is written, so an unchanged file moves no version and costs no rebuild
+    st.put_corpus_lines([line for line in lines if stored.get(line['id']) != line])
+    st.delete_corpus_lines([i for i, line in stored.items() if line.get('origin') in SHIPPED_ORIGINS and i not in keep])
     return len(lines)
 
 
@@ -301,7 +300,12 @@ _cached: tuple[int | None, Index | None] = (None, None)
 
 
 def current() -> Index:
-    """The corpus index, rebuilt only when the stored version moved (one GetItem per call)."""
+    """The corpus index, rebuilt only when the stored version moved (one GetItem per call).
+
+    A container that holds the index of an older version catches up by reading only the lines
+    changed since (the change log, then those lines); a new one, or one further behind than the
+    log reaches, reads every line. Either way only new or changed lines are cut into n-grams.
+    """
     global _cached
     st = storage.store()
     version = st.corpus_version()
@@ -309,9 +313,18 @@ def current() -> Index:
     if index is not None and cached_version == version:
         return index
     with _lock:
-        if _cached[1] is None or _cached[0] != version:
-            _cached = (version, Index(st.corpus_lines()))
+        cached_version, index = _cached
+        if index is None or cached_version != version:  # behind, or tables made anew (then a full read)
+            _cached = (version, _rebuilt(st, index, cached_version, version))
         return _cached[1]
+
+
+def _rebuilt(st: storage.Store, index: Index | None, since: int | None, version: int) -> Index:
+    changes = st.corpus_changes(since, version) if index is not None and since is not None else None
+    if changes is None:
+        return Index(st.corpus_lines())
+    kept = [line for line in index.lines if line['id'] not in changes]
+    return Index(kept + [line for line in changes.values() if line is not None])
 
 
 def forget_cache() -> None:

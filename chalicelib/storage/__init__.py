@@ -7,6 +7,8 @@ Tables (names from settings):
 - chats:  user_id, chat_id (time-ordered, so a Query lists newest first)
 - quotes: pk, sk — "BOARD"/<quote id> proposals (GSI by_owner on owner, sk),
           "CORPUS"/<line id> the chatbot's lines, "META"/"board"|"corpus" counters and version,
+          "CORPUS_LOG"/<version, 12 digits> what that version changed: the lines put (in full when
+          few), the ids deleted (the last 100 versions kept),
           "STATS"/<line id> per-line counters (given, up, down), "PURGE"/<user id> deleted
           accounts whose things are still to be removed,
           what a user keeps: "USER#<id>#LINES"/<line id> times given to them and the bookmark
@@ -25,13 +27,14 @@ from chalicelib.core import settings
 from chalicelib.storage.accounts import Accounts
 from chalicelib.storage.board import Board
 from chalicelib.storage.chats import Chats
-from chalicelib.storage.corpus import Corpus
+from chalicelib.storage.corpus import CORPUS_LOG_IDS, CORPUS_LOG_LINES, Corpus
 from chalicelib.storage.dynamo import ConditionFailed, Partition
 from chalicelib.storage.keep import Keep
 from chalicelib.storage.layout import EmailTaken, board_line_id
 from chalicelib.storage.schema import Schema
 
-__all__ = ['ConditionFailed', 'EmailTaken', 'Partition', 'Store', 'board_line_id', 'store']
+__all__ = ['CORPUS_LOG_IDS', 'CORPUS_LOG_LINES', 'ConditionFailed',
+           'EmailTaken', 'Partition', 'Store', 'board_line_id', 'store']
 
 
 class Store(Accounts, Chats, Keep, Board, Corpus, Schema):

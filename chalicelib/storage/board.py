@@ -5,6 +5,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from chalicelib.storage.corpus import corpus_line
 from chalicelib.storage.dynamo import ConditionFailed, Partition, plain, set_expression
 from chalicelib.storage.layout import BOARD, CORPUS, META, Layout, board_line_id
 from chalicelib.storage.records import Proposal, User
@@ -82,11 +83,12 @@ class Board(Layout):
                            'ConditionExpression': 'attribute_exists(sk) AND is_apply = :a',
                            'ExpressionAttributeValues': {':a': applied}}},
                self._counter_update('board', -1)]
-        if applied:
-            line_key = {'pk': CORPUS, 'sk': board_line_id(quote_id)}
-            ops += [{'Delete': {'TableName': self.cfg.quotes_table, 'Key': line_key}},
-                    self._counter_update('corpus', 1)]
-        self._transact(ops)
+        if not applied:
+            self._transact(ops)
+            return
+        ops.append({'Delete': {'TableName': self.cfg.quotes_table,
+                               'Key': {'pk': CORPUS, 'sk': board_line_id(quote_id)}}})
+        self._corpus_change([], [board_line_id(quote_id)], ops)
 
     def set_applied(self, quote_id: str, seen_updated_at: str, line: dict[str, Any] | None,
                     at: str | None) -> None:
@@ -103,5 +105,6 @@ class Board(Layout):
                   'ConditionExpression': 'updated_at = :seen AND is_apply = :was',
                   'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
                   'ExpressionAttributeValues': {':a': applied, ':t': at, ':seen': seen_updated_at, ':was': not applied}}
-        self._transact([{'Update': update}, corpus_op, self._counter_update('corpus', 1)])
+        put = [corpus_line(corpus_op['Put']['Item'])] if applied else []
+        self._corpus_change(put, [] if applied else [line_key['sk']], [{'Update': update}, corpus_op])
 

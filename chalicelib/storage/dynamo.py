@@ -1,7 +1,9 @@
 """DynamoDB in general, knowing nothing of our tables' layout: the request-path client, item
 conversion, expressions, transactions with their failure reasons, Query and BatchGetItem
 helpers, and a partition read page by page."""
+import json
 import random
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -49,6 +51,23 @@ _DESERIALIZER = TypeDeserializer()
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
     """An item in the low-level client's typed form (as a failed condition returns it), as plain values."""
     return plain({k: _DESERIALIZER.deserialize(v) for k, v in item.items()})
+
+
+def lean(value: dict[str, Any]) -> Any:
+    """One attribute value from DynamoDB's JSON, as plain(TypeDeserializer) gives it: the
+    common types directly, the rest through them."""
+    [(kind, v)] = value.items()
+    if kind in ('S', 'BOOL'):
+        return v
+    if kind == 'L':
+        return [lean(x) for x in v]
+    if kind == 'M':
+        return {k: lean(x) for k, x in v.items()}
+    if kind == 'NULL':
+        return None
+    if kind == 'N' and v.lstrip('-').isdigit():
+        return int(v)
+    return plain(_DESERIALIZER.deserialize(value))
 
 
 def set_expression(fields: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +141,8 @@ class Base:
             connect_timeout=cfg.dynamodb_connect_timeout, read_timeout=cfg.dynamodb_read_timeout))
         self.client = self.db.meta.client
         self.client.meta.events.register('before-send.dynamodb', _within_deadline)
+        self._lean_reads = threading.local()
+        self.client.meta.events.register('before-parse.dynamodb.Query', self._read_items_lean)
         self.users = self.db.Table(cfg.users_table)
         self.chats = self.db.Table(cfg.chats_table)
         self.quotes = self.db.Table(cfg.quotes_table)
@@ -145,6 +166,39 @@ class Base:
                     raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.',
                                              retry_after=1) from exc
                 time.sleep(random.uniform(0.01, 0.03) * (2 ** attempt))  # jitter: racers do not retry in step
+
+    def _read_items_lean(self, response_dict: dict[str, Any], customized_response_dict: dict[str, Any] | None = None,
+                         **_: Any) -> None:
+        """For a Query asked to read lean (_query_lean): its items decoded here, with json and
+        lean(), and taken out of the body botocore parses next. botocore's parser and boto3's
+        deserializer walk every value through the service model: at 1,000 corpus lines they took
+        ~80 ms of a ~110 ms read, the HTTP exchange with DynamoDB Local the rest."""
+        if (not getattr(self._lean_reads, 'active', False) or response_dict.get('status_code') != 200
+                or customized_response_dict is None):  # (a botocore without the hook's second half: parse as usual)
+            return
+        try:
+            body = json.loads(response_dict['body'])
+        except ValueError:
+            return  # botocore's parser reports it as it would any malformed answer
+        customized_response_dict['LeanItems'] = [{k: lean(v) for k, v in item.items()}
+                                                 for item in body.get('Items', [])]
+        body['Items'] = []
+        response_dict['body'] = json.dumps(body).encode()
+
+    def _query_lean(self, table: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """_query_all's items, already plain (ints, not Decimals)."""
+        items: list[dict[str, Any]] = []
+        while True:
+            self._lean_reads.active = True  # for this call only: nothing else this thread asks is touched
+            try:
+                resp = table.query(**kwargs)
+            finally:
+                self._lean_reads.active = False
+            found = resp.get('LeanItems')
+            items.extend(found if found is not None else [plain(i) for i in resp['Items']])
+            if 'LastEvaluatedKey' not in resp:
+                return items
+            kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
 
     def _query_all(self, table: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item a Query matches, page by page."""

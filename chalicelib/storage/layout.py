@@ -4,7 +4,7 @@ from typing import Any
 
 from chalicelib.storage.dynamo import Base
 
-BOARD, CORPUS, META, STATS, PURGE = 'BOARD', 'CORPUS', 'META', 'STATS', 'PURGE'
+BOARD, CORPUS, CORPUS_LOG, META, STATS, PURGE = 'BOARD', 'CORPUS', 'CORPUS_LOG', 'META', 'STATS', 'PURGE'
 SHARE_SK = 'SHARE'
 # The account fields the email item mirrors, so a login reads one item (kept equal in one transaction).
 LOGIN_FIELDS = ('password_hash', 'nickname', 'created_at', 'is_admin')

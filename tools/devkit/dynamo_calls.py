@@ -22,6 +22,7 @@ class Call:
     table: str | None
     limit: int | None
     capacity: float = 0.0
+    items: int = 0  # items a read returned (GetItem, Query, BatchGetItem)
 
     def __str__(self):
         return self.operation + (f'(Limit={self.limit})' if self.limit is not None else '')
@@ -33,6 +34,14 @@ def _capacity_units(consumed) -> float:
     if isinstance(consumed, dict):
         consumed = [consumed]
     return sum(float(c.get('CapacityUnits', 0)) for c in consumed)
+
+
+def _items_read(parsed) -> int:
+    if 'Responses' in parsed and isinstance(parsed['Responses'], dict):  # BatchGetItem
+        return sum(len(items) for items in parsed['Responses'].values())
+    if 'Count' in parsed:  # Query, Scan
+        return int(parsed['Count'])
+    return 1 if parsed.get('Item') else 0
 
 
 class DynamoCalls:
@@ -65,6 +74,7 @@ class DynamoCalls:
         call = getattr(self._current, 'call', None)
         if call is not None and isinstance(parsed, dict):
             call.capacity = _capacity_units(parsed.get('ConsumedCapacity'))
+            call.items = _items_read(parsed)
             self._current.call = None
 
     # -- use --------------------------------------------------------------------------------
@@ -95,6 +105,10 @@ class DynamoCalls:
     def shape(self) -> list[str]:
         """Operation and Limit of each call: equal shapes read the same number of items."""
         return [str(c) for c in self.calls]
+
+    @property
+    def items_read(self) -> int:
+        return sum(c.items for c in self.calls)
 
     @property
     def total_capacity(self) -> float:
