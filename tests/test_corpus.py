@@ -183,3 +183,18 @@ def test_what_the_person_wrote_outweighs_what_the_lexicon_reads_into_it():
     index = corpus.Index([_line('a-literal', '차였다', ['차였다']),
                           _line('b-concept', '헤어짐', ['이별', '실연', '헤어짐'])])
     assert [ln['id'] for _, ln in index.search('차였어')][0] == 'a-literal'
+
+
+def test_an_updated_index_scores_exactly_as_one_built_from_scratch():
+    shipped = corpus.shipped_lines()
+    old = corpus.Index(shipped)
+    edited = dict(shipped[5], tags=shipped[5]['tags'] + ['이별', '퇴사'])
+    added = dict(shipped[0], id='zz-added', quote='새로 들어온 대사', tags=['면접', '시험'])
+    changes = {edited['id']: edited, shipped[7]['id']: None, added['id']: added}
+    patched = old.updated(changes)
+    rebuilt = corpus.Index([edited if ln['id'] == edited['id'] else ln for ln in shipped
+                            if ln['id'] != shipped[7]['id']] + [added])
+    assert [ln['id'] for ln in patched.lines] == [ln['id'] for ln in rebuilt.lines]
+    for query in ('차였어요 이별', '면접 떨어짐', '상사가 부당한 일을 시켜요', '퇴사하고 싶다', '시험'):
+        assert patched.search(query, 10) == rebuilt.search(query, 10), query
+    assert old.get(shipped[7]['id']) is not None and patched.get(shipped[7]['id']) is None  # the old one unchanged

@@ -222,77 +222,119 @@ def expand(query: str) -> str:
     return query.lower() + (' ' + ' '.join(extra) if extra else '')
 
 
-_counts_cache: dict[tuple[str, ...], dict[str, tuple[int, dict[str, int]]]] = {}
+FIELDS = tuple(FIELD_WEIGHTS)
+# A line's terms: its field lengths, and per term its count in each field (in FIELDS order).
+LineTerms = tuple[tuple[int, ...], dict[str, tuple[int, ...]]]
+_terms_cache: dict[tuple[str, ...], LineTerms] = {}
 
 
 def _line_key(line: dict[str, Any]) -> tuple[str, ...]:
-    """A line's id and the text of its fields: what its n-gram counts depend on."""
-    return (line['id'],) + tuple(_field_text(line, f) for f in FIELD_WEIGHTS)
+    """A line's id and the text of its fields: what its terms depend on."""
+    return (line['id'],) + tuple(_field_text(line, f) for f in FIELDS)
 
 
-def _field_counts(key: tuple[str, ...]) -> dict[str, tuple[int, dict[str, int]]]:
-    """Each field's length in terms and its term counts, kept across rebuilds: a corpus change
-    re-reads every line, but only the lines that changed are cut into terms again."""
-    counts = _counts_cache.get(key)
-    if counts is None:
-        counts = {}
-        for f, text in zip(FIELD_WEIGHTS, key[1:], strict=False):
-            field_terms = terms(text)
-            counts[f] = (len(field_terms), dict(Counter(field_terms)))
-        _counts_cache[key] = counts
-    return counts
+def _line_terms(key: tuple[str, ...]) -> LineTerms:
+    """Kept across rebuilds: only new or edited lines are cut into terms again."""
+    found = _terms_cache.get(key)
+    if found is None:
+        per_field = [terms(text) for text in key[1:]]
+        counts: dict[str, list[int]] = {}
+        for i, field_terms in enumerate(per_field):
+            for term, tf in Counter(field_terms).items():
+                counts.setdefault(term, [0] * len(FIELDS))[i] = tf
+        found = (tuple(map(len, per_field)), {term: tuple(row) for term, row in counts.items()})
+        _terms_cache[key] = found
+    return found
 
 
 class Index:
+    """BM25F over the lines' fields. Postings hold raw counts per field; what depends on the
+    whole corpus (each line's length normalisation, a term's idf) is applied per line and at
+    query time, so a corpus change makes a new index by patching only the changed lines'
+    postings (`updated`) and scores exactly as one built from scratch."""
+
     def __init__(self, lines: list[dict[str, Any]]):
-        self.lines = sorted(lines, key=lambda line: line['id'])
-        self._by_id = {line['id']: line for line in self.lines}
-        keys = [_line_key(line) for line in self.lines]
-        counts = [_field_counts(key) for key in keys]
-        avg = {f: (sum(c[f][0] for c in counts) / len(counts)) if counts else 0.0 for f in FIELD_WEIGHTS}
-        # term -> [(doc, weighted tf)]: the query-independent half of BM25F, computed once.
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        postings = self.postings
-        for doc, fields in enumerate(counts):
-            weighted: dict[str, float] = {}
-            for f, (length, c) in fields.items():
-                scale = FIELD_WEIGHTS[f] / (1 - FIELD_B + FIELD_B * (length / avg[f] if avg[f] else 1))
-                if not weighted:  # the first field in one go: most terms occur in one field only
-                    weighted = {term: scale * tf for term, tf in c.items()}
-                    get = weighted.get
-                    continue
-                for term, tf in c.items():
-                    weighted[term] = get(term, 0.0) + scale * tf
-            for term, tf in weighted.items():
-                postings[term].append((doc, tf))
-        live = set(keys)
-        for key in [k for k in list(_counts_cache) if k not in live]:  # withdrawn or edited lines
-            _counts_cache.pop(key, None)
-        n = len(self.lines)
-        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        terms_of = {}
+        for line in sorted(lines, key=lambda ln: ln['id']):
+            key = _line_key(line)
+            terms_of[line['id']] = (line, key, _line_terms(key))
+        postings: dict[str, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
+        for line_id, (_, _, (_, counts)) in terms_of.items():
+            for term, tfs in counts.items():
+                postings[term].append((line_id, tfs))
+        live = {key for _, key, _ in terms_of.values()}
+        for key in [k for k in _terms_cache if k not in live]:  # withdrawn or edited lines
+            del _terms_cache[key]
+        self._finish(terms_of, dict(postings))
+
+    def _finish(self, terms_of: dict[str, tuple[dict[str, Any], tuple[str, ...], LineTerms]],
+                postings: dict[str, list[tuple[str, tuple[int, ...]]]]) -> None:
+        self._terms_of, self.postings = terms_of, postings
+        self.lines = [line for line, _, _ in terms_of.values()] if list(terms_of) == sorted(terms_of) else \
+            [terms_of[i][0] for i in sorted(terms_of)]
+        n = len(terms_of)
+        totals = [sum(lengths[i] for _, _, (lengths, _) in terms_of.values()) for i in range(len(FIELDS))]
+        avg = [total / n if n else 0.0 for total in totals]
+        weights = [FIELD_WEIGHTS[f] for f in FIELDS]
+        # per line and field: the field's weight over its length normalisation (BM25F)
+        self._scales = {line_id: tuple(w / (1 - FIELD_B + FIELD_B * (length / a if a else 1))
+                                       for w, length, a in zip(weights, lengths, avg, strict=True))
+                        for line_id, (_, _, (lengths, _)) in terms_of.items()}
+
+    def updated(self, changes: dict[str, dict[str, Any] | None]) -> 'Index':
+        """A new index with `changes` applied (line id → the line, or None: gone); this one
+        stays as it was for whoever still holds it."""
+        terms_of = {i: v for i, v in self._terms_of.items() if i not in changes}
+        touched: set[str] = set()
+        for line_id in changes.keys() & self._terms_of.keys():
+            touched.update(self._terms_of[line_id][2][1])
+            _terms_cache.pop(self._terms_of[line_id][1], None)
+        added = {}
+        for line_id, line in changes.items():
+            if line is not None:
+                key = _line_key(line)
+                added[line_id] = (line, key, _line_terms(key))
+                touched.update(added[line_id][2][1])
+        terms_of.update(added)
+        postings = dict(self.postings)
+        for term in touched:
+            kept = [entry for entry in postings.get(term, ()) if entry[0] not in changes]
+            kept += [(line_id, counts[term]) for line_id, (_, _, (_, counts)) in added.items() if term in counts]
+            if kept:
+                postings[term] = kept
+            else:
+                postings.pop(term, None)
+        new = Index.__new__(Index)
+        new._finish(terms_of, postings)
+        return new
 
     def __len__(self) -> int:
         return len(self.lines)
 
     def get(self, line_id: str) -> dict[str, Any] | None:
         """The line with that id, or None (a line withdrawn from the corpus is gone)."""
-        return self._by_id.get(line_id)
+        found = self._terms_of.get(line_id)
+        return found[0] if found else None
 
     def search(self, query: str, k: int = 5) -> list[tuple[float, dict[str, Any]]]:
-        scores: dict[int, float] = defaultdict(float)
+        scores: dict[str, float] = defaultdict(float)
         weights = Counter(terms(query))
         for term, n in Counter(terms(' '.join(situations(query)))).items():
             if len(term) >= EXPANSION_MIN:
                 weights[term] += EXPANSION_WEIGHT * n
+        total, scales = len(self.lines), self._scales
         for term, qtf in weights.items():
             posting = self.postings.get(term)
             if not posting:
                 continue
-            idf = self.idf[term]
-            for doc, tf in posting:
-                scores[doc] += qtf * idf * tf * (K1 + 1) / (tf + K1)
+            df = len(posting)
+            weight = qtf * math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for line_id, (t0, t1, t2, t3) in posting:  # the four FIELDS, spelt out: this loop is the hot one
+                s0, s1, s2, s3 = scales[line_id]
+                tf = s0 * t0 + s1 * t1 + s2 * t2 + s3 * t3
+                scores[line_id] += weight * tf * (K1 + 1) / (tf + K1)
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [(score, self.lines[doc]) for doc, score in best]
+        return [(score, self._terms_of[line_id][0]) for line_id, score in best]
 
 
 _lock = threading.Lock()
@@ -323,8 +365,7 @@ def _rebuilt(st: storage.Store, index: Index | None, since: int | None, version:
     changes = st.corpus_changes(since, version) if index is not None and since is not None else None
     if changes is None:
         return Index(st.corpus_lines())
-    kept = [line for line in index.lines if line['id'] not in changes]
-    return Index(kept + [line for line in changes.values() if line is not None])
+    return index.updated(changes)
 
 
 def forget_cache() -> None:
