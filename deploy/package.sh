@@ -18,6 +18,13 @@ PY=${PY:-.venv/bin/python}
 # Chalice wants a region even to package; the template itself is region-free (${AWS::Region}).
 export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}
 
+# Chalice packages for the Python that runs it: that version becomes the Lambda runtime.
+RUNTIME=$("$PY" -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
+if [ "$RUNTIME" = python3.11 ]; then
+  echo "warning: packaging for python3.11, a Lambda runtime AWS deprecates on 2027-06-30;" \
+       "install python3.13 (or 3.12), then 'make clean package'" >&2
+fi
+
 rm -rf "$OUT"
 "$CHALICE" package --merge-template deploy/resources.json --stage prod "$OUT"
 "$PY" deploy/dashboard.py "$OUT/sam.json"

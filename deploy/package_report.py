@@ -35,11 +35,11 @@ def main(argv=None) -> int:
     parser.add_argument('--limit-mb', type=float, default=10.0)
     args = parser.parse_args(argv)
     size, unzipped, biggest = report(args.package_dir, args.limit_mb)
-    print('Lambda zip %s: %.2f MB (%.2f MB unzipped; our limit %.0f MB)' % (
+    print('Lambda zip {}: {:.2f} MB ({:.2f} MB unzipped; our limit {:.0f} MB)'.format(
         os.path.join(args.package_dir, 'deployment.zip'), size / MB, unzipped / MB, args.limit_mb))
-    print('  largest parts: ' + ', '.join('%s %.2f MB' % (name, n / MB) for name, n in biggest))
+    print('  largest parts: ' + ', '.join(f'{name} {n / MB:.2f} MB' for name, n in biggest))
     if size > args.limit_mb * MB:
-        print('error: the Lambda zip is over %.0f MB' % args.limit_mb, file=sys.stderr)
+        print(f'error: the Lambda zip is over {args.limit_mb:.0f} MB', file=sys.stderr)
         return 1
     return 0
 

@@ -24,7 +24,7 @@ def prod_env() -> dict:
 
 def main() -> int:
     for key, value in prod_env().items():
-        print('export %s=%s' % (key, shlex.quote(value)))
+        print(f'export {key}={shlex.quote(value)}')
     return 0
 
 

@@ -2,17 +2,15 @@
 every test gets clean tables."""
 import os
 import secrets
-import sys
 import threading
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from tools import dynamodb_local
+from tools.devkit.fake_openai import FakeOpenAI
+from tools.devkit.http import Api
 
-from tools import dynamodb_local  # noqa: E402
-from tests.fake_openai import FakeOpenAI  # noqa: E402
-from tests.http import Api  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FRONTEND_ORIGIN = 'http://localhost:8080'
 
@@ -30,7 +28,7 @@ def dynamodb():
     for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM',
                  'JWT_SECRET_SECRET_ID', 'OPENAI_API_KEY_SECRET_ID'):  # never reach a real secret store
         os.environ.pop(name, None)
-    from chalicelib import settings
+    from chalicelib.core import settings
     settings.reload()
     yield port
     proc.terminate()
@@ -39,7 +37,9 @@ def dynamodb():
 
 @pytest.fixture
 def store(dynamodb):
-    from chalicelib import corpus, settings, storage
+    from chalicelib import storage
+    from chalicelib.chat import corpus
+    from chalicelib.core import settings
     settings.reload()
     st = storage.store()
     st.drop_tables()
@@ -55,14 +55,14 @@ def server(dynamodb):
     srv = make_server('127.0.0.1', port, quiet=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    yield 'http://127.0.0.1:%d' % port
+    yield f'http://127.0.0.1:{port}'
     srv.shutdown()
 
 
 @pytest.fixture
 def configure(dynamodb):
     """configure(NAME=value, …): settings for this test only (the in-process server reads them at once)."""
-    from chalicelib import settings
+    from chalicelib.core import settings
     saved = {}
 
     def apply(**env):
@@ -86,7 +86,7 @@ def api(server, store):
 
 @pytest.fixture
 def demo(store):
-    from chalicelib import corpus
+    from chalicelib.chat import corpus
     corpus.load_shipped()
     return corpus.current()
 
@@ -94,7 +94,8 @@ def demo(store):
 @pytest.fixture
 def fake_openai(store):
     """A fake OpenAI-compatible server on loopback, and the app configured to use it."""
-    from chalicelib import model, settings
+    from chalicelib.chat import model
+    from chalicelib.core import settings
     fake = FakeOpenAI()
     env = {'OPENAI_API_KEY': 'sk-test', 'OPENAI_BASE_URL': fake.url, 'OPENAI_MODEL': 'fake-model',
            'OPENAI_TIMEOUT': '1', 'OPENAI_MAX_RETRIES': '0'}

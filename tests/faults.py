@@ -1,4 +1,5 @@
 """Misbehaving network dependencies on loopback, for fault tests: real sockets, real clients."""
+import contextlib
 import socket
 import threading
 import time
@@ -11,7 +12,7 @@ class HungServer:
         self.sock = socket.socket()
         self.sock.bind(('127.0.0.1', 0))
         self.sock.listen(64)
-        self.url = 'http://127.0.0.1:%d' % self.sock.getsockname()[1]
+        self.url = f'http://127.0.0.1:{self.sock.getsockname()[1]}'
         self.held, self.closed = [], False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -39,7 +40,7 @@ class SlowProxy:
         self.sock = socket.socket()
         self.sock.bind(('127.0.0.1', 0))
         self.sock.listen(64)
-        self.url = 'http://127.0.0.1:%d' % self.sock.getsockname()[1]
+        self.url = f'http://127.0.0.1:{self.sock.getsockname()[1]}'
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -67,10 +68,8 @@ class SlowProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self):
         self.closed = True

@@ -2,7 +2,7 @@
 share links (their public pages go 404) and its per-line counters."""
 from boto3.dynamodb.conditions import Key
 
-from chalicelib import auth, purge
+from chalicelib.accounts import auth, purge
 
 PASSWORD = 'correct horse 1'
 
@@ -11,7 +11,7 @@ def items_of(store, user_id):
     """Every item of the user in the quotes table's per-user partitions."""
     found = []
     for kind in ('LINES', 'BOOKMARKS', 'SHARES'):
-        found += store.quotes.query(KeyConditionExpression=Key('pk').eq('USER#%s#%s' % (user_id, kind)),
+        found += store.quotes.query(KeyConditionExpression=Key('pk').eq(f'USER#{user_id}#{kind}'),
                                     ConsistentRead=True)['Items']
     return found
 
@@ -26,12 +26,12 @@ def test_deleting_the_account_deletes_its_bookmarks_ratings_and_links(api, store
     mine = api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token).json['chat']
     theirs = api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=staying['access']).json['chat']
     line_id = mine['chat_reply']['line_id']
-    assert api.put('/chat/model/%s/rating' % mine['id'], {'value': -1}, token=token).status == 200
-    assert api.put('/chat/model/%s/rating' % theirs['id'], {'value': 1}, token=staying['access']).status == 200
+    assert api.put(f"/chat/model/{mine['id']}/rating", {'value': -1}, token=token).status == 200
+    assert api.put(f"/chat/model/{theirs['id']}/rating", {'value': 1}, token=staying['access']).status == 200
     assert api.put('/chat/bookmarks/' + line_id, token=token).status == 200
     assert api.put('/chat/bookmarks/' + line_id, token=staying['access']).status == 200
-    link = api.post('/chat/model/%s/share' % mine['id'], {'include_input': True}, token=token).json['id']
-    their_link = api.post('/chat/model/%s/share' % theirs['id'], token=staying['access']).json['id']
+    link = api.post(f"/chat/model/{mine['id']}/share", {'include_input': True}, token=token).json['id']
+    their_link = api.post(f"/chat/model/{theirs['id']}/share", token=staying['access']).json['id']
     assert api.get('/share/' + link).status == 200 and len(items_of(store, uid)) == 3
 
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=token).status == 204

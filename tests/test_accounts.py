@@ -6,8 +6,7 @@ import time
 import jwt
 import pytest
 
-from chalicelib import purge
-
+from chalicelib.accounts import purge
 
 PASSWORD = 'correct horse 1'
 
@@ -34,8 +33,8 @@ def test_join_returns_user_tokens_and_links(api):
     access = claims(body['access'])
     assert access['exp'] > time.time() and access['sub'] == body['user']['id'] and access['jti']
     assert claims(body['refresh'])['type'] == 'refresh'
-    assert {l['desc'] for l in body['_links']} >= {'profile', 'logout'}
-    assert all(l['href'].startswith('http://127.0.0.1') for l in body['_links'])
+    assert {link['desc'] for link in body['_links']} >= {'profile', 'logout'}
+    assert all(link['href'].startswith('http://127.0.0.1') for link in body['_links'])
 
 
 def test_registration_alias_with_two_passwords(api):
@@ -98,7 +97,7 @@ def test_duplicate_email_is_409_case_insensitively(api):
 
 
 def test_concurrent_signups_with_one_email_exactly_one_wins(api):
-    results = api.at_once([('POST', '/rest-auth/join', {'email': 'race@example.com', 'nickname': 'n%d' % i,
+    results = api.at_once([('POST', '/rest-auth/join', {'email': 'race@example.com', 'nickname': f'n{i}',
                                                         'password': PASSWORD}, None) for i in range(6)])
     assert sorted(r.status for r in results) == [201] + [409] * 5
 
@@ -115,7 +114,7 @@ def test_login_returns_tokens_and_records_login(api, store):
 
 
 def test_unknown_email_and_wrong_password_look_the_same_and_cost_the_same(api, monkeypatch):
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     api.join()
     checks = []
     real = auth.check_password
@@ -140,13 +139,13 @@ def test_failed_logins_are_throttled_per_account(api):
 
 
 def test_the_throttle_holds_under_parallel_guesses(api, monkeypatch):
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     api.join()
     checks = []
     real = auth.check_password
     monkeypatch.setattr(auth, 'check_password', lambda pw, hashed: checks.append(1) or real(pw, hashed))
     results = api.at_once([('POST', '/rest-auth/login', {'email': 'user@example.com',
-                                                         'password': 'guess number %d' % i}, None) for i in range(12)])
+                                                         'password': f'guess number {i}'}, None) for i in range(12)])
     assert sorted(r.status for r in results) == [401] * 5 + [429] * 7
     assert len(checks) == 5  # no more passwords were tried than the limit allows
 
@@ -164,7 +163,7 @@ def test_one_address_has_a_much_higher_bar_than_one_account(api):
     """Everyone behind one NAT shares an address: 5 failures there must not lock them all out."""
     api.join()
     for i in range(49):
-        assert login(api, email='nobody%d@example.com' % i).status == 401
+        assert login(api, email=f'nobody{i}@example.com').status == 401
     assert login(api).status == 200  # someone else behind the same address logs in fine
     assert login(api, email='nobody-49@example.com').status == 401  # the 50th failure
     r = login(api, email='someone-else@example.com')
@@ -175,12 +174,12 @@ def test_one_address_has_a_much_higher_bar_than_one_account(api):
 def test_the_address_bar_is_configurable(api, configure):
     configure(LOGIN_MAX_FAILURES_PER_ADDRESS=3)
     for i in range(3):
-        assert login(api, email='nobody%d@example.com' % i).status == 401
+        assert login(api, email=f'nobody{i}@example.com').status == 401
     assert login(api, email='someone-else@example.com').status == 429
 
 
 def test_a_login_costs_at_most_three_dynamodb_calls(api, store):
-    from tests.dynamo_calls import DynamoCalls
+    from tools.devkit.dynamo_calls import DynamoCalls
     api.join()
     assert login(api, password='wrong password').status == 401  # a counter exists from now on
     with DynamoCalls() as ok_calls:
@@ -197,7 +196,7 @@ def test_login_answers_with_the_account_as_it_is_now(api):
     """The login reads a copy of the account kept with the email: changes must reach it."""
     token = api.join()['access']
     assert api.put('/rest-auth/profile', {'nickname': '강두기'}, token=token).status == 200
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     auth.set_admin('user@example.com')
     user = login(api).json['user']
     assert (user['nickname'], user['is_admin']) == ('강두기', True)
@@ -213,7 +212,7 @@ def test_an_account_from_before_the_login_copy_still_logs_in(api, store):
     store.users.put_item(Item={'pk': 'EMAIL#user@example.com', 'user_id': user['id']})
     first = login(api)
     assert first.status == 200 and first.json['user']['nickname'] == '사용자'
-    from tests.dynamo_calls import DynamoCalls
+    from tools.devkit.dynamo_calls import DynamoCalls
     with DynamoCalls() as calls:
         assert login(api).status == 200
     assert len(calls) <= 3, calls.names  # the copy was filled by the first login
@@ -221,7 +220,7 @@ def test_an_account_from_before_the_login_copy_still_logs_in(api, store):
 
 
 def test_a_password_changed_during_a_login_fails_that_login(api, store, monkeypatch):
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     token = api.join()['access']
     real = auth.check_password
 
@@ -242,10 +241,10 @@ def test_profile_password_checks_count_like_logins(api):
     token = api.join()['access']
     results = []
     for i in range(3):
-        results.append(api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': 'guess %d' % i},
+        results.append(api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': f'guess {i}'},
                                token=token).status)
     for i in range(2):
-        results.append(api.delete('/rest-auth/profile', {'password': 'guess %d' % i}, token=token).status)
+        results.append(api.delete('/rest-auth/profile', {'password': f'guess {i}'}, token=token).status)
     assert results == [400] * 5
     r = api.put('/rest-auth/profile', {'password': 'new password 2', 'current_password': PASSWORD}, token=token)
     assert r.status == 429, r
@@ -435,7 +434,8 @@ def test_profile_update_rejects_bad_input(api, body):
 def test_delete_account_needs_password_then_removes_everything(api, store):
     joined = api.join()
     token = joined['access']
-    api.post('/chat/model', {'content': '안녕', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, token=token)
+    api.post('/chat/model', {'content': '안녕', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+             token=token)
     r = api.delete('/rest-auth/profile', {'password': 'wrong password'}, token=token)
     assert r.status == 400, r
     assert api.get('/rest-auth/profile', token=token).status == 200
@@ -447,7 +447,8 @@ def test_delete_account_needs_password_then_removes_everything(api, store):
     assert len(store.chats_of(joined['user']['id']).page(50)) == 1  # the purge removes it, not the request
     assert purge.sweep(settle=0) == 1
     assert store.chats_of(joined['user']['id']).page(50) == []
-    assert api.post('/rest-auth/join', {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}).status == 201
+    again = {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}
+    assert api.post('/rest-auth/join', again).status == 201
 
 
 def test_unknown_route_is_a_json_404(api):

@@ -30,7 +30,7 @@ def test_no_route_answers_bad_input_with_a_500(api, demo, ids):
               ('POST', '/rest-auth/login', None), ('POST', '/rest-auth/token/refresh', None),
               ('PUT', '/rest-auth/profile', token), ('POST', '/chat/api', token), ('POST', '/chat/model', token),
               ('POST', '/quote', token), ('PUT', '/quote/' + quote, token),
-              ('PUT', '/chat/model/%s/rating' % chat, token), ('POST', '/chat/model/%s/share' % chat, token),
+              ('PUT', f'/chat/model/{chat}/rating', token), ('POST', f'/chat/model/{chat}/share', token),
               ('PUT', '/chat/bookmarks/' + demo.lines[0]['id'], token)]
     seen = 0
     for method, path, tok in routes:

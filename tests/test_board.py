@@ -2,9 +2,10 @@
 applied proposals joining (and leaving) the chatbot's corpus."""
 import pytest
 
-from chalicelib import auth, purge
+from chalicelib.accounts import auth, purge
 
-PROPOSAL = {'title': '고세혁 팀장의 한마디', 'content': '스카우트는 발로 뛰는 겁니다. 발품을 팔지 않으면 좋은 선수는 보이지 않습니다.',
+PROPOSAL = {'title': '고세혁 팀장의 한마디',
+            'content': '스카우트는 발로 뛰는 겁니다. 발품을 팔지 않으면 좋은 선수는 보이지 않습니다.',
             'description': '노력 없이 결과만 바랄 때, 현장을 직접 뛰어다니는 성실함이 답이라는 말입니다.',
             'scene': 4, 'speaker': '고세혁'}
 
@@ -28,12 +29,12 @@ def test_propose_then_read_with_links(api, people):
     q = propose(api, people['author'])
     assert q['is_apply'] is False and q['applied_at'] is None and q['scene'] == 4
     assert q['user']['email'] == 'jmkim@gmail.com' and q['user']['nickname'] == '작성자'
-    assert {l['desc'] for l in q['_links']} >= {'self', 'update', 'delete'}
-    seen_by_other = api.get('/quote/%s/' % q['id'], token=people['other']).json
+    assert {link['desc'] for link in q['_links']} >= {'self', 'update', 'delete'}
+    seen_by_other = api.get(f"/quote/{q['id']}/", token=people['other']).json
     assert seen_by_other['user']['email'] == 'jm***@gmail.com'
-    assert {l['desc'] for l in seen_by_other['_links']} == {'self', 'board'}
+    assert {link['desc'] for link in seen_by_other['_links']} == {'self', 'board'}
     seen_by_admin = api.get('/quote/' + q['id'], token=people['admin']).json
-    assert {l['desc'] for l in seen_by_admin['_links']} >= {'delete', 'apply'}
+    assert {link['desc'] for link in seen_by_admin['_links']} >= {'delete', 'apply'}
 
 
 @pytest.mark.parametrize('changes, field', [
@@ -95,7 +96,7 @@ def test_edit_cannot_clear_required_fields(api, people, demo, body, field):
     r = api.put('/quote/' + q['id'], body, token=people['author'])
     assert r.status == 400, r
     assert field in r.json['Fields']
-    assert api.post('/quote/%s/apply' % q['id'], token=people['admin']).status == 200
+    assert api.post(f"/quote/{q['id']}/apply", token=people['admin']).status == 200
     assert api.post('/chat/api', {'input': '발품'}, token=people['other']).status == 200
 
 
@@ -104,7 +105,7 @@ def test_edit_may_clear_scene_and_speaker(api, people):
     r = api.put('/quote/' + q['id'], {'scene': None, 'speaker': None}, token=people['author'])
     assert r.status == 200, r
     assert (r.json['scene'], r.json['speaker']) == (None, None)
-    applied = api.post('/quote/%s/apply' % q['id'], token=people['admin'])
+    applied = api.post(f"/quote/{q['id']}/apply", token=people['admin'])
     assert applied.status == 200 and applied.json['is_apply'] is True
 
 
@@ -112,9 +113,10 @@ def test_an_edit_racing_an_apply_wins_cleanly(api, people, store):
     q = propose(api, people['author'])
     seen = store.get_proposal(q['id'])
     assert api.put('/quote/' + q['id'], {'content': '고친 대사'}, token=people['author']).status == 200
-    from chalicelib import quotes, storage
+    from chalicelib import storage
+    from chalicelib.board import proposals
     with pytest.raises(storage.ConditionFailed):  # the admin's apply was based on the old text
-        store.set_applied(q['id'], seen['updated_at'], quotes.corpus_line(seen), 'now')
+        store.set_applied(q['id'], seen['updated_at'], proposals.corpus_line(seen), 'now')
     assert store.corpus_lines() == [] and store.get_proposal(q['id'])['is_apply'] is False
 
 
@@ -126,7 +128,7 @@ def test_proposals_need_a_living_account(store):
 
 
 def test_short_emails_are_masked_too():
-    from chalicelib.quotes import mask_email
+    from chalicelib.board.proposals import mask_email
     assert mask_email('jmkim@gmail.com') == 'jm***@gmail.com'
     assert mask_email('ab@x.com') == 'a***@x.com'
     assert mask_email('a@x.com') == '***@x.com'
@@ -135,8 +137,8 @@ def test_short_emails_are_masked_too():
 def test_only_admins_apply_or_withdraw(api, people):
     q = propose(api, people['author'])
     for who in ('author', 'other'):
-        assert api.post('/quote/%s/apply' % q['id'], token=people[who]).status == 403
-        assert api.delete('/quote/%s/apply' % q['id'], token=people[who]).status == 403
+        assert api.post(f"/quote/{q['id']}/apply", token=people[who]).status == 403
+        assert api.delete(f"/quote/{q['id']}/apply", token=people[who]).status == 403
     assert api.get('/quote/' + q['id'], token=people['author']).json['is_apply'] is False
 
 
@@ -153,24 +155,24 @@ def test_apply_joins_the_corpus_and_withdraw_leaves_it(api, people, demo):
     q = propose(api, people['author'])
     assert ask(api, people['other'], situation)['quote'] != PROPOSAL['content']  # proposed is not applied
 
-    r = api.post('/quote/%s/apply/' % q['id'], token=people['admin'])
+    r = api.post(f"/quote/{q['id']}/apply/", token=people['admin'])
     assert r.status == 200, r
     assert r.json['is_apply'] is True and r.json['applied_at']
     after = ask(api, people['other'], situation)
     assert (after['quote'], after['scene'], after['speaker']) == (PROPOSAL['content'], 4, '고세혁')
 
-    r = api.delete('/quote/%s/apply' % q['id'], token=people['admin'])
+    r = api.delete(f"/quote/{q['id']}/apply", token=people['admin'])
     assert r.status == 200 and r.json['is_apply'] is False and r.json['applied_at'] is None
     assert ask(api, people['other'], situation)['quote'] != PROPOSAL['content']
 
-    api.post('/quote/%s/apply' % q['id'], token=people['admin'])
+    api.post(f"/quote/{q['id']}/apply", token=people['admin'])
     assert ask(api, people['other'], situation)['quote'] == PROPOSAL['content']
     assert api.delete('/quote/' + q['id'], token=people['admin']).status == 204
     assert ask(api, people['other'], situation)['quote'] != PROPOSAL['content']
 
 
 def test_board_pages_newest_first(api, people):
-    ids = [propose(api, people['author'], title='제안 %d' % i)['id'] for i in range(7)]
+    ids = [propose(api, people['author'], title=f'제안 {i}')['id'] for i in range(7)]
     newest = list(reversed(ids))
     page1 = api.get('/quote?per-page=5', token=people['other']).json
     assert page1['count'] == 7 and [q['id'] for q in page1['results']] == newest[:5]
@@ -184,7 +186,7 @@ def test_board_pages_newest_first(api, people):
 
 def test_account_deletion_keeps_applied_lines_without_the_author(api, people, store, demo):
     applied, pending = propose(api, people['author']), propose(api, people['author'], title='대기 중')
-    api.post('/quote/%s/apply' % applied['id'], token=people['admin'])
+    api.post(f"/quote/{applied['id']}/apply", token=people['admin'])
     r = api.delete('/rest-auth/profile', {'password': 'correct horse 1'}, token=people['author'])
     assert r.status == 204, r
     purge.sweep(settle=0)
@@ -192,7 +194,8 @@ def test_account_deletion_keeps_applied_lines_without_the_author(api, people, st
     kept = api.get('/quote/' + applied['id'], token=people['other']).json
     assert kept['is_apply'] is True and kept['user'] is None
     assert 'jmkim' not in str(store.get_proposal(applied['id']))
-    assert ask(api, people['other'], '좋은 선수 찾으러 발품 팔며 스카우트하는 게 힘들어요')['quote'] == PROPOSAL['content']
+    answer = ask(api, people['other'], '좋은 선수 찾으러 발품 팔며 스카우트하는 게 힘들어요')
+    assert answer['quote'] == PROPOSAL['content']
     assert api.get('/quote', token=people['other']).json['count'] == 1
 
 

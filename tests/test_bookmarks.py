@@ -25,7 +25,7 @@ def test_keep_a_line_once_however_often(api, demo, token):
         assert api.post('/chat/api', {'input': BOSS}, token=token).status == 200
     chat = api.get('/chat/model', token=token).json['results'][0]
     line_id = chat['chat_reply']['line_id']
-    bookmark_link = next(l for l in chat['_links'] if l['desc'] == 'bookmark')
+    bookmark_link = next(link for link in chat['_links'] if link['desc'] == 'bookmark')
     assert bookmark_link['method'] == 'PUT' and bookmark_link['href'].endswith('/chat/bookmarks/' + line_id)
     first = keep(api, token, line_id)
     assert first.status == 200, first
@@ -98,15 +98,15 @@ def test_bookmarks_are_the_owners_alone(api, demo, token):
 
 def test_a_line_that_left_the_corpus_stays_in_my_lines(api, store, demo, token):
     """A board line withdrawn by an admin is no longer in the corpus; the bookmark shows it as kept."""
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     admin = api.join(email='admin@example.com', nickname='관리자')['access']
     auth.set_admin('admin@example.com')
-    q = api.post('/quote', {'title': '제안', 'content': '우리는 이기는 법을 잊었습니다', 'description': '패배에 익숙해졌을 때',
-                            'scene': 2, 'speaker': '백승수'}, token=token).json
-    assert api.post('/quote/%s/apply' % q['id'], token=admin).status == 200
+    q = api.post('/quote', {'title': '제안', 'content': '우리는 이기는 법을 잊었습니다',
+                            'description': '패배에 익숙해졌을 때', 'scene': 2, 'speaker': '백승수'}, token=token).json
+    assert api.post(f"/quote/{q['id']}/apply", token=admin).status == 200
     line_id = 'board-' + q['id']
     assert keep(api, token, line_id).status == 200
-    assert api.delete('/quote/%s/apply' % q['id'], token=admin).status == 200
+    assert api.delete(f"/quote/{q['id']}/apply", token=admin).status == 200
     kept = listing(api, token)['results']
     assert [b['line']['quote'] for b in kept] == ['우리는 이기는 법을 잊었습니다']
     assert api.delete('/chat/bookmarks/' + line_id, token=token).status == 204

@@ -2,9 +2,9 @@
 costs the same calls and read capacity near the start of a collection and deep into it."""
 import pytest
 
-from chalicelib.ids import new_id, now_iso
-from tests import route_calls
-from tests.dynamo_calls import DynamoCalls
+from chalicelib.core.ids import new_id, now_iso
+from tools.devkit import route_calls
+from tools.devkit.dynamo_calls import DynamoCalls
 
 AUTH = ['GetItem']  # the authorizer's session check, before every logged-in route
 EXPECTED = {
@@ -73,20 +73,20 @@ def test_every_route_makes_at_most_three_calls_besides_the_authorizer(api, demo,
 # -- each page kind: the same calls and capacity at any depth ------------------------------------
 def seed_chats(store, user_id, n):
     at = now_iso()
-    store.put_chats_bulk(user_id, [{'chat_id': new_id(), 'content': '대화 %05d' % k, 'created_at': at,
+    store.put_chats_bulk(user_id, [{'chat_id': new_id(), 'content': f'대화 {k:05}', 'created_at': at,
                                     'reply': {'id': new_id(), 'quote': 'q', 'description': 'd', 'scene': 1,
                                               'speaker': 's', 'created_at': at}} for k in range(n)])
 
 
 def seed_proposals(store, user_id, n):
     at = now_iso()
-    store.put_proposals_bulk([{'id': new_id(), 'user_id': user_id, 'title': '제안 %05d' % k, 'content': '대사',
+    store.put_proposals_bulk([{'id': new_id(), 'user_id': user_id, 'title': f'제안 {k:05}', 'content': '대사',
                                'description': '설명', 'scene': 1, 'speaker': '백승수', 'is_apply': False,
                                'created_at': at, 'updated_at': at, 'applied_at': None} for k in range(n)])
 
 
 def link(body, desc):
-    return next(l['href'] for l in body['_links'] if l['desc'] == desc)
+    return next(link['href'] for link in body['_links'] if link['desc'] == desc)
 
 
 def cost(api, token, url):
@@ -151,5 +151,5 @@ def test_board_pages_cost_the_same_at_page_2_and_page_40(api, store):
 def test_a_bare_page_number_skips_from_the_nearer_end(api, store, page, reads):
     user = api.join()
     seed_chats(store, user['user']['id'], 200)
-    body, (shape, _) = cost(api, user['access'], '/chat/model?per-page=5&page=%d' % page)
+    body, (shape, _) = cost(api, user['access'], f'/chat/model?per-page=5&page={page}')
     assert shape == ['GetItem', 'GetItem'] + reads

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.fake_openai import candidates_of, choose, completion
+from tools.devkit.fake_openai import candidates_of, choose, completion
 
 ORIGIN = {'Origin': 'http://localhost:8080'}
 
@@ -36,7 +36,7 @@ def test_chat_api_answers_locally_and_saves_the_exchange(api, demo, user, token)
     assert r.status == 200, r
     body = r.json
     assert body['source'] == 'local' and body['scene'] == 10 and body['speaker'] == '백승수'
-    assert body['quote'] in {l['quote'] for l in demo.lines}
+    assert body['quote'] in {ln['quote'] for ln in demo.lines}
     assert body['description']
     saved = body['chat']
     assert saved['content'] == '상사가 부당한 일을 자꾸 시켜요' and saved['user'] == user['user']['id']
@@ -44,25 +44,25 @@ def test_chat_api_answers_locally_and_saves_the_exchange(api, demo, user, token)
     assert r.headers['access-control-allow-origin'] == 'http://localhost:8080'
     listed = history(api, token)
     assert listed['count'] == 1 and listed['results'][0]['id'] == saved['id']
-    assert api.get('/chat/model/%s/' % saved['id'], token=token).json['content'] == saved['content']
+    assert api.get(f"/chat/model/{saved['id']}/", token=token).json['content'] == saved['content']
 
 
 def test_chat_api_reads_form_posts_like_the_original_view(api, demo, token):
-    r = api.request('POST', '/chat/api/', raw='input=%EB%B6%80%EB%8B%B9%ED%95%9C+%EC%83%81%EC%82%AC'.encode(),
+    r = api.request('POST', '/chat/api/', raw=b'input=%EB%B6%80%EB%8B%B9%ED%95%9C+%EC%83%81%EC%82%AC',
                     headers={'Content-Type': 'application/x-www-form-urlencoded'}, token=token)
     assert r.status == 200, r
     assert r.json['chat']['content'] == '부당한 상사'
     boundary = 'XyZ123'
-    raw = ('--%s\r\nContent-Disposition: form-data; name="input"\r\n\r\n시험에 떨어졌어요\r\n--%s--\r\n'
-           % (boundary, boundary)).encode('utf-8')
+    raw = (f'--{boundary}\r\nContent-Disposition: form-data; name="input"\r\n\r\n'
+           f'시험에 떨어졌어요\r\n--{boundary}--\r\n').encode()
     r = api.request('POST', '/chat/api', raw=raw, token=token,
                     headers={'Content-Type': 'multipart/form-data; boundary=' + boundary})
     assert r.status == 200, r
     assert r.json['chat']['content'] == '시험에 떨어졌어요' and r.json['scene'] == 5
 
 
-@pytest.mark.parametrize('body', [{}, {'input': ''}, {'input': '   '}, {'input': 'ㄱ' * 1001}, {'input': 42}, {'input': None},
-                                  {'input': ['a']}, {'text': 'hello'}])
+@pytest.mark.parametrize('body', [{}, {'input': ''}, {'input': '   '}, {'input': 'ㄱ' * 1001}, {'input': 42},
+                                  {'input': None}, {'input': ['a']}, {'text': 'hello'}])
 def test_chat_api_rejects_bad_input_and_saves_nothing(api, demo, token, body):
     r = api.post('/chat/api', body, token=token)
     assert r.status == 400, r
@@ -88,18 +88,19 @@ def test_empty_corpus_without_a_model_is_a_clear_503(api, store, token):
 def test_unrelated_input_still_gets_a_corpus_line(api, demo, token):
     r = ask(api, token, 'zzzz qqqq')
     assert r.status == 200, r
-    assert r.json['quote'] in {l['quote'] for l in demo.lines}
+    assert r.json['quote'] in {ln['quote'] for ln in demo.lines}
 
 
 # -- the OpenAI path, over real HTTP to a fake server -----------------------------------------
 def test_openai_chooses_among_candidates_and_explains(api, demo, token, fake_openai):
     fake_openai.behaviour = choose(lambda cands: next(c for c in cands if c['scene'] == 5),
-                                   description='시험에 떨어진 지금, 환경 탓보다 가진 무기로 다시 싸우자는 말이 힘이 됩니다.')
+                                   description='시험에 떨어진 지금, 환경 탓보다 가진 무기로 '
+                                               '다시 싸우자는 말이 힘이 됩니다.')
     r = ask(api, token, '시험에 떨어졌어요')
     assert r.status == 200, r
     assert r.json['source'] == 'openai' and r.json['grounded'] is True and r.json['scene'] == 5
     assert r.json['description'].startswith('시험에 떨어진 지금')
-    assert r.json['quote'] in {l['quote'] for l in demo.lines}
+    assert r.json['quote'] in {ln['quote'] for ln in demo.lines}
     sent = fake_openai.requests[0]
     assert sent['path'] == '/v1/chat/completions'
     assert sent['headers']['authorization'] == 'Bearer sk-test'
@@ -153,7 +154,7 @@ def test_openai_500_is_502(api, demo, token, fake_openai):
 
 def test_openai_retries_are_bounded(api, demo, token, fake_openai):
     os.environ['OPENAI_MAX_RETRIES'] = '1'
-    from chalicelib import settings
+    from chalicelib.core import settings
     settings.reload()
     fake_openai.behaviour = lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0)
     _fails_and_saves_nothing(api, token, 502, 'BadGatewayError')
@@ -204,11 +205,11 @@ def test_openai_with_empty_corpus_answers_marked_not_grounded(api, store, token,
 
 # -- saving exchanges the client already has --------------------------------------------------
 def test_record_saves_a_client_exchange(api, token):
-    r = api.post('/chat/model/', {'content': '힘들어요', 'chat_reply': {'scene': 3, 'quote': '대사', 'description': '이유'}},
-                 token=token)
+    reply = {'scene': 3, 'quote': '대사', 'description': '이유'}
+    r = api.post('/chat/model/', {'content': '힘들어요', 'chat_reply': reply}, token=token)
     assert r.status == 201, r
     assert r.json['chat_reply']['scene'] == 3 and r.json['content'] == '힘들어요'
-    assert {l['method'] for l in r.json['_links']} >= {'GET', 'DELETE'}
+    assert {link['method'] for link in r.json['_links']} >= {'GET', 'DELETE'}
 
 
 @pytest.mark.parametrize('body, field', [
@@ -230,7 +231,7 @@ def test_record_rejects_bad_input(api, token, body, field):
 def _save(api, token, n):
     ids = []
     for i in range(n):
-        r = api.post('/chat/model', {'content': 'chat %02d' % i,
+        r = api.post('/chat/model', {'content': f'chat {i:02}',
                                      'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, token=token)
         assert r.status == 201
         ids.append(r.json['id'])
@@ -254,11 +255,11 @@ def test_history_pages_newest_first_with_cursor_links(api, token):
     assert [c['id'] for c in history(api, token, '?per_page=5&page=2')['results']] == newest_first[5:10]
     assert history(api, token, '?per-page=5&page=9')['results'] == []
     default = history(api, token)
-    assert len(default['results']) == 5 and {l['desc'] for l in default['_links']} >= {'delete all'}
+    assert len(default['results']) == 5 and {link['desc'] for link in default['_links']} >= {'delete all'}
 
 
-@pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1', '?per-page=%C2%B2',
-                                   '?cursor=notacursor', '?cursor=eyJhIjoxfQ'])
+@pytest.mark.parametrize('query', ['?per-page=4', '?per-page=51', '?per-page=x', '?page=0', '?page=-1',
+                                   '?per-page=%C2%B2', '?cursor=notacursor', '?cursor=eyJhIjoxfQ'])
 def test_history_rejects_bad_paging(api, token, query):
     r = api.get('/chat/model' + query, token=token)
     assert r.status == 400, r

@@ -6,8 +6,8 @@ from difflib import SequenceMatcher
 
 import pytest
 
-from chalicelib import corpus
-from tests.fake_openai import candidates_of, choose
+from chalicelib.chat import corpus
+from tools.devkit.fake_openai import candidates_of, choose
 
 EVERYDAY_TAGS = {'차였다', '이별', '금수저', '뇌물', '배신', '내부고발', '퇴사', '시험', '면접'}
 
@@ -24,29 +24,29 @@ def test_every_shipped_record_is_well_formed_and_cited(shipped):
     assert len(raw) == len(shipped) >= 80
     for record in raw:
         assert set(record) == {'id', 'scene', 'speaker', 'quote', 'description', 'tags', 'sources'}, record['id']
-        assert record['id'].startswith('e%02d-' % record['scene']), record['id']
+        assert record['id'].startswith(f"e{record['scene']:02}-"), record['id']
         assert record['sources'] and all(u.startswith(('https://', 'http://')) for u in record['sources']), record['id']
         assert 5 <= len(record['tags']) <= 20 and len(set(record['tags'])) == len(record['tags']), record['id']
         assert len(record['description']) <= 300, record['id']
 
 
 def test_no_line_twice_not_even_worded_differently(shipped):
-    squash = [''.join(ch for ch in l['quote'] if ch.isalnum()) for l in shipped]
+    squash = [''.join(ch for ch in ln['quote'] if ch.isalnum()) for ln in shipped]
     near = [(a['id'], b['id']) for i, a in enumerate(shipped) for j, b in enumerate(shipped)
             if i < j and SequenceMatcher(None, squash[i], squash[j]).ratio() > 0.7]
     assert near == []
-    assert len({l['id'] for l in shipped}) == len(shipped)
+    assert len({ln['id'] for ln in shipped}) == len(shipped)
 
 
 def test_every_episode_and_many_speakers_are_present(shipped):
-    assert {l['scene'] for l in shipped} == set(range(1, corpus.EPISODES + 1))
-    speakers = Counter(l['speaker'] for l in shipped)
+    assert {ln['scene'] for ln in shipped} == set(range(1, corpus.EPISODES + 1))
+    speakers = Counter(ln['speaker'] for ln in shipped)
     assert len(speakers) >= 8, speakers
 
 
 def test_everyday_situation_words_are_covered(shipped):
-    tags = {t for l in shipped for t in l['tags']}
-    assert EVERYDAY_TAGS <= tags, EVERYDAY_TAGS - tags
+    tags = {t for ln in shipped for t in ln['tags']}
+    assert tags >= EVERYDAY_TAGS, EVERYDAY_TAGS - tags
 
 
 def test_loading_is_idempotent_and_drops_lines_no_longer_shipped(store, shipped):
@@ -56,15 +56,15 @@ def test_loading_is_idempotent_and_drops_lines_no_longer_shipped(store, shipped)
                                  description='운영자가 들여온 대사', tags=[], sources=[], origin='import')])
     assert corpus.load_shipped() == len(shipped)
     assert corpus.load_shipped() == len(shipped)
-    ids = {l['id'] for l in store.corpus_lines()}
-    assert ids == {l['id'] for l in shipped} | {'import-0123456789abcdef'}
+    ids = {ln['id'] for ln in store.corpus_lines()}
+    assert ids == {ln['id'] for ln in shipped} | {'import-0123456789abcdef'}
 
 
 @pytest.mark.parametrize('record, message', [
     ({'id': 'Bad Id'}, 'id:'),
     ({'sources': 'https://example.com'}, 'sources:'),
     ({'sources': ['ftp://example.com/x']}, 'sources:'),
-    ({'sources': ['https://example.com/%d' % i for i in range(6)]}, 'sources:'),
+    ({'sources': [f'https://example.com/{i}' for i in range(6)]}, 'sources:'),
 ])
 def test_import_refuses_bad_ids_and_sources(record, message):
     good = {'scene': 1, 'speaker': '백승수', 'quote': '대사', 'description': '설명'}
@@ -135,7 +135,7 @@ def test_the_model_sees_every_line_of_a_small_corpus_but_the_excluded(api, demo,
     first = ask(api, token, '연애하다가 차였어요')
     assert first.status == 200, first
     sent = candidates_of(fake_openai.requests[-1]['json'])
-    assert {c['candidate_id'] for c in sent} == {l['id'] for l in demo.lines}
+    assert {c['candidate_id'] for c in sent} == {ln['id'] for ln in demo.lines}
     assert all(len(c['when']) <= 80 for c in sent)
     again = ask(api, token, '연애하다가 차였어요', [first.json['line_id']])
     assert again.status == 200 and again.json['line_id'] != first.json['line_id']
@@ -145,9 +145,9 @@ def test_the_model_sees_every_line_of_a_small_corpus_but_the_excluded(api, demo,
 
 
 def test_a_large_corpus_sends_the_model_retrieved_candidates_only(api, store, fake_openai):
-    from chalicelib import model
-    lines = [json.dumps({'scene': 1 + i % 16, 'speaker': '백승수', 'quote': '대사 %d번 %s' % (i, '야구' * (i % 3)),
-                         'description': '설명 %d' % i}, ensure_ascii=False) for i in range(model.ALL_LINES_UP_TO + 1)]
+    from chalicelib.chat import model
+    lines = [json.dumps({'scene': 1 + i % 16, 'speaker': '백승수', 'quote': f"대사 {i}번 {'야구' * (i % 3)}",
+                         'description': f'설명 {i}'}, ensure_ascii=False) for i in range(model.ALL_LINES_UP_TO + 1)]
     corpus.import_text('\n'.join(lines))
     token = api.join()['access']
     assert ask(api, token, '야구가 좋아요').status == 200
@@ -163,7 +163,7 @@ def test_particles_and_endings_do_not_change_what_a_word_matches():
     assert corpus.terms('돈봉투를') == corpus.terms('돈봉투') == corpus.terms('돈봉투가')
     assert corpus.terms('무서워요') == corpus.terms('무서워')
     index = corpus.Index([_line('a-envelope', '돈봉투', ['돈봉투']), _line('b-pie', '봉투를 접는다', ['종이접기'])])
-    assert [l['id'] for _, l in index.search('돈봉투를 받았어요')][0] == 'a-envelope'
+    assert [ln['id'] for _, ln in index.search('돈봉투를 받았어요')][0] == 'a-envelope'
 
 
 def test_the_lexicon_finds_a_wording_anywhere_with_or_without_spaces():
@@ -182,4 +182,19 @@ def test_the_lexicon_finds_a_wording_anywhere_with_or_without_spaces():
 def test_what_the_person_wrote_outweighs_what_the_lexicon_reads_into_it():
     index = corpus.Index([_line('a-literal', '차였다', ['차였다']),
                           _line('b-concept', '헤어짐', ['이별', '실연', '헤어짐'])])
-    assert [l['id'] for _, l in index.search('차였어')][0] == 'a-literal'
+    assert [ln['id'] for _, ln in index.search('차였어')][0] == 'a-literal'
+
+
+def test_an_updated_index_scores_exactly_as_one_built_from_scratch():
+    shipped = corpus.shipped_lines()
+    old = corpus.Index(shipped)
+    edited = dict(shipped[5], tags=shipped[5]['tags'] + ['이별', '퇴사'])
+    added = dict(shipped[0], id='zz-added', quote='새로 들어온 대사', tags=['면접', '시험'])
+    changes = {edited['id']: edited, shipped[7]['id']: None, added['id']: added}
+    patched = old.updated(changes)
+    rebuilt = corpus.Index([edited if ln['id'] == edited['id'] else ln for ln in shipped
+                            if ln['id'] != shipped[7]['id']] + [added])
+    assert [ln['id'] for ln in patched.lines] == [ln['id'] for ln in rebuilt.lines]
+    for query in ('차였어요 이별', '면접 떨어짐', '상사가 부당한 일을 시켜요', '퇴사하고 싶다', '시험'):
+        assert patched.search(query, 10) == rebuilt.search(query, 10), query
+    assert old.get(shipped[7]['id']) is not None and patched.get(shipped[7]['id']) is None  # the old one unchanged

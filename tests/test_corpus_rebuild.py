@@ -7,8 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib import auth, corpus, storage
-from tests.dynamo_calls import DynamoCalls
+from chalicelib import storage
+from chalicelib.accounts import auth
+from chalicelib.chat import corpus
+from chalicelib.storage import corpus as corpus_log
+from tools.devkit.dynamo_calls import DynamoCalls
 
 QUERIES = ['야구 단장', '회사 상사 때문에 힘들어요', '이별 후회', '시험 불합격', '새로운 도전', '스카우트 발품']
 CATCH_UP = ['GetItem', 'Query']  # the version, the log after it (a few changed lines travel in it)
@@ -17,9 +20,9 @@ PROPOSAL = {'title': '발품', 'content': '스카우트는 발로 뛰는 겁니�
 
 
 def record(i: int, quote: str = '') -> dict:
-    return {'id': 'line-%03d' % i, 'scene': 1 + i % 16, 'speaker': '인물%d' % (i % 7),
-            'quote': quote or '야구 단장 %d번째 대사 %s' % (i, '회사 상사' if i % 3 else '이별 후회'),
-            'description': '시험 도전 설명 %d' % i, 'tags': ['태그%d' % (i % 5)]}
+    return {'id': f'line-{i:03d}', 'scene': 1 + i % 16, 'speaker': f'인물{i % 7}',
+            'quote': quote or f"야구 단장 {i}번째 대사 {'회사 상사' if i % 3 else '이별 후회'}",
+            'description': f'시험 도전 설명 {i}', 'tags': [f'태그{i % 5}']}
 
 
 def load(n: int) -> None:
@@ -55,13 +58,13 @@ def test_each_kind_of_change_is_caught_up_to_the_index_a_full_rebuild_gives(api,
     q = api.post('/quote', PROPOSAL, token=admin).json
     other = api.post('/quote', dict(PROPOSAL, content='두 번째 제안된 대사입니다.'), token=admin).json
     changes = {
-        'import (a new line and an edited one)': lambda: corpus.import_text('\n'.join(json.dumps(r, ensure_ascii=False) for r in (
-            record(40), record(3, quote='고쳐 쓴 대사: 스카우트 발품')))),
+        'import (a new line and an edited one)': lambda: corpus.import_text('\n'.join(
+            json.dumps(r, ensure_ascii=False) for r in (record(40), record(3, quote='고쳐 쓴 대사: 스카우트 발품')))),
         'delete': lambda: store.delete_corpus_lines(['line-007', 'line-008']),
-        'apply': lambda: api.post('/quote/%s/apply' % q['id'], token=admin),
-        'apply another': lambda: api.post('/quote/%s/apply' % other['id'], token=admin),
-        'unapply': lambda: api.delete('/quote/%s/apply' % q['id'], token=admin),
-        'delete an applied proposal': lambda: api.delete('/quote/%s' % other['id'], token=admin),
+        'apply': lambda: api.post('/quote/{}/apply'.format(q['id']), token=admin),
+        'apply another': lambda: api.post('/quote/{}/apply'.format(other['id']), token=admin),
+        'unapply': lambda: api.delete('/quote/{}/apply'.format(q['id']), token=admin),
+        'delete an applied proposal': lambda: api.delete('/quote/{}'.format(other['id']), token=admin),
     }
     for name, change in changes.items():
         before = {line['id'] for line in corpus.current().lines}
@@ -109,7 +112,8 @@ def test_a_larger_import_is_caught_up_by_reading_the_lines_it_names(store):
     load(200)
     corpus.current()
     n = storage.CORPUS_LOG_LINES + 5  # too many to travel in the log item, few enough to list
-    corpus.import_text('\n'.join(json.dumps(record(i, quote='새로 쓴 대사 %d' % i), ensure_ascii=False) for i in range(190, 190 + n)))
+    corpus.import_text('\n'.join(json.dumps(record(i, quote=f'새로 쓴 대사 {i}'), ensure_ascii=False)
+                                  for i in range(190, 190 + n)))
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP + ['BatchGetItem']
     assert [c.items for c in calls.calls] == [1, 1, n]  # 190-199 rewritten, 200-204 new
@@ -123,7 +127,7 @@ def full_read(calls, lines: int) -> bool:
 
 
 def test_a_gap_in_the_log_falls_back_to_reading_every_line(store, monkeypatch):
-    monkeypatch.setattr(storage, 'CORPUS_LOG_KEEP', 3)
+    monkeypatch.setattr(corpus_log, 'CORPUS_LOG_KEEP', 3)  # where the store reads it
     load(60)
     corpus.current()
     for i in range(4):  # one version more than the log keeps
@@ -140,7 +144,8 @@ def test_a_gap_in_the_log_falls_back_to_reading_every_line(store, monkeypatch):
 def test_a_change_too_large_to_list_falls_back_to_reading_every_line(store):
     load(20)
     corpus.current()
-    corpus.import_text('\n'.join(json.dumps(record(i), ensure_ascii=False) for i in range(100, 100 + storage.CORPUS_LOG_IDS + 1)))
+    corpus.import_text('\n'.join(json.dumps(record(i), ensure_ascii=False)
+                                  for i in range(100, 100 + storage.CORPUS_LOG_IDS + 1)))
     index, calls = catch_up(store)
     assert full_read(calls, 20 + storage.CORPUS_LOG_IDS + 1), calls
     assert_same_as_full_rebuild(index, store)
@@ -166,10 +171,11 @@ def test_racing_writers_each_get_their_own_version_and_log_item(api, store, admi
     load(10)
     corpus.current()
     since = store.corpus_version()
-    proposals = [api.post('/quote', dict(PROPOSAL, content='경쟁하는 제안 %d' % i), token=admin).json for i in range(3)]
+    proposals = [api.post('/quote', dict(PROPOSAL, content=f'경쟁하는 제안 {i}'), token=admin).json for i in range(3)]
     writers = 6
     jobs = [lambda i=i: store.put_corpus_lines([dict(record(200 + i), origin='import')]) for i in range(writers)]
-    jobs += [lambda p=p: api.post('/quote/%s/apply' % p['id'], token=admin) for p in proposals]  # the server's threads
+    # through the server's threads
+    jobs += [lambda p=p: api.post(f"/quote/{p['id']}/apply", token=admin) for p in proposals]
     barrier, results = threading.Barrier(len(jobs)), [None] * len(jobs)
 
     def run(n):
@@ -188,7 +194,7 @@ def test_racing_writers_each_get_their_own_version_and_log_item(api, store, admi
     assert [r.status for r in results[writers:]] == [200] * len(proposals)
     total = writers + len(proposals)
     assert store.corpus_version() == since + total
-    expected = {'line-%03d' % (200 + i) for i in range(writers)} | {storage.board_line_id(p['id']) for p in proposals}
+    expected = {f'line-{200 + i:03d}' for i in range(writers)} | {storage.board_line_id(p['id']) for p in proposals}
     assert set(store.corpus_changes(since, since + total)) == expected
     for v in range(since, since + total):  # one log item per version, none shared
         assert len(store.corpus_changes(v, v + 1)) == 1
@@ -200,19 +206,20 @@ def test_racing_writers_each_get_their_own_version_and_log_item(api, store, admi
 def test_reading_every_line_gives_back_exactly_what_was_written(store):
     lines = [dict(record(1), origin='import'),
              {'id': 'board-x', 'scene': None, 'speaker': '미상', 'quote': '대사', 'description': '설명', 'tags': [],
-              'sources': [], 'origin': 'board', 'weight': -3, 'ratio': Decimal('1.5'), 'flag': True, 'nested': {'a': [1, '둘']}}]
+              'sources': [], 'origin': 'board', 'weight': -3, 'ratio': Decimal('1.5'), 'flag': True,
+              'nested': {'a': [1, '둘']}}]
     store.put_corpus_lines(lines)
-    assert sorted(store.corpus_lines(), key=lambda l: l['id']) == sorted(lines, key=lambda l: l['id'])
-    read = {l['id']: l for l in store.corpus_lines()}
+    assert sorted(store.corpus_lines(), key=lambda ln: ln['id']) == sorted(lines, key=lambda ln: ln['id'])
+    read = {ln['id']: ln for ln in store.corpus_lines()}
     assert type(read['line-001']['scene']) is int and type(read['board-x']['ratio']) is float  # no Decimals
 
 
 def test_reading_every_line_spans_query_pages(store):
-    big = [dict(record(i), quote='대사' * 250, description='설명%d ' % i + '긴 설명' * 330, origin='import')
+    big = [dict(record(i), quote='대사' * 250, description=f'설명{i} ' + '긴 설명' * 330, origin='import')
            for i in range(260)]  # ~4.5 kB each: more than one 1 MB page
     for start in range(0, len(big), 100):
         store.put_corpus_lines(big[start:start + 100])
     with DynamoCalls() as calls:
         lines = store.corpus_lines()
     assert calls.names == ['Query', 'Query']
-    assert sorted(lines, key=lambda l: l['id']) == big
+    assert sorted(lines, key=lambda ln: ln['id']) == big

@@ -6,7 +6,8 @@ ALLOWED = 'http://localhost:8080'
 
 @pytest.mark.parametrize('path', ['/chat/api', '/chat/api/', '/rest-auth/login/', '/quote/0000000000000000000000/apply',
                                   '/chat/model/0000000000000000000000', '/chat/model/0000000000000000000000/rating',
-                                  '/chat/model/0000000000000000000000/share', '/chat/bookmarks/demo-x', '/chat/shares/x',
+                                  '/chat/model/0000000000000000000000/share', '/chat/bookmarks/demo-x',
+                                  '/chat/shares/x',
                                   '/share/' + 'A' * 24, '/chat/export', '/corpus/stats'])
 def test_preflight_allows_the_configured_origin(api, path):
     r = api.request('OPTIONS', path, headers={'Origin': ALLOWED, 'Access-Control-Request-Method': 'POST',
@@ -39,4 +40,4 @@ def test_answers_and_errors_carry_cors_for_allowed_origin_only(api):
 def test_json_is_utf8_and_korean_is_not_escaped(api):
     r = api.post('/rest-auth/login', {'email': 'x'})
     assert r.headers['content-type'] == 'application/json; charset=utf-8'
-    assert '입력값을 확인해 주세요'.encode('utf-8') in r.raw
+    assert '입력값을 확인해 주세요'.encode() in r.raw

@@ -5,6 +5,7 @@ One `chalice package` per session (deploy/package.sh, the script `make package` 
 chalice's wheel cache in .chalice/deployments, so only a first run downloads from PyPI.
 """
 import ast
+import glob
 import json
 import os
 import re
@@ -13,15 +14,17 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+pytestmark = pytest.mark.packaging
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
 ZIP_LIMIT = 10 * 1000 * 1000
 
-sys.path.insert(0, ROOT)
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -32,7 +35,7 @@ def package_dir(tmp_path_factory):
     proc = subprocess.run([os.path.join(ROOT, 'deploy', 'package.sh'), out], cwd=ROOT, capture_output=True,
                           text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    print('\n[deploy] chalice package took %.1fs\n%s' % (time.monotonic() - started, proc.stdout.strip()))
+    print(f'\n[deploy] chalice package took {time.monotonic() - started:.1f}s\n{proc.stdout.strip()}')
     return out
 
 
@@ -85,12 +88,12 @@ def test_packaged_template_passes_cfn_lint(package_dir):
 def test_lambda_zip_stays_small(package_dir):
     from deploy.package_report import report
     size, unzipped, biggest = report(package_dir)
-    print('\n[deploy] Lambda zip %.2f MB (%.2f MB unzipped); largest: %s' % (
-        size / 1e6, unzipped / 1e6, ', '.join('%s %.2f MB' % (n, s / 1e6) for n, s in biggest)))
-    assert size < ZIP_LIMIT, 'deployment.zip is %.2f MB' % (size / 1e6)
+    print('\n[deploy] Lambda zip {:.2f} MB ({:.2f} MB unzipped); largest: {}'.format(
+        size / 1e6, unzipped / 1e6, ', '.join(f'{n} {s / 1e6:.2f} MB' for n, s in biggest)))
+    assert size < ZIP_LIMIT, f'deployment.zip is {size / 1000000.0:.2f} MB'
     with zipfile.ZipFile(os.path.join(package_dir, 'deployment.zip')) as zf:
         names = set(zf.namelist())
-    assert {'app.py', 'chalicelib/storage.py', 'chalicelib/data/corpus.jsonl'} <= names
+    assert {'app.py', 'chalicelib/storage/__init__.py', 'chalicelib/chat/data/corpus.jsonl'} <= names
     assert not any(n.startswith(('tests/', 'frontend/', 'tools/', 'node_modules/', 'boto3/')) for n in names)
     # bcrypt and pydantic_core are compiled: the zip must hold Lambda's (manylinux) builds.
     assert any(n.startswith('bcrypt/') and n.endswith('.so') for n in names)
@@ -131,14 +134,14 @@ def test_every_function_gets_tables_secrets_and_the_frontend_origin(resources, p
             assert env[key] == prod_env[key], (name, key)
         assert {env['JWT_SECRET_SECRET_ID'], env['OPENAI_API_KEY_SECRET_ID']} == secrets, name
         assert not any(k.endswith('_PARAM') or k in ('JWT_SECRET', 'OPENAI_API_KEY') for k in env), \
-            '%s: secrets come from Secrets Manager, never from plain environment values' % name
+            f'{name}: secrets come from Secrets Manager, never from plain environment values'
         assert env['CORS_ORIGINS'] == FRONTEND_ORIGIN, name
         assert env['LEGACY_ORIGINS'] == {'Ref': 'LegacyOrigins'}, name  # a stack parameter, empty by default
         assert fn['Properties']['LoggingConfig']['LogGroup']['Ref'] in log_groups, name
 
 
 def test_secrets_are_generated_or_placeholders_the_app_reads_as_unset(resources, prod_env, monkeypatch):
-    from chalicelib import settings
+    from chalicelib.core import settings
     jwt = resources['JwtSecret']['Properties']
     assert jwt['Name'] == prod_env['JWT_SECRET_SECRET_ID']
     assert 'SecretString' not in jwt and jwt['GenerateSecretString']['PasswordLength'] >= 32
@@ -169,7 +172,7 @@ def test_secrets_are_generated_or_placeholders_the_app_reads_as_unset(resources,
 
 
 def test_ssm_parameters_still_work(monkeypatch):
-    from chalicelib import settings
+    from chalicelib.core import settings
 
     class FakeSsm:
         def get_parameter(self, Name, WithDecryption):
@@ -240,7 +243,7 @@ def test_gateway_responses_mirror_local_api_with_cors(resources):
             'Code': code, 'Message': message, 'RequestId': '$context.requestId'}
     # Every answer the gateway gives by itself (these and the 4XX/5XX defaults) carries CORS for the
     # frontend's origin — the same origin the Lambda allows — with credentials, never `*`.
-    origin = "'%s'" % FRONTEND_ORIGIN['Fn::Sub']
+    origin = f"'{FRONTEND_ORIGIN['Fn::Sub']}'"
     for kind, response in responses.items():
         params = response['responseParameters']
         assert params['gatewayresponse.header.Access-Control-Allow-Origin'] == {'Fn::Sub': origin}, kind
@@ -310,19 +313,21 @@ def test_every_alarm_goes_to_the_topic_which_emails_the_operator(template, resou
     assert not re.fullmatch(params['AlarmEmail']['AllowedPattern'], 'not an address')
     [topic] = of_type(resources, 'AWS::SNS::Topic')
     [subscription] = of_type(resources, 'AWS::SNS::Subscription').values()
-    assert subscription['Properties'] == {'TopicArn': {'Ref': topic}, 'Protocol': 'email', 'Endpoint': {'Ref': 'AlarmEmail'}}
+    assert subscription['Properties'] == {'TopicArn': {'Ref': topic}, 'Protocol': 'email',
+                                          'Endpoint': {'Ref': 'AlarmEmail'}}
     # no address, no subscription: the stack still deploys, alarms still show on the dashboard
-    assert template['Conditions'][subscription['Condition']] == {'Fn::Not': [{'Fn::Equals': [{'Ref': 'AlarmEmail'}, '']}]}
+    no_address = {'Fn::Not': [{'Fn::Equals': [{'Ref': 'AlarmEmail'}, '']}]}
+    assert template['Conditions'][subscription['Condition']] == no_address
     alarms = alarms_of(resources)
     assert len(alarms) == 9
-    readme = open(os.path.join(ROOT, 'deploy', 'README.md'), encoding='utf-8').read()
+    readme = Path(ROOT, 'deploy', 'README.md').read_text(encoding='utf-8')
     for name, alarm in alarms.items():
         props = alarm['Properties']
         assert props['AlarmActions'] == [{'Ref': topic}] and props['OKActions'] == [{'Ref': topic}], name
         assert props['TreatMissingData'] == 'notBreaching', name  # no traffic is not an incident
         short = props['AlarmName']['Fn::Sub'].replace('${AWS::StackName}-', '')
-        assert '"%s"' % short in props['AlarmDescription'], name
-        assert '`%s`' % short in readme, 'the runbook says nothing about %s' % short
+        assert f'"{short}"' in props['AlarmDescription'], name
+        assert f'`{short}`' in readme, f'the runbook says nothing about {short}'
 
 
 def test_5xx_rate_alarm_reads_this_apis_gateway_metrics(resources):
@@ -336,7 +341,7 @@ def test_5xx_rate_alarm_reads_this_apis_gateway_metrics(resources):
 
 
 def test_model_and_spend_alarms_read_the_metrics_the_app_writes(template, resources):
-    from chalicelib import observe
+    from chalicelib.core import observe
     ours = [(alarm, m) for alarm in alarms_of(resources).values() for m in alarm_metrics(alarm)
             if m[0] == observe.NAMESPACE]
     assert ours
@@ -372,7 +377,7 @@ def test_dynamodb_throttle_alarm_covers_reads_and_writes_of_every_table(resource
 
 
 def test_dashboard_shows_the_apps_metrics_and_every_alarm(template, resources):
-    from chalicelib import observe
+    from chalicelib.core import observe
     body = resources['Dashboard']['Properties']['DashboardBody']['Fn::Sub']
     names = set(re.findall(r'\$\{([^}!]+)\}', body))
     known = set(resources) | set(template['Parameters']) | {'AWS::Region', 'AWS::StackName'}
@@ -381,11 +386,11 @@ def test_dashboard_shows_the_apps_metrics_and_every_alarm(template, resources):
     dashboard = json.loads(re.sub(r'\$\{([^}]+)\}', r'<\1>', re.sub(r':\$\{[^}]+\}', ':1', body)))
     widgets = dashboard['widgets']
     [alarm_widget] = [w for w in widgets if w['type'] == 'alarm']
-    assert set(alarm_widget['properties']['alarms']) == {'<%s.Arn>' % a for a in alarms_of(resources)}
+    assert set(alarm_widget['properties']['alarms']) == {f'<{a}.Arn>' for a in alarms_of(resources)}
     text = json.dumps(dashboard)
     for metric, dimension in (('ChatsAnswered', 'Source'), ('ModelErrors', 'Kind'), ('Latency', 'Route'),
                               ('RateLimited', 'Route')):
-        assert '{StoveLeague,Service,%s} Service=\\"stove-league\\" MetricName=\\"%s\\"' % (dimension, metric) in text
+        assert f'{{StoveLeague,Service,{dimension}}} Service=\\"stove-league\\" MetricName=\\"{metric}\\"' in text
         assert observe.METRICS[metric][1] == dimension
     plain = {m[1] for w in widgets if w['type'] == 'metric' for m in w['properties']['metrics']
              if isinstance(m[0], str) and m[0] == observe.NAMESPACE}
@@ -412,7 +417,7 @@ def referenced_names(resource):
         return {resource['Fn::GetAtt'][0]}
     if isinstance(resource, dict) and set(resource) == {'Fn::Sub'} and isinstance(resource['Fn::Sub'], str):
         return {v.split('.')[0] for v in re.findall(r'\$\{([^}]+)\}', resource['Fn::Sub'])}
-    raise AssertionError('not a reference to a specific resource: %r' % (resource,))
+    raise AssertionError(f'not a reference to a specific resource: {resource!r}')
 
 
 def test_every_role_uses_the_policy_file(resources, policy):
@@ -445,7 +450,7 @@ def test_policy_names_specific_resources_and_actions(resources, policy):
 
 
 def runtime_dynamodb_actions():
-    """IAM actions implied by the DynamoDB calls Store makes at runtime (from storage.py's source).
+    """IAM actions implied by the DynamoDB calls the storage package makes at runtime (from its source).
 
     create_tables/drop_tables are operator tools (tools/cli.py with an operator's credentials),
     so their ListTables/CreateTable/DeleteTable/UpdateTimeToLive are not the Lambda's business.
@@ -457,11 +462,13 @@ def runtime_dynamodb_actions():
     implied = {'TransactWriteItems': {'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'},
                'TransactGetItems': {'GetItem'}}
     operator_only = {'create_tables', 'drop_tables'}
-    with open(os.path.join(ROOT, 'chalicelib', 'storage.py'), encoding='utf-8') as f:
-        tree = ast.parse(f.read())
-    [store] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'Store']
+    methods = []
+    for path in glob.glob(os.path.join(ROOT, 'chalicelib', 'storage', '*.py')):
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        methods += [m for c in tree.body if isinstance(c, ast.ClassDef) for m in c.body]
     actions, uses_index = set(), False
-    for method in store.body:
+    for method in methods:
         if not isinstance(method, ast.FunctionDef) or method.name in operator_only:
             continue
         for node in ast.walk(method):
@@ -483,13 +490,14 @@ def test_policy_grants_exactly_the_dynamodb_actions_storage_uses(policy, prod_en
     statements = statements_by_sid(policy)
     tables = statements['ItemsOfTheFourTables']
     granted = {a.split(':')[1] for a in tables['Action']}
-    assert granted == needed, 'missing: %s; unused: %s' % (sorted(needed - granted), sorted(granted - needed))
+    assert granted == needed, f'missing: {sorted(needed - granted)}; unused: {sorted(granted - needed)}'
     assert {a.split(':')[0] for a in tables['Action']} == {'dynamodb'}
     assert {r['Fn::GetAtt'][0] for r in tables['Resource']} == {'UsersTable', 'ChatsTable', 'QuotesTable', 'AuthTable'}
     assert not {'DescribeTable', 'ListTables', 'Scan', 'CreateTable', 'DeleteTable'} & granted
 
     index = statements['QuotesByOwnerIndex']
-    gsis = {(s['TableName'], g['IndexName']) for s in store_specs(prod_env) for g in s.get('GlobalSecondaryIndexes', [])}
+    gsis = {(s['TableName'], g['IndexName'])
+            for s in store_specs(prod_env) for g in s.get('GlobalSecondaryIndexes', [])}
     assert uses_index and gsis == {(prod_env['QUOTES_TABLE'], 'by_owner')}
     assert index['Action'] == ['dynamodb:Query']
     assert index['Resource'] == [{'Fn::Sub': '${QuotesTable.Arn}/index/by_owner'}]
@@ -513,17 +521,18 @@ def test_policy_grants_reading_just_our_secrets_and_writing_just_our_logs(resour
 def test_the_lambda_code_calls_no_other_aws_service(prod_env):
     """The policy covers DynamoDB and Secrets Manager; no other boto3 client may appear at runtime."""
     clients = set()
-    for name in os.listdir(os.path.join(ROOT, 'chalicelib')):
-        if not name.endswith('.py'):
-            continue
-        with open(os.path.join(ROOT, 'chalicelib', name), encoding='utf-8') as f:
+    lib = os.path.join(ROOT, 'chalicelib')
+    for path in glob.glob(os.path.join(lib, '**', '*.py'), recursive=True):
+        name = os.path.relpath(path, lib)
+        with open(path, encoding='utf-8') as f:
             tree = ast.parse(f.read())
         for node in ast.walk(tree):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ('client', 'resource') and isinstance(node.func.value, ast.Name)
                     and node.func.value.id == 'boto3'):
-                clients.add((name, node.args[0].value))
-    assert clients == {('storage.py', 'dynamodb'), ('settings.py', 'secretsmanager'), ('settings.py', 'ssm')}
+                clients.add((name.split(os.sep)[0], node.args[0].value))
+    # DynamoDB only from the storage package; the secrets from settings
+    assert clients == {('storage', 'dynamodb'), ('core', 'secretsmanager'), ('core', 'ssm')}
     # SSM is the local/alternative path: the prod stage names no parameter, so needs no ssm:GetParameter.
     assert not any(k.endswith('_PARAM') for k in prod_env)
 
@@ -532,7 +541,7 @@ def test_the_lambda_code_calls_no_other_aws_service(prod_env):
 def fake_aws(bin_dir, log):
     path = os.path.join(bin_dir, 'aws')
     with open(path, 'w') as f:
-        f.write('#!/bin/sh\necho "$@" >> %s\nexit 97\n' % log)
+        f.write(f'#!/bin/sh\necho "$@" >> {log}\nexit 97\n')
     os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
 
 
@@ -553,11 +562,11 @@ def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_p
     bin_dir, log, out = tmp_path / 'bin', tmp_path / 'aws-calls.log', tmp_path / 'site'
     bin_dir.mkdir()
     fake_aws(str(bin_dir), str(log))
-    before = open(os.path.join(ROOT, 'frontend', 'index.html'), 'rb').read()
+    before = Path(ROOT, 'frontend', 'index.html').read_bytes()
     proc = run_deploy(['--dry-run', '--package-dir', package_dir, '--frontend-out', str(out)],
                       str(bin_dir) + os.pathsep + path_without_aws())
     assert proc.returncode == 0, proc.stdout
-    assert not log.exists(), 'the dry run called aws: %s' % log.read_text()
+    assert not log.exists(), f'the dry run called aws: {log.read_text()}'
 
     printed = [line[2:] for line in proc.stdout.splitlines() if line.startswith('+ aws ')]
     order = ['sts get-caller-identity', 'cloudformation package', 'cloudformation deploy',
@@ -574,7 +583,7 @@ def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_p
     assert re.search(r"apiBaseUrl: 'https://[^']+/api' \}", config), config
     assert (out / 'index.html').read_bytes() == before
     assert not (out / 'config.example.js').exists()
-    assert open(os.path.join(ROOT, 'frontend', 'index.html'), 'rb').read() == before
+    assert Path(ROOT, 'frontend', 'index.html').read_bytes() == before
 
 
 def test_deploy_without_aws_cli_says_so(package_dir, tmp_path):
@@ -603,9 +612,20 @@ def test_prod_env_exports_the_stage_configuration(prod_env):
 
 
 def test_the_purge_sweep_runs_each_minute_within_its_timeout(resources):
-    import app
+    from chalicelib.accounts import views
     fn = resources['PurgeDeletedAccounts']['Properties']
     [event] = fn['Events'].values()
     assert event['Type'] == 'Schedule' and event['Properties']['Schedule'] == 'rate(1 minute)'
-    assert fn['Handler'] == 'app.purge_deleted_accounts'
-    assert app.PURGE_BUDGET < fn['Timeout'], 'the sweep must stop itself before Lambda cuts it off'
+    assert fn['Handler'] == 'chalicelib.accounts.views.purge_deleted_accounts'
+    assert fn['Timeout'] > views.PURGE_BUDGET, 'the sweep must stop itself before Lambda cuts it off'
+
+
+def test_the_lambda_runtime_is_the_newest_python_on_the_machine(resources):
+    running = f'python{sys.version_info[0]}.{sys.version_info[1]}'
+    runtimes = {fn['Properties']['Runtime'] for fn in of_type(resources, 'AWS::Serverless::Function').values()}
+    assert runtimes == {running}, 'Chalice packages for the Python that runs it'
+    chosen = subprocess.run(['make', '-s', 'print-python'], cwd=ROOT, capture_output=True, text=True, check=True)
+    ask = 'import sys; print(sys.version_info[0], sys.version_info[1])'
+    version = subprocess.run([chosen.stdout.strip(), '-c', ask], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert runtimes == {'python' + '.'.join(version)}, 'the venv is built with the newest python3.13/3.12 make finds'

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from chalicelib import storage
-from tests.fake_openai import candidates_of, completion
 from tests.faults import HungServer, SlowProxy
+from tools.devkit.fake_openai import candidates_of, completion
 
 EXCHANGE = {'content': '첫 대화', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}
 
@@ -77,7 +77,7 @@ def test_the_request_budget_bounds_a_slow_table(api, dynamodb, table_at):
     """Each call answers (0.6 s late), but the third would start past the 1 s budget: 503, in time."""
     token = api.join()['access']
     for i in range(2):
-        assert api.post('/quote', {'title': 't%d' % i, 'content': 'c', 'description': 'd'}, token=token).status == 201
+        assert api.post('/quote', {'title': f't{i}', 'content': 'c', 'description': 'd'}, token=token).status == 201
     proxy = SlowProxy(dynamodb, delay=0.6)
     try:
         table_at(proxy.url, REQUEST_BUDGET_SECONDS=1, DYNAMODB_READ_TIMEOUT=3)
@@ -196,7 +196,7 @@ class Arrived:
 
 def test_the_budget_counts_from_arrival_at_the_gateway():
     """API Gateway's requestTimeEpoch (so the authorizer's time counts), unless it is nonsense."""
-    from chalicelib import web
+    from chalicelib.core import web
     now = time.time()
     assert abs(web.arrival(Arrived({'requestTimeEpoch': int((now - 5) * 1000)})) - (now - 5)) < 0.01
     for nonsense in (0, int((now + 60) * 1000), 'soon', None):

@@ -2,6 +2,7 @@
 arrives (any body, type, token, id, query), the answer is never a 5xx and its body is JSON
 (or empty, for 204 and HEAD). `make test` runs a small sweep; `make fuzz` (FUZZ_EXAMPLES=6000)
 a big one that prints how many requests got which status."""
+import base64
 import collections
 import json
 import os
@@ -9,9 +10,10 @@ import re
 import time
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.http import Api
+from tools.devkit.http import Api
 
 EXAMPLES = int(os.environ.get('FUZZ_EXAMPLES', '300'))
 PASSWORD = 'correct horse 1'
@@ -29,7 +31,8 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70), st
 json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                             st.dictionaries(text, inner, max_size=4)), max_leaves=12)
 # mostly the fields routes read, holding text: what gets past the first checks
-json_objects = st.one_of(st.dictionaries(st.sampled_from(FIELDS), st.one_of(text, text, json_values), min_size=1, max_size=6),
+json_objects = st.one_of(st.dictionaries(st.sampled_from(FIELDS), st.one_of(text, text, json_values),
+                                         min_size=1, max_size=6),
                          st.dictionaries(text, json_values, max_size=5))
 
 
@@ -39,19 +42,20 @@ def dumps(value) -> bytes:
 
 deep = st.sampled_from([b'[' * 3000 + b']' * 3000, b'{"input":' * 1500 + b'1' + b'}' * 1500, b'[' * 17 + b']' * 17])
 form = st.dictionaries(st.sampled_from(FIELDS), text, max_size=3).map(
-    lambda d: '&'.join('%s=%s' % (k, quote(v.encode('utf-8', 'surrogatepass'))) for k, v in d.items()).encode())
-part_types = st.sampled_from(['text/plain', 'multipart/mixed; boundary=in', 'message/rfc822', 'application/octet-stream',
-                              'text/plain; charset=x-unknown', ''])
+    lambda d: '&'.join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'))}" for k, v in d.items()).encode())
+part_types = st.sampled_from(['text/plain', 'multipart/mixed; boundary=in', 'message/rfc822',
+                              'application/octet-stream', 'text/plain; charset=x-unknown', ''])
 multipart = st.tuples(st.sampled_from(['input', 'other', '']), part_types, st.binary(max_size=60)).map(
     lambda p: b'--B\r\nContent-Disposition: form-data; name="%s"\r\n%s\r\n\r\n%s\r\n--B--\r\n'
               % (p[0].encode(), (b'Content-Type: ' + p[1].encode()) if p[1] else b'', p[2]))
 bodies = st.one_of(st.none(), json_objects.map(dumps), json_values.map(dumps), st.binary(max_size=200), deep, form,
                    multipart)
-content_types = st.sampled_from(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=B',
-                                 'multipart/form-data', 'text/plain', 'application/json; charset=latin-1', None])
+content_types = st.sampled_from(['application/json', 'application/x-www-form-urlencoded',
+                                 'multipart/form-data; boundary=B', 'multipart/form-data', 'text/plain',
+                                 'application/json; charset=latin-1', None])
 queries = st.dictionaries(st.sampled_from(['page', 'per-page', 'per_page', 'cursor', 'q', 'format', 'x']),
                           st.one_of(text, st.integers(-5, 10 ** 12).map(str),
-                                    st.binary(max_size=300).map(lambda b: __import__('base64').urlsafe_b64encode(b).decode())),
+                                    st.binary(max_size=300).map(lambda b: base64.urlsafe_b64encode(b).decode())),
                           max_size=3)
 
 
@@ -62,7 +66,7 @@ def valid_bodies(world) -> dict:
         '/rest-auth/join': {'email': 'new@example.com', 'nickname': '닉', 'password': PASSWORD},
         '/rest-auth/registration': {'email': 'old@example.com', 'nickname': '닉', 'password1': PASSWORD,
                                     'password2': PASSWORD},
-        '/rest-auth/login': {'email': 'fuzz%d@example.com' % world.n, 'password': PASSWORD},
+        '/rest-auth/login': {'email': f'fuzz{world.n}@example.com', 'password': PASSWORD},
         '/rest-auth/token/refresh': {'refresh': world.refresh},
         '/rest-auth/profile': {'nickname': '닉', 'password': 'new password 2', 'current_password': PASSWORD},
         '/chat/api': {'input': '상사가 부당한 일을 시켜요'},
@@ -82,7 +86,7 @@ class World:
 
     def __init__(self, api: Api):
         self.api, self.n = api, 0
-        from chalicelib import auth
+        from chalicelib.accounts import auth
         admin = api.join(email='admin@example.com', nickname='관리자', password=PASSWORD)
         auth.set_admin('admin@example.com')
         self.admin = admin['access']
@@ -90,7 +94,7 @@ class World:
 
     def remake(self):
         self.n += 1
-        joined = self.api.join(email='fuzz%d@example.com' % self.n, nickname='퍼즈', password=PASSWORD)
+        joined = self.api.join(email=f'fuzz{self.n}@example.com', nickname='퍼즈', password=PASSWORD)
         self.access, self.refresh = joined['access'], joined['refresh']
         reply = {'scene': 1, 'quote': 'q', 'description': 'd'}
         self.chat = self.api.post('/chat/model', {'content': 'c', 'chat_reply': reply}, token=self.access).json['id']
@@ -101,7 +105,8 @@ class World:
         return st.sampled_from([self.chat, self.quote, '0' * 22, 'ffffffffffffffffffffff'])
 
     def tokens(self):
-        return st.sampled_from([self.access] * 4 + [self.admin] * 2 + [self.refresh, None, 'garbage', self.access + 'x'])
+        return st.sampled_from([self.access] * 4 + [self.admin] * 2
+                               + [self.refresh, None, 'garbage', self.access + 'x'])
 
 
 def test_no_request_gets_a_5xx_or_a_non_json_body(api, demo, configure, capsys):
@@ -123,7 +128,7 @@ def test_no_request_gets_a_5xx_or_a_non_json_body(api, demo, configure, capsys):
         path += data.draw(st.sampled_from(['', '/']), 'slash')
         query = data.draw(queries, 'query')
         if query:
-            path += '?' + '&'.join('%s=%s' % (k, quote(v.encode('utf-8', 'surrogatepass'), safe=''))
+            path += '?' + '&'.join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}"
                                    for k, v in query.items())
         # mostly what the route takes, so the sweep gets past routing into our own code
         allowed = sorted(set(app.routes.get(template, {})) - {'OPTIONS'}) or METHODS
@@ -151,7 +156,7 @@ def test_no_request_gets_a_5xx_or_a_non_json_body(api, demo, configure, capsys):
         sweep()
     finally:
         with capsys.disabled():
-            print('\nfuzz: %d requests in %.0f s, by status: %s' % (
-                sum(statuses.values()), time.monotonic() - started,
-                ', '.join('%d×%d' % (n, s) for s, n in sorted(statuses.items()))))
+            by_status = ', '.join(f'{n}×{s}' for s, n in sorted(statuses.items()))
+            print(f'\nfuzz: {sum(statuses.values())} requests in {time.monotonic() - started:.0f} s, '
+                  f'by status: {by_status}')
     assert sum(statuses.values()) >= EXAMPLES

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.http import Api
+from tools.devkit.http import Api
 
 PASSWORD = 'correct horse 1'
 
@@ -45,7 +45,7 @@ LONE = ['\ud800', 'abc\udfffdef', '가\udbff']
 ])
 def test_lone_surrogates_are_a_400_naming_the_field(api, demo, token, method, path, body, field, authed, value):
     # otherwise well-formed, so only the surrogate can be the reason for the 400
-    value = {'email': 'x%s@b.co' % value, 'password': 'password %s' % value}.get(field, value)
+    value = {'email': f'x{value}@b.co', 'password': f'password {value}'}.get(field, value)
     body = {k: (value if v is None else v) for k, v in body.items()}
     r = send_json(api, method, path, body, token=token if authed else None)
     assert r.status == 400, r
@@ -62,7 +62,7 @@ def test_lone_surrogate_in_a_form_field_is_a_400(api, demo, token):
 
 def test_text_already_stored_with_a_lone_surrogate_cannot_break_an_answer(api, store, token):
     """Stored before validation refused them: every page showing it must still answer JSON."""
-    from chalicelib import ids
+    from chalicelib.core import ids
     user_id = api.get('/rest-auth/profile', token=token).json['id']
     store.update_account(user_id, 'user@example.com', {'nickname': '짝\ud800없음'})
     at = ids.now_iso()
@@ -80,7 +80,8 @@ def test_text_already_stored_with_a_lone_surrogate_cannot_break_an_answer(api, s
 
 def test_the_encoder_keeps_valid_text_exactly():
     from chalice import Response
-    from chalicelib import web
+
+    from chalicelib.core import web
     body = {'t': '스토브리그 😀 \u2028 "quoted" \\ back'}
     out = web.finish(Response(body=body), None)
     assert json.loads(out.body) == body
@@ -121,7 +122,7 @@ def test_a_cursor_hiding_deep_json_is_a_400(api, token, path, inner):
     'Subject: hi\r\n\r\nhello',
 ])
 def test_multipart_parts_that_are_not_text_are_a_400(api, demo, token, part):
-    raw = ('--XyZ\r\n%s\r\n--XyZ--\r\n' % part).encode()
+    raw = (f'--XyZ\r\n{part}\r\n--XyZ--\r\n').encode()
     r = api.request('POST', '/chat/api', raw=raw, token=token,
                     headers={'Content-Type': 'multipart/form-data; boundary=XyZ'})
     assert r.status == 400, r
@@ -143,14 +144,14 @@ def test_links_ignore_host_and_forwarded_headers(api, server):
         api.post('/chat/model', {'content': 'c', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
                  token=token)
     listed = api.get('/chat/model', token=token, headers=FORGED).json
-    hrefs = [l['href'] for l in r.json['_links'] + saved['_links'] + listed['_links']] + [listed['next']]
+    hrefs = [link['href'] for link in r.json['_links'] + saved['_links'] + listed['_links']] + [listed['next']]
     assert all(h.startswith(server + '/') for h in hrefs), hrefs
 
 
 def test_links_use_the_configured_public_base_url(api, configure):
     configure(PUBLIC_BASE_URL='https://api.stove.example/v1/')
     r = api.post('/rest-auth/join', {'email': 'a@b.co', 'nickname': 'n', 'password': PASSWORD}, headers=FORGED)
-    assert {l['href'] for l in r.json['_links']} >= {'https://api.stove.example/v1/rest-auth/profile'}
+    assert {link['href'] for link in r.json['_links']} >= {'https://api.stove.example/v1/rest-auth/profile'}
 
 
 def test_a_public_base_url_that_is_not_http_is_refused(configure):
@@ -171,6 +172,6 @@ class FakeRequest:
     ({}, ''),
 ])
 def test_links_as_api_gateway_names_the_domain(configure, context, base):
-    from chalicelib import web
+    from chalicelib.core import web
     configure(STAGE='prod')
     assert web.base_url(FakeRequest(context, FORGED)) == base

@@ -14,9 +14,9 @@ PASSWORD = 'correct horse 1'
 @pytest.fixture
 def legacy(api):
     """LEGACY_ORIGINS names the old client's site (written as an operator might, with a slash)."""
-    from chalicelib import settings
+    from chalicelib.core import settings
     before = os.environ.get('LEGACY_ORIGINS')
-    os.environ['LEGACY_ORIGINS'] = ' %s/ , http://another-old.example' % LEGACY
+    os.environ['LEGACY_ORIGINS'] = f' {LEGACY}/ , http://another-old.example'
     settings.reload()
     yield OldClient(api)
     if before is None:
@@ -52,9 +52,8 @@ class OldClient:
         return r
 
     def signup(self, email, nickname='드림즈', password1=PASSWORD, password2=PASSWORD):
-        r = self.send('POST', '/rest-auth/registration/', {'email': email, 'nickname': nickname,
+        return self.send('POST', '/rest-auth/registration/', {'email': email, 'nickname': nickname,
                                                            'password1': password1, 'password2': password2})
-        return r
 
     def login(self, email, password=PASSWORD):
         r = self.send('POST', '/rest-auth/login/', {'email': email, 'password': password})
@@ -81,7 +80,7 @@ class OldClient:
             'scene': answer['scene'], 'quote': answer['quote'], 'description': answer['description'], 'user': pk}})
 
     def history(self, page=1):
-        return self.send('GET', '/chat/model/?per-page=5&page=%d' % page)
+        return self.send('GET', f'/chat/model/?per-page=5&page={page}')
 
 
 def test_old_client_asks_parses_the_string_and_saves_once(legacy, demo):
@@ -106,8 +105,8 @@ def test_multipart_form_and_json_bodies_get_the_old_shape_too(legacy, demo):
     legacy.signup('old@client.kr')
     legacy.login('old@client.kr')
     boundary = 'oldclientboundary'
-    raw = ('--%s\r\nContent-Disposition: form-data; name="input"\r\n\r\n상사가 부당한 일을 시켜요\r\n--%s--\r\n'
-           % (boundary, boundary)).encode('utf-8')
+    raw = (f'--{boundary}\r\nContent-Disposition: form-data; name="input"\r\n\r\n'
+           f'상사가 부당한 일을 시켜요\r\n--{boundary}--\r\n').encode()
     r = legacy.api.request('POST', '/chat/api/', raw=raw, headers={
         'Origin': LEGACY, 'Accept': '*/*', 'Authorization': 'bearer ' + legacy.access,
         'Content-Type': 'multipart/form-data; boundary=' + boundary})

@@ -17,7 +17,7 @@ def assert_limited(r, at_least=1, at_most=None):
 
 
 def join(api, i):
-    return api.post('/rest-auth/join', {'email': 'u%d@example.com' % i, 'nickname': 'n', 'password': PASSWORD})
+    return api.post('/rest-auth/join', {'email': f'u{i}@example.com', 'nickname': 'n', 'password': PASSWORD})
 
 
 def test_sign_ups_per_address(api, configure):
@@ -32,7 +32,7 @@ def test_sign_ups_per_address(api, configure):
 
 def test_sign_up_limit_is_exact_under_parallel_requests(api, configure):
     configure(SIGNUP_LIMIT_PER_HOUR=4)
-    results = api.at_once([('POST', '/rest-auth/join', {'email': 'p%d@example.com' % i, 'nickname': 'n',
+    results = api.at_once([('POST', '/rest-auth/join', {'email': f'p{i}@example.com', 'nickname': 'n',
                                                          'password': PASSWORD}, None) for i in range(10)])
     assert sorted(r.status for r in results) == [201] * 4 + [429] * 6
 
@@ -83,9 +83,9 @@ def test_a_limit_of_zero_is_off(api, configure):
 
 def test_check_is_reusable_by_new_routes_and_counts_with_one_update(store):
     """The plain API other routes call: one conditional update, 429 when spent."""
-    from chalicelib import limits
-    from chalicelib.errors import TooManyRequests
-    from tests.dynamo_calls import DynamoCalls
+    from chalicelib.core import limits
+    from chalicelib.core.errors import TooManyRequests
+    from tools.devkit.dynamo_calls import DynamoCalls
     with DynamoCalls() as calls:
         limits.check('board_post', 'someone')
     assert calls.names == ['UpdateItem']
@@ -102,13 +102,13 @@ def test_ratings_bookmarks_and_links_are_limited_on_a_count_apart_from_chats(api
     token = api.join()['access']
     chat = api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token).json['chat']
     line = chat['chat_reply']['line_id']
-    assert api.put('/chat/model/%s/rating' % chat['id'], {'value': 1}, token=token).status == 200
+    assert api.put(f"/chat/model/{chat['id']}/rating", {'value': 1}, token=token).status == 200
     assert api.put('/chat/bookmarks/' + line, token=token).status == 200
-    share = api.post('/chat/model/%s/share' % chat['id'], token=token)
+    share = api.post(f"/chat/model/{chat['id']}/share", token=token)
     assert share.status == 201
-    for refused in (api.put('/chat/model/%s/rating' % chat['id'], {'value': -1}, token=token),
+    for refused in (api.put(f"/chat/model/{chat['id']}/rating", {'value': -1}, token=token),
                     api.put('/chat/bookmarks/' + demo.lines[0]['id'], token=token),
-                    api.post('/chat/model/%s/share' % chat['id'], token=token)):
+                    api.post(f"/chat/model/{chat['id']}/share", token=token)):
         assert_limited(refused, at_most=60)
     # nothing was done for them
     assert api.get('/chat/model/' + chat['id'], token=token).json['chat_reply']['rating'] == 1
@@ -124,6 +124,6 @@ def test_the_keep_limit_is_exact_under_parallel_ratings(api, demo, configure):
     configure(KEEP_LIMIT_PER_MINUTE=4)
     token = api.join()['access']
     chat = api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token).json['chat']
-    results = api.at_once([('PUT', '/chat/model/%s/rating' % chat['id'], {'value': 1 if i % 2 else -1}, token)
+    results = api.at_once([('PUT', f"/chat/model/{chat['id']}/rating", {'value': 1 if i % 2 else -1}, token)
                            for i in range(10)])
     assert sorted(r.status for r in results) == [200] * 4 + [429] * 6

@@ -46,11 +46,11 @@ def test_a_burst_of_new_connections_fits_the_listen_backlog(dynamodb, backlog, e
 def test_parallel_requests_never_see_each_others_body_or_user(api, configure):
     """Chalice keeps the current request on the app; the server's threads must each have theirs."""
     configure(CHAT_LIMIT_PER_MINUTE=0, SIGNUP_LIMIT_PER_HOUR=0)
-    users = [api.join(email='t%d@example.com' % i) for i in range(12)]
+    users = [api.join(email=f't{i}@example.com') for i in range(12)]
     for attempt in range(3):
-        sent = [('POST', '/chat/model', {'content': '사용자 %d의 고민 %d' % (i, attempt),
+        sent = [('POST', '/chat/model', {'content': f'사용자 {i}의 고민 {attempt}',
                                          'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}}, u['access'])
                 for i, u in enumerate(users)]
-        for (_, _, body, _), user, r in zip(sent, users, api.at_once(sent)):
+        for (_, _, body, _), user, r in zip(sent, users, api.at_once(sent), strict=False):
             assert r.status == 201, r
             assert (r.json['content'], r.json['user']) == (body['content'], user['user']['id'])

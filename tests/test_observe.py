@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib import observe
-from tests.fake_openai import candidates_of, choose, completion
+from chalicelib.core import observe
 from tools import dynamodb_local
+from tools.devkit.fake_openai import candidates_of, choose, completion
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
@@ -70,7 +70,7 @@ def check_emf(line):
             assert set(m) <= {'Name', 'Unit', 'StorageResolution'} and m['Unit'] in EMF_UNITS, m
             value = line[m['Name']]
             assert isinstance(value, (int, float)) and not isinstance(value, bool), m
-            assert m['Name'] not in found, 'a metric appears in two directives: %s' % m['Name']
+            assert m['Name'] not in found, f"a metric appears in two directives: {m['Name']}"
             unit, dimension = observe.METRICS[m['Name']]  # what alarms and the dashboard rely on
             assert m['Unit'] == unit and d['Dimensions'] == ([['Service'], ['Service', dimension]] if dimension
                                                              else [['Service']]), m
@@ -80,7 +80,7 @@ def check_emf(line):
 
 
 def the_line(lines, request_id):
-    [line] = [l for l in lines if l.get('request_id') == request_id]
+    [line] = [ln for ln in lines if ln.get('request_id') == request_id]
     return line
 
 
@@ -98,7 +98,7 @@ def test_every_answer_carries_a_request_id_and_error_bodies_repeat_it(api, capsy
     }
     ids = {name: r.headers.get('x-request-id') for name, r in answers.items()}
     assert all(rid and UUID.match(rid) for rid in ids.values()), ids
-    assert len(set(ids.values())) == len(ids), 'request ids repeat: %s' % ids
+    assert len(set(ids.values())) == len(ids), f'request ids repeat: {ids}'
     for name in ('app error', 'gateway 401', 'gateway 404'):
         assert answers[name].json['RequestId'] == ids[name], name
         assert set(answers[name].json) >= {'Code', 'Message', 'RequestId'}
@@ -109,7 +109,7 @@ def test_every_answer_carries_a_request_id_and_error_bodies_repeat_it(api, capsy
     # An operator finds each of them: one line per request, under the id the user saw.
     lines = log_lines(capsys.readouterr().out)
     for name, rid in ids.items():
-        assert len([l for l in lines if l.get('request_id') == rid]) == 1, name
+        assert len([ln for ln in lines if ln.get('request_id') == rid]) == 1, name
     assert the_line(lines, ids['gateway 404'])['status'] == 404
     preflight = the_line(lines, ids['preflight'])
     assert preflight['route'] == '/chat/api' and preflight['Route'] == 'OPTIONS (preflight)'  # one metric for all
@@ -133,7 +133,8 @@ def test_deployed_the_request_id_is_api_gateways(store, capsys, monkeypatch):
     bad = handler.app(_gateway_event('POST', '/rest-auth/login', '/rest-auth/login', '{"email": 1}',
                                      request_id='feedbeef-0000-0000-0000-000000000001'), None)
     assert bad['statusCode'] == 400
-    assert json.loads(bad['body'])['RequestId'] == bad['headers']['X-Request-Id'] == 'feedbeef-0000-0000-0000-000000000001'
+    request_id = 'feedbeef-0000-0000-0000-000000000001'
+    assert json.loads(bad['body'])['RequestId'] == bad['headers']['X-Request-Id'] == request_id
     lines = log_lines(capsys.readouterr().out)
     line = the_line(lines, 'feedbeef-0000-0000-0000-000000000001')
     assert line['status'] == 400 and line['route'] == '/rest-auth/login'
@@ -174,7 +175,7 @@ def test_account_and_chat_flows_log_one_line_each_with_the_fields_and_no_secrets
     assert by_model.status == 200 and by_model.json['source'] == 'openai'
 
     # the same server without a key: the local answerer
-    from chalicelib import settings
+    from chalicelib.core import settings
     os.environ.pop('OPENAI_API_KEY')
     settings.reload()
     locally = call('POST', '/chat/api', {'input': CHAT_TEXT}, token=access)
@@ -192,7 +193,7 @@ def test_account_and_chat_flows_log_one_line_each_with_the_fields_and_no_secrets
                'refreshed access': access, 'refreshed refresh': refreshed.json['refresh'],
                'the answer': by_model.json['quote'], 'bearer': 'Bearer '}
     leaked = [name for name, value in secrets.items() if value in captured]
-    assert not leaked, 'in the logs: %s' % leaked
+    assert not leaked, f'in the logs: {leaked}'
     # (no JSON escaping hid them either: Korean is written as is)
     assert '\\u' not in captured
 
@@ -220,7 +221,7 @@ def test_account_and_chat_flows_log_one_line_each_with_the_fields_and_no_secrets
 
 
 def test_an_unexpected_error_is_a_plain_500_and_its_traceback_is_logged_once(api, monkeypatch, capsys):
-    from chalicelib import chat
+    from chalicelib.chat import chats as chat
     token = api.join()['access']
 
     def broken(*args, **kwargs):
@@ -235,7 +236,7 @@ def test_an_unexpected_error_is_a_plain_500_and_its_traceback_is_logged_once(api
     out = capsys.readouterr()
     captured = out.out + out.err
     assert captured.count('Traceback (most recent call last)') == 1
-    assert len([l for l in captured.splitlines() if 'a bug in the history code' in l]) == 1
+    assert len([ln for ln in captured.splitlines() if 'a bug in the history code' in ln]) == 1
     line = the_line(log_lines(out.out), r.headers['x-request-id'])
     assert line['level'] == 'ERROR' and line['status'] == 500
     assert line['error'].startswith('KeyError') and 'in broken' in line['traceback']
@@ -243,7 +244,8 @@ def test_an_unexpected_error_is_a_plain_500_and_its_traceback_is_logged_once(api
 
 def test_a_failing_table_is_noted_on_the_line(api, monkeypatch, capsys):
     from botocore.exceptions import ClientError
-    from chalicelib import chat
+
+    from chalicelib.chat import chats as chat
     token = api.join()['access']
 
     def throttled(*args, **kwargs):
@@ -309,8 +311,8 @@ def test_model_unreachable_is_its_own_kind(api, demo, fake_openai, capsys):
 
 
 def test_login_failures_and_any_429_are_counted(api, monkeypatch, capsys):
-    from chalicelib import chat
-    from chalicelib.errors import TooManyRequests
+    from chalicelib.chat import chats as chat
+    from chalicelib.core.errors import TooManyRequests
     token = api.join(email='m@example.com')['access']
     capsys.readouterr()
     failed = api.post('/rest-auth/login', {'email': 'm@example.com', 'password': 'not the password'})
@@ -347,14 +349,14 @@ def test_emf_sums_repeated_metrics_and_groups_them_by_dimension():
 # -- locally: `make run` prints the same lines ---------------------------------------------------
 def test_local_api_prints_one_json_line_per_request(store):
     """tools/local_api.py (what `make run` starts) writes the lines to its stdout."""
-    from tests.http import Api
+    from tools.devkit.http import Api
     port = dynamodb_local.free_port()
     env = dict(os.environ, LOG_FORMAT='', PYTHONUNBUFFERED='1')
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'tools', 'local_api.py'), '--port', str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, '-m', 'tools.local_api', '--port', str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         dynamodb_local.wait_for_port(port, proc=proc)
-        local = Api('http://127.0.0.1:%d' % port)
+        local = Api(f'http://127.0.0.1:{port}')
         ok, denied = local.get('/health'), local.get('/chat/model')
         assert (ok.status, denied.status) == (200, 401)
     finally:

@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCUMENT = os.path.join(ROOT, 'chalicelib', 'openapi.json')
+DOCUMENT = os.path.join(ROOT, 'chalicelib', 'service', 'openapi.json')
 METHODS = {'get', 'put', 'post', 'delete', 'patch', 'head'}  # OPTIONS (CORS preflight) is not listed
 
 SCHEMA = schemathesis.openapi.from_path(DOCUMENT)
@@ -40,12 +40,12 @@ def documented_routes():
 
 def test_every_route_in_app_is_documented_and_nothing_else():
     routes, documented = app_routes(), documented_routes()
-    missing = sorted('%s %s' % (m.upper(), p) for p, m in routes - documented)
-    extra = sorted('%s %s' % (m.upper(), p) for p, m in documented - routes)
-    assert not missing, ('routes in app.py that chalicelib/openapi.json lacks: %s. Add an op(...) for each to '
-                         'OPERATIONS in tools/build_openapi.py and run `make openapi`.' % ', '.join(missing))
-    assert not extra, ('chalicelib/openapi.json documents routes app.py does not have: %s. Remove them from '
-                       'tools/build_openapi.py and run `make openapi`.' % ', '.join(extra))
+    missing = sorted(f'{m.upper()} {p}' for p, m in routes - documented)
+    extra = sorted(f'{m.upper()} {p}' for p, m in documented - routes)
+    assert not missing, ('routes in app.py that chalicelib/service/openapi.json lacks: {}. Add an op(...) for each to '
+                         'OPERATIONS in tools/build_openapi.py and run `make openapi`.'.format(', '.join(missing)))
+    assert not extra, ('chalicelib/service/openapi.json documents routes app.py does not have: {}. Remove them from '
+                       'tools/build_openapi.py and run `make openapi`.'.format(', '.join(extra)))
 
 
 def test_document_is_valid_openapi_3_1():
@@ -56,8 +56,8 @@ def test_document_is_valid_openapi_3_1():
 
 
 def test_document_is_what_the_builder_writes():
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'build_openapi.py'), '--check'],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, '-m', 'tools.build_openapi', '--check'],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -94,7 +94,7 @@ def test_served_publicly_with_cors_and_this_servers_address(api, server):
 def fresh_token(api, demo):
     """A new account per example: logout or account deletion in one example spoils no other."""
     def make():
-        return api.join(email='st-%s@example.com' % secrets.token_hex(6))['access']
+        return api.join(email=f'st-{secrets.token_hex(6)}@example.com')['access']
     return make
 
 
@@ -133,7 +133,7 @@ class Documented:
 def test_every_documented_answer_of_a_real_session_matches(server, api, demo, store, configure):
     configure(REFRESH_REUSE_GRACE_SECONDS=0)  # so a reused refresh token shows its 401 at once
     """The fuzzing above rarely reaches the answers that need real ids or an admin: walk them."""
-    from chalicelib import auth
+    from chalicelib.accounts import auth
     call = Documented(server)
     password = 'correct horse 1'
     call('POST', '/rest-auth/registration', 400, body={'email': 'x', 'nickname': 'n', 'password1': password,
@@ -156,7 +156,8 @@ def test_every_documented_answer_of_a_real_session_matches(server, api, demo, st
     call('PUT', '/rest-auth/profile', 400, token=token, body={'password': 'new password 1', 'current_password': 'no'})
 
     for media_type in ('application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'):
-        answer = call('POST', '/chat/api', 200, token=token, body={'input': '팀이 편을 갈라 싸워요'}, media_type=media_type)
+        answer = call('POST', '/chat/api', 200, token=token, body={'input': '팀이 편을 갈라 싸워요'},
+                      media_type=media_type)
     chat_id = answer['chat']['id']
     for scene in (1, None, 16):
         call('POST', '/chat/model', 201, token=token, body={'content': '질문', 'chat_reply': {
@@ -193,8 +194,9 @@ def test_every_documented_answer_of_a_real_session_matches(server, api, demo, st
     call('DELETE', '/chat/bookmarks/{line_id}', 404, token=token, line_id=line_id)
     call('DELETE', '/chat/model/{chat_id}', 204, token=token, chat_id=chat_id)
 
-    proposal = call('POST', '/quote', 201, token=token, body={'title': '제목', 'content': '우리는 어제보다 강해져야 합니다.',
-                                                              'description': '다시 일어설 때', 'scene': 3})
+    proposal = call('POST', '/quote', 201, token=token,
+                    body={'title': '제목', 'content': '우리는 어제보다 강해져야 합니다.',
+                          'description': '다시 일어설 때', 'scene': 3})
     quote_id = proposal['id']
     assert call('GET', '/quote', 200, token=other)['results'][0]['user']['email'] == 'm***@example.com'
     call('GET', '/quote/{quote_id}', 200, token=token, quote_id=quote_id)

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from chalicelib import corpus, storage
+from chalicelib import storage
+from chalicelib.chat import corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOOD = {'scene': 2, 'speaker': '권경민', 'quote': '시험 삼아 넣어 보는 대사', 'description': '테스트용 설명'}
@@ -14,20 +15,20 @@ GOOD = {'scene': 2, 'speaker': '권경민', 'quote': '시험 삼아 넣어 보�
 
 def run_cli(*args):
     env = dict(os.environ)  # carries the test DynamoDB's endpoint, so make run's data is never touched
-    return subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'cli.py'), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, '-m', 'tools.cli', *args],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
 
 
 def test_import_quotes_adds_lines_and_is_idempotent(store, tmp_path):
     path = tmp_path / 'lines.jsonl'
-    path.write_text('\n'.join(json.dumps(dict(GOOD, quote='대사 %d' % i), ensure_ascii=False) for i in range(3)) + '\n\n',
+    path.write_text('\n'.join(json.dumps(dict(GOOD, quote=f'대사 {i}'), ensure_ascii=False) for i in range(3)) + '\n\n',
                     encoding='utf-8')
     result = run_cli('import-quotes', str(path))
     assert result.returncode == 0, result.stderr
     assert 'imported 3 lines' in result.stdout
     run_cli('import-quotes', str(path))
     corpus.forget_cache()
-    assert sorted(l['quote'] for l in corpus.current().lines) == ['대사 0', '대사 1', '대사 2']
+    assert sorted(ln['quote'] for ln in corpus.current().lines) == ['대사 0', '대사 1', '대사 2']
 
 
 @pytest.mark.parametrize('bad, message', [
@@ -49,8 +50,8 @@ def test_a_malformed_record_is_named_and_nothing_is_imported(store, tmp_path, ba
 def test_demo_corpus_is_well_formed_and_cites_episodes(store):
     assert corpus.load_shipped() >= 8
     lines = corpus.current().lines
-    assert all(1 <= l['scene'] <= 16 and l['speaker'] and l['description'] for l in lines)
-    assert len({l['quote'] for l in lines}) == len(lines)
+    assert all(1 <= ln['scene'] <= 16 and ln['speaker'] and ln['description'] for ln in lines)
+    assert len({ln['quote'] for ln in lines}) == len(lines)
 
 
 def test_admin_command(api):
@@ -68,8 +69,8 @@ def test_admin_command(api):
 def test_a_throttled_table_is_a_clear_503_and_loses_nothing(api, monkeypatch):
     from botocore.exceptions import ClientError
     token = api.join()['access']
-    saved = api.post('/chat/model', {'content': '첫 대화', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
-                     token=token)
+    reply = {'scene': 1, 'quote': 'q', 'description': 'd'}
+    saved = api.post('/chat/model', {'content': '첫 대화', 'chat_reply': reply}, token=token)
     assert saved.status == 201
     client = storage.store().client
 
@@ -89,7 +90,7 @@ def test_a_throttled_table_is_a_clear_503_and_loses_nothing(api, monkeypatch):
 
 
 def test_an_unreachable_table_is_a_clear_503(api, monkeypatch):
-    from chalicelib import settings
+    from chalicelib.core import settings
     token = api.join()['access']
     with monkeypatch.context() as m:
         m.setenv('AWS_ENDPOINT_URL_DYNAMODB', 'http://127.0.0.1:9')  # nothing listens on the discard port

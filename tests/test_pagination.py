@@ -69,7 +69,7 @@ def test_last_page_is_reached_by_cursor_and_pages_back_from_there(api, reader):
 @pytest.mark.parametrize('number', [1, 2, 3, 4, 5])
 def test_a_bare_page_number_reaches_that_page_and_names_it_by_cursor(api, reader, number):
     token, all_ids = reader
-    body = get(api, token, '/chat/model?per-page=5&page=%d' % number)
+    body = get(api, token, f'/chat/model?per-page=5&page={number}')
     want = all_ids[(number - 1) * 5:number * 5]
     assert ids(body) == want
     this = link(body, 'self')
@@ -104,8 +104,8 @@ def test_previous_after_new_chats_arrived_is_still_the_page_before(api, reader):
     token, all_ids = reader
     third = get(api, token, '/chat/model?per-page=5&page=3')
     for i in range(3):
-        api.post('/chat/model', {'content': '새 대화 %d' % i, 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
-                 token=token)
+        reply = {'scene': 1, 'quote': 'q', 'description': 'd'}
+        api.post('/chat/model', {'content': f'새 대화 {i}', 'chat_reply': reply}, token=token)
     body = get(api, token, third['previous'])
     assert ids(body) == all_ids[5:10]  # the page the reader came from, not shifted by the new ones
     body = get(api, token, body['previous'])

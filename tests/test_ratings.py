@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from chalicelib import auth
+from chalicelib.accounts import auth
 
 BOSS = '상사가 부당한 일을 자꾸 시켜요'      # the local answerer gives the episode-10 line
 EXAM = '시험에 떨어졌어요. 환경 탓만 하게 돼요'  # … and the episode-5 one
@@ -17,7 +17,7 @@ def ask(api, token, text):
 
 
 def rate(api, token, chat_id, value):
-    return api.put('/chat/model/%s/rating' % chat_id, {'value': value}, token=token)
+    return api.put(f'/chat/model/{chat_id}/rating', {'value': value}, token=token)
 
 
 @pytest.fixture
@@ -32,14 +32,15 @@ def people(api, demo):
 def stats_of(api, token, line_id):
     r = api.get('/corpus/stats?per-page=50', token=token)
     assert r.status == 200, r
-    return next({k: row[k] for k in ('given', 'up', 'down')} for row in r.json['results'] if row['line']['id'] == line_id)
+    row = next(row for row in r.json['results'] if row['line']['id'] == line_id)
+    return {k: row[k] for k in ('given', 'up', 'down')}
 
 
 def test_rate_change_and_clear_an_answer(api, people):
     token = people['owner']
     chat = ask(api, token, BOSS)
     assert chat['chat_reply']['rating'] == 0
-    assert {l['desc']: l['method'] for l in chat['_links']}['rate'] == 'PUT'
+    assert {link['desc']: link['method'] for link in chat['_links']}['rate'] == 'PUT'
     for value in (1, -1, -1, 0, 1):
         r = rate(api, token, chat['id'], value)
         assert r.status == 200, r
@@ -55,7 +56,7 @@ def test_bad_ratings_are_400_and_change_nothing(api, people, body):
     token = people['owner']
     chat = ask(api, token, BOSS)
     assert rate(api, token, chat['id'], 1).status == 200
-    r = api.put('/chat/model/%s/rating' % chat['id'], body, token=token)
+    r = api.put(f"/chat/model/{chat['id']}/rating", body, token=token)
     assert r.status == 400, r
     assert 'value' in r.json['Fields']
     assert api.get('/chat/model/' + chat['id'], token=token).json['chat_reply']['rating'] == 1
@@ -93,7 +94,7 @@ def test_admin_sees_given_and_ratings_per_line(api, demo, people):
     assert len(second['results']) == 5 and second['previous']
     seen = [r['line']['id'] for r in first['results'] + second['results']]
     assert len(set(seen)) == 10
-    last = api.get('/corpus/stats?per-page=50&page=%d' % -(-len(demo) // 50), token=admin).json
+    last = api.get(f'/corpus/stats?per-page=50&page={-(-len(demo) // 50)}', token=admin).json
     assert last['next'] is None and len(last['results']) == (len(demo) % 50 or 50)
     by_given = api.get('/corpus/stats?sort=given', token=admin).json['results']
     assert [r['given'] for r in by_given[:2]] == [4, 1]
@@ -113,7 +114,7 @@ def test_parallel_ratings_of_one_answer_keep_the_counts_exact(api, people):
     chat = ask(api, token, BOSS)
     rng = random.Random(13)
     values = [rng.choice((1, -1, 0)) for _ in range(10)]
-    results = api.at_once([('PUT', '/chat/model/%s/rating' % chat['id'], {'value': v}, token) for v in values])
+    results = api.at_once([('PUT', f"/chat/model/{chat['id']}/rating", {'value': v}, token) for v in values])
     assert all(r.status == 200 for r in results), results
     final = api.get('/chat/model/' + chat['id'], token=token).json['chat_reply']['rating']
     assert final in values
@@ -128,11 +129,11 @@ def test_parallel_chats_and_ratings_of_one_line_keep_the_counts_exact(api, peopl
     chats = [r.json['chat'] for r in results]
     line_id = chats[0]['chat_reply']['line_id']
     values = [1, 1, 1, -1, -1, 0, 1, -1]
-    rated = api.at_once([('PUT', '/chat/model/%s/rating' % c['id'], {'value': v}, token)
-                         for c, v in zip(chats, values)])
+    rated = api.at_once([('PUT', f"/chat/model/{c['id']}/rating", {'value': v}, token)
+                         for c, v in zip(chats, values, strict=False)])
     assert all(r.status == 200 for r in rated), rated
     assert stats_of(api, people['admin'], line_id) == {'given': 8, 'up': 4, 'down': 3}
-    from chalicelib import ratings
+    from chalicelib.keep import ratings
     assert ratings.line_ratings()[line_id] == (4, 3)  # what the answerer's prior may read
 
 
@@ -140,12 +141,12 @@ def test_deleting_rated_chats_takes_their_ratings_off_the_counts(api, people):
     token, admin = people['owner'], people['admin']
     chats = [ask(api, token, BOSS) for _ in range(4)]
     line_id = chats[0]['chat_reply']['line_id']
-    for c, v in zip(chats, (1, 1, -1, 0)):
+    for c, v in zip(chats, (1, 1, -1, 0), strict=False):
         rate(api, token, c['id'], v)
     assert api.delete('/chat/model/' + chats[0]['id'], token=token).status == 204
     assert stats_of(api, admin, line_id) == {'given': 4, 'up': 1, 'down': 1}  # given counts answers given
     # deleting everything while ratings change: the counts still end at zero
-    results = api.at_once([('DELETE', '/chat/model', None, token), ('PUT', '/chat/model/%s/rating' % chats[3]['id'],
+    results = api.at_once([('DELETE', '/chat/model', None, token), ('PUT', f"/chat/model/{chats[3]['id']}/rating",
                                                                    {'value': -1}, token)])
     assert results[0].status == 204 and results[1].status in (200, 404), results
     assert api.get('/chat/model', token=token).json['count'] == 0

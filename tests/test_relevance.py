@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import corpus
+from chalicelib.chat import corpus
 from tools import relevance
 
 

@@ -2,13 +2,12 @@
 written with storage.put_chats_bulk."""
 import csv
 import io
-import json
 import secrets
 import time
 
 import pytest
 
-from chalicelib.ids import now_iso
+from chalicelib.core.ids import now_iso
 
 
 @pytest.fixture
@@ -28,11 +27,11 @@ def save(api, token, content, quote='q', description='d'):
     return r.json['id']
 
 
-def seed(store, user_id, n, content=lambda k: 'chat %d' % k, quote='q', description='d'):
+def seed(store, user_id, n, content=lambda k: f'chat {k}', quote='q', description='d'):
     """n chats, oldest first, with ids one microsecond apart (so their order is known)."""
     base, at = time.time_ns() // 1000 - n, now_iso()
-    chats = [{'chat_id': '%014x%s' % (base + k, secrets.token_hex(4)), 'content': content(k), 'created_at': at,
-              'reply': {'id': '%014x%s' % (base + k, secrets.token_hex(4)), 'quote': quote, 'description': description,
+    chats = [{'chat_id': f'{base + k:014x}{secrets.token_hex(4)}', 'content': content(k), 'created_at': at,
+              'reply': {'id': f'{base + k:014x}{secrets.token_hex(4)}', 'quote': quote, 'description': description,
                         'scene': 1 + k % 16, 'speaker': '백승수', 'created_at': at, 'source': 'client'}}
              for k in range(n)]
     store.put_chats_bulk(user_id, chats)
@@ -40,7 +39,7 @@ def seed(store, user_id, n, content=lambda k: 'chat %d' % k, quote='q', descript
 
 
 def search(api, token, q, extra=''):
-    r = api.get('/chat/model?q=%s%s' % (q, extra), token=token)
+    r = api.get(f'/chat/model?q={q}{extra}', token=token)
     assert r.status == 200, r
     return r.json
 
@@ -64,7 +63,7 @@ def test_search_finds_words_in_the_input_or_the_line_korean_substrings_too(api, 
 
 
 def test_search_pages_keep_the_words(api, token):
-    ids = [save(api, token, '부당한 일 %d' % i) for i in range(7)] + [save(api, token, '다른 일')]
+    ids = [save(api, token, f'부당한 일 {i}') for i in range(7)] + [save(api, token, '다른 일')]
     first = search(api, token, '%EB%B6%80%EB%8B%B9')  # 부당
     assert [x['id'] for x in first['results']] == ids[:7][::-1][:5]
     assert 'q=%EB%B6%80%EB%8B%B9' in first['next'] and 'cursor=' in first['next']
@@ -90,9 +89,9 @@ def test_bad_searches_are_400(api, token, q):
 
 
 def test_each_search_request_reads_a_bounded_part_of_a_long_history(api, store, user, token, monkeypatch):
-    from chalicelib import chat
+    from chalicelib.chat import chats
     uid = user['user']['id']
-    ids = seed(store, uid, 2500, content=lambda k: '오래된 비밀 %d' % k if k < 2 else 'chat %d' % k)
+    ids = seed(store, uid, 2500, content=lambda k: f'오래된 비밀 {k}' if k < 2 else f'chat {k}')
     read = []
     real = store.chats.query
 
@@ -108,7 +107,7 @@ def test_each_search_request_reads_a_bounded_part_of_a_long_history(api, store, 
         page = api.get(url, token=token).json
         found += [x['id'] for x in page['results']]
         url, requests = page['next'], requests + 1
-        assert read[-1] <= chat.SEARCH_READ_BUDGET + 1
+        assert read[-1] <= chats.SEARCH_READ_BUDGET + 1
     assert found == [ids[1], ids[0]]
     assert requests == 3  # 1,000 + 1,000 + 500 chats read
 
@@ -140,7 +139,7 @@ def test_export_json_and_csv_with_bookmarks(api, demo, token):
     from urllib.parse import quote as enc
     r = api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token)
     line_id = r.json['chat']['chat_reply']['line_id']
-    api.put('/chat/model/%s/rating' % r.json['chat']['id'], {'value': 1}, token=token)
+    api.put(f"/chat/model/{r.json['chat']['id']}/rating", {'value': 1}, token=token)
     save(api, token, '=HYPERLINK("http://x")', quote='따옴표 "그리고" 쉼표, 줄바꿈\n도')
     api.put('/chat/bookmarks/' + enc(line_id), token=token)
 
@@ -175,8 +174,8 @@ def test_export_of_thousands_of_chats_comes_in_parts_of_at_most_1000(api, store,
 
 
 def test_an_export_part_stays_under_lambdas_size_limit_with_long_chats(api, store, user, token):
-    from chalicelib import export
-    ids = seed(store, user['user']['id'], 700, content=lambda k: ('%d 긴 고민 ' % k + '가' * 1000)[:1000],
+    from chalicelib.keep import export
+    seed(store, user['user']['id'], 700, content=lambda k: (f'{k} 긴 고민 ' + '가' * 1000)[:1000],
                quote='나' * 500, description='다' * 1000)  # ~7.6 kB a chat: 700 would be 5.3 MB
     for fmt in ('json', 'csv'):
         got = parts(api, token, fmt)

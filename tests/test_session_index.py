@@ -1,11 +1,13 @@
 """The session index: a password change or an account deletion ends sessions listed beside the
 account, without a Query, and ends every one of them however logins, logouts, old accounts
 and a full index interleave with it. And the purge that removes what a deleted account owned."""
+import contextlib
 import time
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib import purge, storage
+from chalicelib import storage
+from chalicelib.accounts import purge
 
 PASSWORD = 'correct horse 1'
 NEW_PASSWORD = 'new password 2'
@@ -111,8 +113,8 @@ def test_a_password_change_with_many_sessions_ends_past_one_transaction(api, sto
     user = store.get_user(uid)
     for k in range(120):  # more than one transaction holds (an index grown before its size limit)
         store._transact([{'Put': {'TableName': store.cfg.auth_table,
-                                  'Item': store._session_item(uid, 'extra%03d' % k, 'jti', int(time.time()) + 600)}},
-                         store._index_add(uid, 'extra%03d' % k, bounded=False)])
+                                  'Item': store._session_item(uid, f'extra{k:03}', 'jti', int(time.time()) + 600)}},
+                         store._index_add(uid, f'extra{k:03}', bounded=False)])
     _, index = store.account_with_sessions(uid)
     store.update_user_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
     assert live_sessions(store, uid) == [sid_of(joined)]
@@ -123,7 +125,7 @@ def test_the_sweep_waits_for_the_index_to_settle_and_purges_once(api, store):
     joined = api.join(email='leaving@example.com')
     uid = joined['user']['id']
     for i in range(3):
-        api.post('/chat/model', {'content': '대화 %d' % i, 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+        api.post('/chat/model', {'content': f'대화 {i}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
                  token=joined['access'])
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
     assert purge.sweep(settle=60) == 0  # deleted just now: not yet
@@ -137,7 +139,7 @@ def test_a_sweep_cut_short_is_finished_by_the_next(api, store, monkeypatch):
     joined = api.join(email='leaving@example.com')
     uid = joined['user']['id']
     for i in range(3):
-        api.post('/chat/model', {'content': '대화 %d' % i, 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
+        api.post('/chat/model', {'content': f'대화 {i}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
                  token=joined['access'])
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
 
@@ -145,10 +147,8 @@ def test_a_sweep_cut_short_is_finished_by_the_next(api, store, monkeypatch):
         raise RuntimeError('Lambda timed out here')
     with monkeypatch.context() as m:
         m.setattr(storage.Store, 'delete_kept', lambda self, user_id: cut(user_id))
-        try:
+        with contextlib.suppress(RuntimeError):
             purge.sweep(settle=0)
-        except RuntimeError:
-            pass
     assert store.chats_of(uid).page(50) == []  # done before the cut
     assert store.purge_jobs(older_than=time.time()) == [uid]  # the job stays until the end
     assert purge.sweep(settle=0) == 1 and store.purge_jobs(older_than=time.time()) == []

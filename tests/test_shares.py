@@ -2,7 +2,7 @@
 owner's list and revocation, and what the card never shows."""
 import pytest
 
-from tests.fake_openai import choose
+from tools.devkit.fake_openai import choose
 
 ORIGIN = {'Origin': 'http://localhost:8080'}
 BOSS = '팀장님이 부당한 일을 자꾸 저한테만 떠넘겨요'
@@ -20,7 +20,7 @@ def ask(api, token, text=BOSS):
 
 
 def share(api, token, chat_id, body=None, **kw):
-    return api.post('/chat/model/%s/share' % chat_id, body, token=token, **kw)
+    return api.post(f'/chat/model/{chat_id}/share', body, token=token, **kw)
 
 
 def test_a_share_link_shows_the_card_to_anyone_and_nothing_of_the_owner(api, demo, owner):
@@ -31,7 +31,7 @@ def test_a_share_link_shows_the_card_to_anyone_and_nothing_of_the_owner(api, dem
     made = r.json
     assert set(made) >= {'id', 'created_at', 'include_input', '_links'} and made['include_input'] is False
     assert len(made['id']) == 24
-    public_link = next(l for l in made['_links'] if l['desc'] == 'public')['href']
+    public_link = next(link for link in made['_links'] if link['desc'] == 'public')['href']
     assert public_link.endswith('/share/' + made['id'])
 
     card = api.get('/share/' + made['id'], headers=ORIGIN)  # no token
@@ -44,7 +44,7 @@ def test_a_share_link_shows_the_card_to_anyone_and_nothing_of_the_owner(api, dem
     raw = card.raw.decode('utf-8')
     for secret in (BOSS, owner['user']['id'], 'owner@example.com', '비밀닉네임', chat['id']):
         assert secret not in raw
-    assert api.get('/share/%s/' % made['id']).status == 200
+    assert api.get(f"/share/{made['id']}/").status == 200
 
 
 def test_the_question_is_shown_only_when_the_owner_includes_it(api, demo, owner):
@@ -94,7 +94,7 @@ def test_links_are_the_owners_to_list_and_revoke(api, demo, owner):
     listed = api.get('/chat/shares', token=token).json
     assert listed['count'] == 3 and [s['id'] for s in listed['results']] == [m['id'] for m in made[::-1]]
     assert listed['results'][0]['card']['quote'] == chats[2]['chat_reply']['quote']
-    assert {l['desc'] for l in listed['results'][0]['_links']} >= {'public', 'revoke'}
+    assert {link['desc'] for link in listed['results'][0]['_links']} >= {'public', 'revoke'}
 
     r = api.delete('/chat/shares/' + made[0]['id'], token=token)
     assert r.status == 204, r
@@ -135,7 +135,7 @@ def test_sharing_while_the_chat_is_deleted_leaves_no_live_link(api, demo, owner)
     token = owner['access']
     for _ in range(3):
         chat = ask(api, token)
-        made, deleted = api.at_once([('POST', '/chat/model/%s/share' % chat['id'], None, token),
+        made, deleted = api.at_once([('POST', f"/chat/model/{chat['id']}/share", None, token),
                                      ('DELETE', '/chat/model/' + chat['id'], None, token)])
         assert deleted.status == 204, deleted
         assert made.status in (201, 404), made

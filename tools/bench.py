@@ -10,7 +10,7 @@ latency is left out. Each part is its own function:
 - pages: DynamoDB calls, read capacity and p50 of each page kind (first, next, previous,
   last, a bare page number) for history at 10 vs 10,000 chats and at page 1-2 vs page 2000,
   and for the board at page 1-2 vs page 2000 of 10,000, the columns measured interleaved;
-- route calls: the DynamoDB calls of every route (tests/route_calls.py);
+- route calls: the DynamoDB calls of every route (tools/devkit/route_calls.py);
 - local server: a kept-alive connection's latency and a burst of 16 new connections, against
   the server as chalice local ships it (Nagle on, backlog 5);
 - the app's cold import time and whether it imports openai at start.
@@ -24,19 +24,22 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable, Dict, List, Tuple
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from tools import dynamodb_local
+from tools.devkit.dynamo_calls import DynamoCalls
+from tools.devkit.http import Api
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from tools import dynamodb_local  # noqa: E402
-from tests.dynamo_calls import DynamoCalls  # noqa: E402
-from tests.http import Api  # noqa: E402
-
-WORDS = ('야구 단장 선수 연봉 계약 트레이드 시즌 우승 꼴찌 드림즈 프런트 스카우트 코치 감독 전지훈련 팬 '
-         '회사 상사 동료 시험 합격 불합격 이별 친구 가족 돈 건강 꿈 도전 실패 성공 용기 위로 책임 정의 '
-         '원칙 변화 다짐 후회 자책 의심 억울 불안 두려움 희망 노력 성실 핑계 무기 환경 여론 시선').split()
+WORDS = [
+    '야구', '단장', '선수', '연봉', '계약', '트레이드', '시즌', '우승', '꼴찌', '드림즈',
+    '프런트', '스카우트', '코치', '감독', '전지훈련', '팬', '회사', '상사', '동료', '시험',
+    '합격', '불합격', '이별', '친구', '가족', '돈', '건강', '꿈', '도전', '실패', '성공',
+    '용기', '위로', '책임', '정의', '원칙', '변화', '다짐', '후회', '자책', '의심', '억울',
+    '불안', '두려움', '희망', '노력', '성실', '핑계', '무기', '환경', '여론', '시선',
+]
 INPUTS = ['회사 상사 때문에 너무 힘들어요', '시험에 떨어져서 불안해요', '새로운 도전을 앞두고 두려워요',
           '친구와 이별해서 후회돼요', '연봉 협상이 잘 안 됐어요']
 BIG = 10_000   # chats of the large user, proposals on the board
@@ -47,14 +50,14 @@ def synthetic_corpus(n: int) -> str:
     rng = random.Random(7)
     lines = []
     for i in range(n):
-        quote = ' '.join(rng.choice(WORDS) for _ in range(12)) + ' %d' % i
+        quote = ' '.join(rng.choice(WORDS) for _ in range(12)) + f' {i}'
         desc = ' '.join(rng.choice(WORDS) for _ in range(25))
-        lines.append(json.dumps({'scene': 1 + i % 16, 'speaker': '인물%d' % (i % 20), 'quote': quote,
+        lines.append(json.dumps({'scene': 1 + i % 16, 'speaker': f'인물{i % 20}', 'quote': quote,
                                  'description': desc, 'tags': rng.sample(WORDS, 4)}, ensure_ascii=False))
     return '\n'.join(lines)
 
 
-def percentiles(samples: List[float]) -> Tuple[float, float]:
+def percentiles(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
@@ -68,9 +71,9 @@ def timed(fn, n):
     return percentiles(samples)
 
 
-def interleaved(fns: List[Callable], n: int) -> List[float]:
+def interleaved(fns: list[Callable], n: int) -> list[float]:
     """p50 (ms) of each fn, calling them in turn (a, b, c, a, b, c…) so drift hits all alike."""
-    samples: List[List[float]] = [[] for _ in fns]
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(n):
         for i, fn in enumerate(fns):
             start = time.perf_counter()
@@ -84,27 +87,28 @@ def cold_import() -> str:
             'print("%.0f" % ((time.perf_counter()-t)*1000), "openai" in sys.modules)')
     out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
                          env=dict(os.environ, JWT_SECRET='x' * 40), check=True).stdout.split()
-    return '%s ms (openai imported at start: %s)' % (out[0], 'yes' if out[1] == 'True' else 'no')
+    return f"{out[0]} ms (openai imported at start: {'yes' if out[1] == 'True' else 'no'})"
 
 
 def start_api():
     from tools.local_api import make_server
     server = make_server('127.0.0.1', dynamodb_local.free_port(), quiet=True)
     threading.Thread(target=server.server.serve_forever, daemon=True).start()
-    return server, 'http://127.0.0.1:%d' % server.port
+    return server, f'http://127.0.0.1:{server.port}'
 
 
 # -- chat route ---------------------------------------------------------------------------------
 def bench_chat_route(api: Api, token: str) -> None:
-    from chalicelib import corpus, model, settings
-    from tests.fake_openai import FakeOpenAI
+    from chalicelib.chat import corpus, model
+    from chalicelib.core import settings
+    from tools.devkit.fake_openai import FakeOpenAI
     api.post('/chat/api', {'input': INPUTS[0]}, token=token)  # warm the corpus index
     i = iter(range(10 ** 6))
     p50, p95 = timed(lambda: api.post('/chat/api', {'input': INPUTS[next(i) % len(INPUTS)]}, token=token), 100)
-    print('chat route, 1,000-line corpus, local answerer: p50 %.1f ms, p95 %.1f ms (n=100)' % (p50, p95))
+    print(f'chat route, 1,000-line corpus, local answerer: p50 {p50:.1f} ms, p95 {p95:.1f} ms (n=100)')
     index = corpus.current()
     rp50, _ = timed(lambda: index.search(INPUTS[1], 8), 200)
-    print('  of which retrieval alone: p50 %.2f ms' % rp50)
+    print(f'  of which retrieval alone: p50 {rp50:.2f} ms')
 
     fake = FakeOpenAI()  # answers at once: what remains is our side of the OpenAI path
     os.environ.update({'OPENAI_API_KEY': 'bench', 'OPENAI_BASE_URL': fake.url})
@@ -112,8 +116,7 @@ def bench_chat_route(api: Api, token: str) -> None:
     try:
         api.post('/chat/api', {'input': INPUTS[0]}, token=token)  # first client creation
         p50, p95 = timed(lambda: api.post('/chat/api', {'input': INPUTS[next(i) % len(INPUTS)]}, token=token), 100)
-        print('chat route, 1,000-line corpus, OpenAI path to a zero-latency fake: p50 %.1f ms, p95 %.1f ms'
-              % (p50, p95))
+        print(f'chat route, 1,000-line corpus, OpenAI path to a zero-latency fake: p50 {p50:.1f} ms, p95 {p95:.1f} ms')
     finally:
         for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL'):
             os.environ.pop(name)
@@ -124,14 +127,15 @@ def bench_chat_route(api: Api, token: str) -> None:
 
 # -- corpus -------------------------------------------------------------------------------------
 def _calls_and_items(calls) -> str:
-    return ', '.join('%s (%d item%s)' % (c, c.items, '' if c.items == 1 else 's') for c in calls.calls)
+    return ', '.join(f"{c} ({c.items} item{'' if c.items == 1 else 's'})" for c in calls.calls)
 
 
 def bench_corpus_rebuild(n: int = 20, changes: int = 40) -> None:
     """What a container pays for the corpus index: a new one reads every line and indexes them;
     one that holds an index catches up after a corpus change by reading only what changed."""
-    from chalicelib import corpus, storage
-    from tests.dynamo_calls import calls_of
+    from chalicelib import storage
+    from chalicelib.chat import corpus
+    from tools.devkit.dynamo_calls import calls_of
     st = storage.store()
 
     def cold():
@@ -142,14 +146,14 @@ def bench_corpus_rebuild(n: int = 20, changes: int = 40) -> None:
     lines = st.corpus_lines()
     read, _ = timed(st.corpus_lines, n)
     build = getattr(corpus, 'Index', None)  # the index class, if it is still called so
-    built = ', building: %.1f ms' % timed(lambda: build(lines), n)[0] if build else ''
-    print('corpus index at %d lines, a new container: p50 %.1f ms (reading every line: %.1f ms%s)\n'
-          '  DynamoDB calls: %s' % (len(index), total, read, built, _calls_and_items(calls)))
+    built = f', building: {timed(lambda: build(lines), n)[0]:.1f} ms' if build else ''
+    print(f'corpus index at {len(index)} lines, a new container: p50 {total:.1f} ms (reading every line: '
+          f'{read:.1f} ms{built})\n  DynamoDB calls: {_calls_and_items(calls)}')
 
     # one line edited (what an import or an apply does), then the next request's current()
     line, samples, cpu = dict(lines[0]), [], []
     for i in range(changes + 1):
-        st.put_corpus_lines([dict(line, quote='%s (%d)' % (line['quote'], i))])
+        st.put_corpus_lines([dict(line, quote=f"{line['quote']} ({i})")])
         start, start_cpu = time.perf_counter(), time.process_time()
         index, calls = calls_of(corpus.current)
         samples.append((time.perf_counter() - start) * 1000)
@@ -158,40 +162,40 @@ def bench_corpus_rebuild(n: int = 20, changes: int = 40) -> None:
     corpus.current()
     p50, p95 = percentiles(samples[1:])
     # CPU time is what a busy machine stretches least: our side's cost, DynamoDB Local's left out
-    print('corpus index at %d lines, catch-up after one change (goal ≤ 50 ms): p50 %.1f ms, p95 %.1f ms (n=%d; '
-          'CPU time of this process p50 %.1f ms)\n  DynamoDB calls: %s'
-          % (len(index), p50, p95, changes, statistics.median(cpu[1:]), _calls_and_items(calls)))
+    print(f'corpus index at {len(index)} lines, catch-up after one change (goal ≤ 50 ms): p50 {p50:.1f} ms, '
+          f'p95 {p95:.1f} ms (n={changes}; CPU time of this process p50 {statistics.median(cpu[1:]):.1f} ms)\n'
+          f'  DynamoDB calls: {_calls_and_items(calls)}')
 
 
 # -- pages --------------------------------------------------------------------------------------
 def _link(body, desc: str) -> str:
-    return next(l['href'] for l in body['_links'] if l['desc'] == desc)
+    return next(link['href'] for link in body['_links'] if link['desc'] == desc)
 
 
-def _cost(api: Api, token: str, url: str) -> Tuple[str, float]:
+def _cost(api: Api, token: str, url: str) -> tuple[str, float]:
     with DynamoCalls(capacity=True) as calls:
         r = api.get(url, token=token)
     assert r.status == 200, r
     return str(calls), calls.total_capacity
 
 
-def _urls(api: Api, token: str, path: str, near: bool) -> Dict[str, str]:
+def _urls(api: Api, token: str, path: str, near: bool) -> dict[str, str]:
     """The URL of each page kind, near the start (pages 1-2) or deep in (pages 1999-2000)."""
     get = lambda url: api.get(url, token=token).json  # noqa: E731
-    first = get('%s?per-page=%d' % (path, PER_PAGE))
+    first = get(f'{path}?per-page={PER_PAGE}')
     last = get(_link(first, 'last'))
     if near or last['previous'] is None:
         second = get(first['next']) if first['next'] else first
-        return {'first page': '%s?per-page=%d' % (path, PER_PAGE), 'next': first['next'] or first['previous'],
+        return {'first page': f'{path}?per-page={PER_PAGE}', 'next': first['next'] or first['previous'],
                 'previous': second['previous'] or _link(first, 'self'), 'last page': _link(first, 'last'),
-                'bare page=N': '%s?per-page=%d&page=2' % (path, PER_PAGE)}
+                'bare page=N': f'{path}?per-page={PER_PAGE}&page=2'}
     before_last = get(last['previous'])
-    return {'first page': '%s?per-page=%d' % (path, PER_PAGE), 'next': before_last['next'],
+    return {'first page': f'{path}?per-page={PER_PAGE}', 'next': before_last['next'],
             'previous': last['previous'], 'last page': _link(first, 'last'),
-            'bare page=N': '%s?per-page=%d&page=%d' % (path, PER_PAGE, BIG // PER_PAGE)}
+            'bare page=N': f'{path}?per-page={PER_PAGE}&page={BIG // PER_PAGE}'}
 
 
-def _page_table(api: Api, title: str, columns: List[Tuple[str, str, Dict[str, str]]], n: int) -> None:
+def _page_table(api: Api, title: str, columns: list[tuple[str, str, dict[str, str]]], n: int) -> None:
     """One row per page kind: calls and capacity of each column, then p50s measured interleaved."""
     print(title)
     for kind in ('first page', 'next', 'previous', 'last page', 'bare page=N'):
@@ -199,30 +203,30 @@ def _page_table(api: Api, title: str, columns: List[Tuple[str, str, Dict[str, st
         p50s = interleaved([lambda t=token, u=urls[kind]: api.get(u, token=t) for _, token, urls in columns], n)
         pages = ['p' + parse_qs(urlsplit(urls[kind]).query).get('page', ['1'])[0] for _, _, urls in columns]
         same = all(c[0] == costs[0][0] for c in costs)
-        print('  %-12s %-21s %s' % (kind, ' vs '.join(pages), costs[0][0] if same else '(calls differ, below)'))
-        print('  %-12s %-21s RCU %s; p50 %s ms (last/first column %.2fx)'
-              % ('', '', ' vs '.join('%.1f' % c[1] for c in costs), ' vs '.join('%.1f' % p for p in p50s),
-                 p50s[-1] / p50s[0]))
+        print(f"  {kind:12} {' vs '.join(pages):21} {costs[0][0] if same else '(calls differ, below)'}")
+        rcus, times = ' vs '.join(f'{c[1]:.1f}' for c in costs), ' vs '.join(f'{p:.1f}' for p in p50s)
+        print(f"  {'':12} {'':21} RCU {rcus}; p50 {times} ms (last/first column {p50s[-1] / p50s[0]:.2f}x)")
         if not same:
-            for number, (calls, _) in zip(pages, costs):
-                print('  %-12s %-21s %s: %s' % ('', '', number, calls))
+            for number, (calls, _) in zip(pages, costs, strict=False):
+                print(f"  {'':12} {'':21} {number}: {calls}")
     middle = columns[-1]
     path = middle[2]['first page'].split('?')[0]
-    url = '%s?per-page=%d&page=%d' % (path, PER_PAGE, BIG // PER_PAGE // 2)
+    url = f'{path}?per-page={PER_PAGE}&page={BIG // PER_PAGE // 2}'
     calls, rcu = _cost(api, middle[1], url)
     p50, _ = timed(lambda: api.get(url, token=middle[1]), max(5, n // 5))
-    print('  %-12s %-21s %s\n  %-12s %-21s RCU %.1f; p50 %.1f ms (the middle: the costliest skip)'
-          % ('bare page=N', 'p%d of %d' % (BIG // PER_PAGE // 2, BIG // PER_PAGE), calls, '', '', rcu, p50))
+    which = f'p{BIG // PER_PAGE // 2} of {BIG // PER_PAGE}'
+    print(f"  {'bare page=N':12} {which:21} {calls}\n"
+          f"  {'':12} {'':21} RCU {rcu:.1f}; p50 {p50:.1f} ms (the middle: the costliest skip)")
 
 
 def bench_pages(api: Api, n: int = 60) -> None:
     from chalicelib import storage
-    from chalicelib.ids import new_id, now_iso
+    from chalicelib.core.ids import new_id, now_iso
     st = storage.store()
     at = now_iso()
 
     def chats(k):
-        return [{'chat_id': new_id(), 'content': '대화 %05d' % i, 'created_at': at,
+        return [{'chat_id': new_id(), 'content': f'대화 {i:05}', 'created_at': at,
                  'reply': {'id': new_id(), 'quote': 'q', 'description': 'd', 'scene': 1, 'speaker': 's',
                            'created_at': at}} for i in range(k)]
     small = api.join(email='small@example.com')
@@ -230,38 +234,40 @@ def bench_pages(api: Api, n: int = 60) -> None:
     st.put_chats_bulk(small['user']['id'], chats(10))
     st.put_chats_bulk(large['user']['id'], chats(BIG))
     author = api.join(email='author@example.com')
-    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': '제안 %05d' % i,
+    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': f'제안 {i:05}',
                             'content': '대사', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                             'is_apply': False, 'created_at': at, 'updated_at': at, 'applied_at': None}
                            for i in range(BIG)])
     reader = api.join(email='reader@example.com')['access']
 
-    s, l = small['access'], large['access']
-    _page_table(api, 'history, per-page %d: DynamoDB calls (the authorizer\'s GetItem first), read capacity (RCU) '
-                'and p50, columns interleaved (n=%d):\n  10 chats | 10,000 chats near the start | 10,000 chats '
-                'deep in' % (PER_PAGE, n),
-                [('10', s, _urls(api, s, '/chat/model', True)), ('10k near', l, _urls(api, l, '/chat/model', True)),
-                 ('10k deep', l, _urls(api, l, '/chat/model', False))], n)
-    _page_table(api, 'board, per-page %d, 10,000 proposals, same figures:\n  near the start | deep in' % PER_PAGE,
+    few, many = small['access'], large['access']
+    _page_table(api, f"history, per-page {PER_PAGE}: DynamoDB calls (the authorizer's GetItem first), read capacity "
+                f'(RCU) and p50, columns interleaved (n={n}):\n  10 chats | 10,000 chats near the start | '
+                '10,000 chats deep in',
+                [('10', few, _urls(api, few, '/chat/model', True)),
+                 ('10k near', many, _urls(api, many, '/chat/model', True)),
+                 ('10k deep', many, _urls(api, many, '/chat/model', False))], n)
+    _page_table(api, f'board, per-page {PER_PAGE}, 10,000 proposals, same figures:\n  near the start | deep in',
                 [('near', reader, _urls(api, reader, '/quote', True)),
                  ('deep', reader, _urls(api, reader, '/quote', False))], n)
 
 
 # -- route calls --------------------------------------------------------------------------------
 def bench_route_calls(api: Api) -> None:
-    from tests import route_calls
+    from tools.devkit import route_calls
     measured = route_calls.measure(api)
     print('DynamoDB calls per route (a logged-in route\'s first GetItem is the authorizer\'s):')
     for name, calls in measured.items():
-        print('  %-36s %d  %s' % (name, len(calls), ', '.join(calls)))
+        print(f"  {name:36} {len(calls)}  {', '.join(calls)}")
     # deleting an account costs the same whatever it owns; the purge sweep pays for that, off the request path
-    from chalicelib import purge, storage
-    from chalicelib.ids import new_id, now_iso
+    from chalicelib import storage
+    from chalicelib.accounts import purge
+    from chalicelib.core.ids import new_id, now_iso
     purge.sweep(settle=0)  # the account measure() deleted: the sweep timed below is this one's alone
     joined = api.join(email='leaving@example.com', password=route_calls.PASSWORD)
     at = now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
-        {'chat_id': new_id(), 'content': '대화 %d' % k, 'created_at': at,
+        {'chat_id': new_id(), 'content': f'대화 {k}', 'created_at': at,
          'reply': dict(route_calls.REPLY, id=new_id(), created_at=at)} for k in range(1000)])
     with DynamoCalls() as calls:
         r = api.delete('/rest-auth/profile', {'password': route_calls.PASSWORD}, token=joined['access'])
@@ -269,13 +275,12 @@ def bench_route_calls(api: Api) -> None:
     started = time.perf_counter()
     with DynamoCalls() as swept:
         assert purge.sweep(settle=0) == 1
-    print('  %-36s %d  %s  (an account with 1,000 chats; then the purge sweep: %d calls, %.0f ms)'
-          % ('DELETE /rest-auth/profile', len(calls), ', '.join(calls.names), len(swept.names),
-             (time.perf_counter() - started) * 1000))
+    print(f"  {'DELETE /rest-auth/profile':36} {len(calls)}  {', '.join(calls.names)}  (an account with 1,000 chats; "
+          f'then the purge sweep: {len(swept.names)} calls, {(time.perf_counter() - started) * 1000:.0f} ms)')
 
 
 # -- local server -------------------------------------------------------------------------------
-def _burst(port: int, n: int = 16) -> List[float]:
+def _burst(port: int, n: int = 16) -> list[float]:
     """n new connections at once, each sending GET /health; the seconds each took."""
     barrier, took = threading.Barrier(n), [0.0] * n
 
@@ -306,16 +311,17 @@ def bench_local_server(n: int = 100, bursts: int = 5) -> None:
         try:
             conn = http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
 
-            def kept_alive():
+            def kept_alive(conn: http.client.HTTPConnection = conn) -> None:
                 conn.request('GET', '/health')
                 conn.getresponse().read()
             kept_alive()
             kept, _ = timed(kept_alive, n)
             conn.close()
             took = [t for _ in range(bursts) for t in _burst(server.port)]
-            print('local server, %s: kept-alive GET /health p50 %.1f ms; %d bursts of 16 new connections: '
-                  'slowest %.0f ms, %d of %d waited ≥ 1 s (a dropped SYN retried)'
-                  % (label, kept, bursts, max(took) * 1000, sum(t >= 1 for t in took), len(took)))
+            waited = sum(t >= 1 for t in took)
+            print(f'local server, {label}: kept-alive GET /health p50 {kept:.1f} ms; {bursts} bursts of 16 new '
+                  f'connections: slowest {max(took) * 1000:.0f} ms, {waited} of {len(took)} waited ≥ 1 s '
+                  '(a dropped SYN retried)')
         finally:
             server.shutdown()
             server.server.server_close()
@@ -324,13 +330,14 @@ def bench_local_server(n: int = 100, bursts: int = 5) -> None:
 def bench_keep(api: Api, n: int = 10_000) -> None:
     """Export and search over a 10,000-chat history: every part, every page."""
     import time as clock
+
     from chalicelib import storage
-    from chalicelib.ids import new_id, now_iso
+    from chalicelib.core.ids import new_id, now_iso
     joined = api.join(email='keep@example.com')
     tok, at = joined['access'], now_iso()
     storage.store().put_chats_bulk(joined['user']['id'], [
-        {'chat_id': new_id(), 'content': '오늘의 고민 %d번' % k, 'created_at': at,
-         'reply': {'id': new_id(), 'quote': '대사 %d' % k, 'description': '설명', 'scene': 1, 'speaker': '백승수',
+        {'chat_id': new_id(), 'content': f'오늘의 고민 {k}번', 'created_at': at,
+         'reply': {'id': new_id(), 'quote': f'대사 {k}', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                    'created_at': at}} for k in range(n)])
     for fmt in ('json', 'csv'):
         url, took, sizes = '/chat/export?format=' + fmt, [], []
@@ -341,15 +348,15 @@ def bench_keep(api: Api, n: int = 10_000) -> None:
             sizes.append(len(r.raw))
             link = r.headers.get('link')
             url = r.json['next'] if fmt == 'json' else (link[1:link.index('>')] if link else None)
-        print('export of 10,000 chats as %s: %d parts, per part p50 %.0f ms, max %.0f ms, largest %.0f kB'
-              % (fmt.upper(), len(took), statistics.median(took), max(took), max(sizes) / 1000))
+        print(f'export of 10,000 chats as {fmt.upper()}: {len(took)} parts, per part p50 '
+              f'{statistics.median(took):.0f} ms, max {max(took):.0f} ms, largest {max(sizes) / 1000:.0f} kB')
     url, took = '/chat/model?q=%EC%97%86%EB%8A%94%EB%A7%90', []  # a word no chat has: the worst case
     while url:
         start = clock.perf_counter()
         url = api.get(url, token=tok).json['next']
         took.append((clock.perf_counter() - start) * 1000)
-    print('search of 10,000 chats for an absent word: %d requests to the end, each p50 %.0f ms, max %.0f ms'
-          % (len(took), statistics.median(took), max(took)))
+    print(f'search of 10,000 chats for an absent word: {len(took)} requests to the end, each p50 '
+          f'{statistics.median(took):.0f} ms, max {max(took):.0f} ms')
 
 
 def main() -> None:
@@ -363,8 +370,10 @@ def main() -> None:
                            'BOARD_POST_LIMIT_PER_HOUR': '1000000', 'SIGNUP_LIMIT_PER_HOUR': '1000000',
                            'DYNAMODB_READ_TIMEOUT': '10'})  # DynamoDB Local, as in tests
         os.environ.pop('OPENAI_API_KEY', None)
-        from chalicelib import corpus, observe, settings, storage
-        observe.output = open(os.devnull, 'w')  # the log lines are written (and timed), not shown
+        from chalicelib import storage
+        from chalicelib.chat import corpus
+        from chalicelib.core import observe, settings
+        observe.output = open(os.devnull, 'w')  # noqa: SIM115 (for the whole run) the lines are written and timed, not shown
         settings.reload()
         from tools import relevance
         relevance.report()
@@ -379,9 +388,10 @@ def main() -> None:
         bench_route_calls(api)
         bench_local_server()
         bench_keep(api)
-        print('cold import of app.py: %s' % cold_import())
+        print(f'cold import of app.py: {cold_import()}')
         import resource
-        print('peak RSS of this benchmark process: %.0f MiB' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f'peak RSS of this benchmark process: {peak:.0f} MiB')
         server.shutdown()
     finally:
         ddb.terminate()

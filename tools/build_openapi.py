@@ -1,7 +1,7 @@
-"""Write chalicelib/openapi.json: the OpenAPI 3.1 document of every route in app.py.
+"""Write chalicelib/service/openapi.json: the OpenAPI 3.1 document of every route in app.py.
 
     python tools/build_openapi.py          # `make openapi`: rewrite the document
-    python tools/build_openapi.py --check  # exit 1 if chalicelib/openapi.json is not what this writes
+    python tools/build_openapi.py --check  # exit 1 if chalicelib/service/openapi.json is not what this writes
 
 To document a new route: add one `op(...)` to OPERATIONS (its path as app.py spells it, without
 the trailing slash), add any new schema to SCHEMAS, run `make openapi`. tests/test_openapi.py
@@ -10,12 +10,13 @@ names every route that app.py and the document disagree on, and checks the docum
 import json
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, 'chalicelib', 'openapi.json')
+OUT = os.path.join(ROOT, 'chalicelib', 'service', 'openapi.json')
 
-Schema = Dict[str, Any]
+Schema = dict[str, Any]
 
 
 # -- schema helpers ------------------------------------------------------------------------------
@@ -23,7 +24,7 @@ def ref(name: str) -> Schema:
     return {'$ref': '#/components/schemas/' + name}
 
 
-def obj(required: Sequence[str] = (), doc: Optional[str] = None, **props: Schema) -> Schema:
+def obj(required: Sequence[str] = (), doc: str | None = None, **props: Schema) -> Schema:
     """An object with these properties; `required` may name '*' for all of them. Extra properties
     are allowed: clients must ignore fields they do not know, so adding one is not a break."""
     names = list(props) if list(required) == ['*'] else list(required)
@@ -33,7 +34,7 @@ def obj(required: Sequence[str] = (), doc: Optional[str] = None, **props: Schema
     return out
 
 
-def string(min_len: int = 0, max_len: Optional[int] = None, description: Optional[str] = None, **extra) -> Schema:
+def string(min_len: int = 0, max_len: int | None = None, description: str | None = None, **extra) -> Schema:
     out: Schema = {'type': 'string'}
     if min_len:
         out['minLength'] = min_len
@@ -60,7 +61,7 @@ def page_of(item: str) -> Schema:
                _links=ref('Links'))
 
 
-def integer(minimum: Optional[int] = None, maximum: Optional[int] = None, description: Optional[str] = None) -> Schema:
+def integer(minimum: int | None = None, maximum: int | None = None, description: str | None = None) -> Schema:
     out: Schema = {'type': 'integer'}
     if minimum is not None:
         out['minimum'] = minimum
@@ -82,7 +83,7 @@ SOURCES = {'type': 'array', 'items': string(1),
 NICKNAME = string(1, 30)
 PASSWORD = string(8, 72, description='8+ characters and at most 72 bytes in UTF-8 (bcrypt\'s limit)')
 
-SCHEMAS: Dict[str, Schema] = {
+SCHEMAS: dict[str, Schema] = {
     # errors
     'Error': obj(['Code', 'Message'], 'Every error but those of POST /rest-auth/registration.',
                  Code=string(1, description='Chalice\'s error code, e.g. BadRequestError'),
@@ -138,7 +139,8 @@ SCHEMAS: Dict[str, Schema] = {
                      speaker=nullable(string(1)), created_at=TIMESTAMP, line_id=nullable(string(1)),
                      sources=SOURCES,
                      source=nullable({'type': 'string', 'enum': ['openai', 'local', 'client'],
-                                      'description': 'what answered; `client` for an exchange saved by POST /chat/model'}),
+                                      'description': 'what answered; `client` for an exchange saved by '
+                                                     'POST /chat/model'}),
                      grounded={'type': 'boolean'}, rating=RATING),
     'Chat': obj(['id', 'user', 'content', 'created_at', 'chat_reply', '_links'],
                 id=ID, user=ID, content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'),
@@ -191,7 +193,8 @@ SCHEMAS: Dict[str, Schema] = {
                                           times_given=integer(0), created_at=TIMESTAMP)},
                   next=nullable(string(format='uri', description='the next part, null on the last'))),
     'LineStats': obj(['*'], line=ref('Line'), given=integer(0, description='times the bot gave this line'),
-                     up=integer(0, description='👍 on those answers'), down=integer(0, description='👎 on those answers')),
+                     up=integer(0, description='👍 on those answers'),
+                     down=integer(0, description='👎 on those answers')),
     'LineStatsPage': page_of('LineStats'),
     # quote request board
     'QuoteAuthor': obj(['*'], pk=ID, nickname=NICKNAME,
@@ -232,20 +235,20 @@ ERRORS = {  # status → (component name, description, headers)
 }
 
 
-def _error_response(status: int, schema: str = 'Error') -> Dict[str, Any]:
+def _error_response(status: int, schema: str = 'Error') -> dict[str, Any]:
     name, description, headers = ERRORS[status]
-    out: Dict[str, Any] = {'description': description,
+    out: dict[str, Any] = {'description': description,
                            'content': {'application/json': {'schema': ref(schema)}}}
     if headers:
         out['headers'] = headers
     return out
 
 
-def _json(schema: Schema) -> Dict[str, Any]:
+def _json(schema: Schema) -> dict[str, Any]:
     return {'application/json': {'schema': schema}}
 
 
-def param(name: str, where: str, schema: Schema, description: str, required: bool = False) -> Dict[str, Any]:
+def param(name: str, where: str, schema: Schema, description: str, required: bool = False) -> dict[str, Any]:
     return {'name': name, 'in': where, 'required': required or where == 'path', 'description': description,
             'schema': schema}
 
@@ -267,10 +270,10 @@ QUOTE_ID = param('quote_id', 'path', ID, 'id of a proposal')
 
 
 # -- operations --------------------------------------------------------------------------------
-def op(path: str, method: str, summary: str, tag: str, ok: int = 200, answer: Optional[Schema] = None,
-       body: Optional[Schema] = None, public: bool = False, errors: Sequence[int] = (),
-       params: Sequence[Dict[str, Any]] = (), description: Optional[str] = None,
-       error_schema: str = 'Error', ok_description: str = 'OK', form: Optional[Schema] = None) -> Dict[str, Any]:
+def op(path: str, method: str, summary: str, tag: str, ok: int = 200, answer: Schema | None = None,
+       body: Schema | None = None, public: bool = False, errors: Sequence[int] = (),
+       params: Sequence[dict[str, Any]] = (), description: str | None = None,
+       error_schema: str = 'Error', ok_description: str = 'OK', form: Schema | None = None) -> dict[str, Any]:
     """One operation. Added for you: 401 if it needs a login, 400 and 415 if it takes a body,
     400 if it takes query parameters, 503 always (an unavailable table)."""
     codes = set(errors) | {503}
@@ -280,7 +283,7 @@ def op(path: str, method: str, summary: str, tag: str, ok: int = 200, answer: Op
         codes |= {400, 415}
     if any(p['in'] == 'query' for p in params):
         codes.add(400)
-    responses: Dict[str, Any] = {str(ok): {'description': ok_description}}
+    responses: dict[str, Any] = {str(ok): {'description': ok_description}}
     if answer is not None:
         responses[str(ok)]['content'] = _json(answer)
     for code in sorted(codes):
@@ -288,7 +291,7 @@ def op(path: str, method: str, summary: str, tag: str, ok: int = 200, answer: Op
             responses[str(code)] = {'$ref': '#/components/responses/' + ERRORS[code][0]}
         else:
             responses[str(code)] = _error_response(code, error_schema)
-    operation: Dict[str, Any] = {'tags': [tag], 'summary': summary,
+    operation: dict[str, Any] = {'tags': [tag], 'summary': summary,
                                  'operationId': _operation_id(method, path), 'responses': responses}
     if description:
         operation['description'] = description
@@ -312,12 +315,12 @@ def _operation_id(method: str, path: str) -> str:
 NO_CONTENT = {'ok': 204, 'ok_description': 'Done; no body.'}
 
 
-def _optional_body(entry: Dict[str, Any]) -> Dict[str, Any]:
+def _optional_body(entry: dict[str, Any]) -> dict[str, Any]:
     entry['operation']['requestBody']['required'] = False
     return entry
 
 
-def _csv_too(entry: Dict[str, Any]) -> Dict[str, Any]:
+def _csv_too(entry: dict[str, Any]) -> dict[str, Any]:
     """The export also answers text/csv, with the next part in a Link header."""
     ok = entry['operation']['responses']['200']
     ok['content']['text/csv'] = {'schema': {'type': 'string', 'description': 'UTF-8 with a BOM'}}
@@ -327,7 +330,7 @@ def _csv_too(entry: Dict[str, Any]) -> Dict[str, Any]:
                                 'schema': {'type': 'string'}}}
     return entry
 
-OPERATIONS: List[Dict[str, Any]] = [
+OPERATIONS: list[dict[str, Any]] = [
     # service
     op('/health', 'GET', 'Whether the store answers, and which model answers', 'service', answer=ref('Health'),
        public=True, errors=[], description='503 with the same body (`"status": "degraded"`) when DynamoDB does '
@@ -455,8 +458,8 @@ The HTTP API of the Stove League (스토브리그) quote chatbot. JSON in and ou
 """
 
 
-def build() -> Dict[str, Any]:
-    paths: Dict[str, Any] = {}
+def build() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
     for entry in OPERATIONS:
         paths.setdefault(entry['path'], {})[entry['method']] = entry['operation']
     return {
@@ -482,19 +485,18 @@ def render() -> str:
     return json.dumps(build(), ensure_ascii=False, indent=1) + '\n'
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     text = render()
     if '--check' in argv:
         with open(OUT, encoding='utf-8') as f:
             current = f.read()
         if current != text:
-            print('chalicelib/openapi.json is out of date: run `make openapi`', file=sys.stderr)
+            print('chalicelib/service/openapi.json is out of date: run `make openapi`', file=sys.stderr)
             return 1
         return 0
     with open(OUT, 'w', encoding='utf-8') as f:
         f.write(text)
-    print('wrote %s (%d paths, %d bytes)' % (os.path.relpath(OUT, ROOT), len(build()['paths']),
-                                             len(text.encode('utf-8'))))
+    print(f"wrote {os.path.relpath(OUT, ROOT)} ({len(build()['paths'])} paths, {len(text.encode('utf-8'))} bytes)")
     return 0
 
 

@@ -1,15 +1,13 @@
 """Operator commands. Locally they act on `make run`'s DynamoDB Local; with AWS credentials and
 the stage's table names in the environment (STAGE=prod …) they act on the deployed tables.
 
-  python tools/cli.py admin EMAIL [--revoke]     make (or unmake) an admin
-  python tools/cli.py import-quotes FILE.jsonl   add lines to the chatbot's corpus
-  python tools/cli.py init                       create missing tables, load the demo corpus
+  python -m tools.cli admin EMAIL [--revoke]     make (or unmake) an admin
+  python -m tools.cli import-quotes FILE.jsonl   add lines to the chatbot's corpus
+  python -m tools.cli init                       create missing tables, load the demo corpus
 """
 import argparse
 import os
 import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main(argv=None) -> int:
@@ -26,30 +24,32 @@ def main(argv=None) -> int:
     if os.environ.get('STAGE', 'local') == 'local':
         from tools import localenv
         localenv.apply()
-    from chalicelib import auth, corpus, storage
-    from chalicelib.errors import AppError
+    from chalicelib import storage
+    from chalicelib.accounts import auth
+    from chalicelib.chat import corpus
+    from chalicelib.core.errors import AppError
 
     try:
         if args.command == 'admin':
             user = auth.set_admin(args.email, not args.revoke)
-            print('%s is_admin=%s' % (user['email'], user['is_admin']))
+            print(f"{user['email']} is_admin={user['is_admin']}")
         elif args.command == 'import-quotes':
             with open(args.file, encoding='utf-8') as f:
                 count = corpus.import_text(f.read())
-            print('imported %d lines from %s' % (count, args.file))
+            print(f'imported {count} lines from {args.file}')
         else:
             created = storage.store().create_tables()
             print('tables created: %s' % (', '.join(created) or 'none (all present)'))
-            print('corpus: %d lines' % corpus.load_shipped())
+            print(f'corpus: {corpus.load_shipped()} lines')
     except (AppError, corpus.CorpusError) as exc:
-        print('error: %s' % exc, file=sys.stderr)
+        print(f'error: {exc}', file=sys.stderr)
         return 2
     except Exception as exc:
         from botocore.exceptions import EndpointConnectionError
         if not isinstance(exc, EndpointConnectionError):
             raise
-        print('error: DynamoDB does not answer at %s. Locally, start it with `make run` first.' % exc.kwargs.get(
-            'endpoint_url'), file=sys.stderr)
+        print('error: DynamoDB does not answer at {}. Locally, start it with `make run` first.'.format(exc.kwargs.get(
+            'endpoint_url')), file=sys.stderr)
         return 2
     return 0
 

@@ -6,17 +6,15 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from tools import dynamodb_local, localenv  # noqa: E402
-from tools.dynamodb_local import ROOT, wait_for_port  # noqa: E402
+from tools import dynamodb_local, localenv
+from tools.dynamodb_local import ROOT, wait_for_port
 
 
 def write_frontend_config(api_url: str) -> None:
     path = os.path.join(ROOT, 'frontend', 'config.js')
     with open(path, 'w', encoding='utf-8') as f:
         f.write('// Written by `make run`; a deploy writes the production one.\n'
-                'window.STOVE_CONFIG = { apiBaseUrl: %r };\n' % api_url)
+                f'window.STOVE_CONFIG = {{ apiBaseUrl: {api_url!r} }};\n')
 
 
 def main() -> int:
@@ -42,12 +40,12 @@ def main() -> int:
         os.makedirs(localenv.DATA_DIR, exist_ok=True)
         procs.append(dynamodb_local.start(ports['dynamodb'], db_path=os.path.join(localenv.DATA_DIR, 'dynamodb'),
                                           log_path=os.path.join(localenv.DATA_DIR, 'dynamodb.log')))
-        subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'cli.py'), 'init'], check=True,
+        subprocess.run([sys.executable, '-m', 'tools.cli', 'init'], check=True, cwd=ROOT,
                        env=dict(os.environ, **env))
-        api_url = 'http://localhost:%d' % ports['api']
+        api_url = f"http://localhost:{ports['api']}"
         write_frontend_config(api_url)
-        procs.append(subprocess.Popen([sys.executable, os.path.join(ROOT, 'tools', 'local_api.py'),
-                                       '--port', str(ports['api'])], env=dict(os.environ, **env)))
+        procs.append(subprocess.Popen([sys.executable, '-m', 'tools.local_api',
+                                       '--port', str(ports['api'])], cwd=ROOT, env=dict(os.environ, **env)))
         procs.append(subprocess.Popen([sys.executable, '-m', 'http.server', str(ports['frontend']),
                                        '--bind', '127.0.0.1', '--directory', os.path.join(ROOT, 'frontend')],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -55,11 +53,11 @@ def main() -> int:
         wait_for_port(ports['frontend'], proc=procs[2])
         model = 'OpenAI' if os.environ.get('OPENAI_API_KEY') else 'local retrieval (set OPENAI_API_KEY for OpenAI)'
         print('\n  Stove League chatbot is running\n'
-              '    open:      http://localhost:%d/\n'
-              '    API:       %s   (health: %s/health)\n'
-              '    DynamoDB:  http://127.0.0.1:%d   (data in .data/dynamodb)\n'
-              '    answerer:  %s\n'
-              '  Ctrl-C stops everything.\n' % (ports['frontend'], api_url, api_url, ports['dynamodb'], model),
+              f"    open:      http://localhost:{ports['frontend']}/\n"
+              f'    API:       {api_url}   (health: {api_url}/health)\n'
+              f"    DynamoDB:  http://127.0.0.1:{ports['dynamodb']}   (data in .data/dynamodb)\n"
+              f'    answerer:  {model}\n'
+              '  Ctrl-C stops everything.\n',
               flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

@@ -5,7 +5,6 @@ import shutil
 import socket
 import subprocess
 import time
-from typing import List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,30 +29,31 @@ def ensure_free(port: int, what: str) -> None:
         try:
             s.bind(('127.0.0.1', port))
         except OSError:
-            raise SystemExit('port %d (%s) is already in use: stop what uses it, or choose another port '
-                             '(see README, Configuration).' % (port, what))
+            raise SystemExit(f'port {port} ({what}) is already in use: stop what uses it, or choose another port '
+                             '(see README, Configuration).') from None
 
 
-def wait_for_port(port: int, timeout: float = 30.0, proc: Optional[subprocess.Popen] = None) -> None:
+def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError('process exited with %s before listening on %d' % (proc.returncode, port))
+            raise RuntimeError(f'process exited with {proc.returncode} before listening on {port}')
         try:
             with socket.create_connection(('127.0.0.1', port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError('nothing listens on port %d after %.0fs' % (port, timeout))
+    raise RuntimeError(f'nothing listens on port {port} after {timeout:.0f}s')
 
 
-def start(port: int, db_path: Optional[str] = None, log_path: Optional[str] = None) -> subprocess.Popen:
+def start(port: int, db_path: str | None = None, log_path: str | None = None) -> subprocess.Popen:
     """In memory unless db_path is given (then data survives restarts)."""
     java = shutil.which('java')
     if not java:
-        raise SystemExit('Java 17 is needed to run DynamoDB Local: install it (Debian: apt-get install openjdk-17-jre-headless).')
+        raise SystemExit('Java 17 is needed to run DynamoDB Local: install it '
+                         '(Debian: apt-get install openjdk-17-jre-headless).')
     where = jar_dir()
-    args: List[str] = [java, '-Xmx512m', '-Djava.library.path=' + os.path.join(where, 'DynamoDBLocal_lib'),
+    args: list[str] = [java, '-Xmx512m', '-Djava.library.path=' + os.path.join(where, 'DynamoDBLocal_lib'),
                        '-jar', os.path.join(where, 'DynamoDBLocal.jar'), '-port', str(port),
                        # one database whatever access key and region a client sends
                        '-sharedDb']
@@ -62,7 +62,8 @@ def start(port: int, db_path: Optional[str] = None, log_path: Optional[str] = No
         args += ['-dbPath', db_path]
     else:
         args += ['-inMemory']
-    out = open(log_path, 'ab') if log_path else subprocess.DEVNULL
+    # the server's own log file, left open for the process's lifetime (closed when it exits)
+    out = open(log_path, 'ab') if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(args, cwd=where, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     wait_for_port(port, proc=proc)
     return proc
@@ -70,5 +71,5 @@ def start(port: int, db_path: Optional[str] = None, log_path: Optional[str] = No
 
 def local_aws_env(port: int) -> dict:
     """What boto3 needs to talk to DynamoDB Local (any credentials do; it checks none)."""
-    return {'AWS_ENDPOINT_URL_DYNAMODB': 'http://127.0.0.1:%d' % port, 'AWS_DEFAULT_REGION': 'us-east-1',
+    return {'AWS_ENDPOINT_URL_DYNAMODB': f'http://127.0.0.1:{port}', 'AWS_DEFAULT_REGION': 'us-east-1',
             'AWS_ACCESS_KEY_ID': 'local', 'AWS_SECRET_ACCESS_KEY': 'local'}

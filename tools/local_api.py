@@ -3,11 +3,12 @@ Gateway does that `chalice local` does not: its own 401/403/404 answers carry CO
 the app's JSON error shape and a request id (deployed, GatewayResponses in the merge template
 do the same), and the request context names the domain the API is served on and when the
 request arrived (`domainName`, `requestTimeEpoch`): here, this server's own address. Each
-request prints its log line (chalicelib/observe.py) instead of an access log.
+request prints its log line (chalicelib/core/observe.py) instead of an access log.
 
-Usage: python tools/local_api.py [--host 127.0.0.1] [--port 8000] [--stage local]
+Usage: python -m tools.local_api [--host 127.0.0.1] [--port 8000] [--stage local]
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -66,11 +67,12 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
 
     class GatewayHandler(ChaliceRequestHandler):
         def __init__(self, request, client_address, server, app_object, config):
-            from chalice.local import LocalGateway
             from http.server import BaseHTTPRequestHandler
+
+            from chalice.local import LocalGateway
             self.local_gateway = LocalGateway(app_object, config)
             convert = self.local_gateway.event_converter.create_lambda_event
-            domain = '%s:%d' % (host if host not in ('0.0.0.0', '::', '') else '127.0.0.1', server.server_address[1])
+            domain = f"{host if host not in ('0.0.0.0', '::', '') else '127.0.0.1'}:{server.server_address[1]}"
 
             def create_lambda_event(*args, **kwargs):
                 event = convert(*args, **kwargs)
@@ -92,7 +94,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
             kind = gateway_kind(error)
             if not kind:
                 return super()._send_error_response(error)
-            from chalicelib import observe, web
+            from chalicelib.core import observe, web
             status, code, message = GATEWAY_ERRORS[kind]
             request_id = observe.gateway_answer(self.command, status, code)
             headers = dict(error.headers, **{'Content-Type': 'application/json', 'X-Request-Id': request_id},
@@ -101,6 +103,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
             body = json.dumps({'Code': code, 'Message': message, 'RequestId': request_id},
                               ensure_ascii=False).encode('utf-8')
             self._send_http_response(status, headers, body)
+            return None
 
     factory = cli_factory.CLIFactory(ROOT, environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
@@ -111,13 +114,13 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
 
 def sweep_deleted_accounts(every: float = 5) -> None:
     """What app.py's schedule does deployed (each minute): remove what deleted accounts owned."""
-    from chalicelib import purge
+    from chalicelib.accounts import purge
     while True:
         time.sleep(every)
         try:
             purge.sweep(settle=2)
         except Exception as exc:  # DynamoDB Local stopped, say: the next round tries again
-            print('purge sweep failed: %r' % exc, file=sys.stderr)
+            print(f'purge sweep failed: {exc!r}', file=sys.stderr)
 
 
 def main() -> None:
@@ -126,13 +129,10 @@ def main() -> None:
     parser.add_argument('--port', type=int, default=int(os.environ.get('API_PORT', '8000')))
     parser.add_argument('--stage', default='local')
     args = parser.parse_args()
-    sys.path.insert(0, ROOT)
     server = make_server(args.host, args.port, args.stage, quiet=True)  # observe's lines say it all
     threading.Thread(target=sweep_deleted_accounts, name='purge', daemon=True).start()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C in `make run` reaches every process: stop quietly
         server.serve_forever()
-    except KeyboardInterrupt:  # Ctrl-C in `make run` reaches every process: stop quietly
-        pass
 
 
 if __name__ == '__main__':

@@ -31,7 +31,7 @@ def environment() -> dict:
     env = {'STAGE': 'local', 'JWT_SECRET': os.environ.get('JWT_SECRET') or jwt_secret(),
            'DYNAMODB_READ_TIMEOUT': '10',  # DynamoDB Local (a JVM on a laptop) pauses longer than DynamoDB
            'CORS_ORIGINS': os.environ.get('CORS_ORIGINS') or
-           'http://localhost:%d,http://127.0.0.1:%d' % (p['frontend'], p['frontend'])}
+           f"http://localhost:{p['frontend']},http://127.0.0.1:{p['frontend']}"}
     env.update(local_aws_env(p['dynamodb']))
     return {k: os.environ.get(k) or v for k, v in env.items()}
 

@@ -8,31 +8,29 @@ retrieval is tuned on "tune" only; "heldout" is what we report. Run alone:
 import json
 import os
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 SET_FILE = os.path.join(ROOT, 'tools', 'data', 'relevance.jsonl')
 SPLITS = ('tune', 'heldout')
 
 
-def load_set(split: Optional[str] = None) -> List[Dict[str, Any]]:
+def load_set(split: str | None = None) -> list[dict[str, Any]]:
     with open(SET_FILE, encoding='utf-8') as f:
         cases = [json.loads(line) for line in f if line.strip()]
     return [c for c in cases if split is None or c['split'] == split]
 
 
 def shipped_index():
-    from chalicelib import corpus
+    from chalicelib.chat import corpus
     return corpus.Index(corpus.shipped_lines())
 
 
-def local_accuracy(index, cases: List[Dict[str, Any]], prior=None) -> Dict[str, float]:
+def local_accuracy(index, cases: list[dict[str, Any]], prior=None) -> dict[str, float]:
     """Share of cases whose first answer fits (top-1), and with a fitting line in the first three
     the answerer would give, i.e. the answer and two "another line"s (top-3)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     top1 = top3 = 0
     for case in cases:
         ranked = [line['id'] for line in model.fitting(case['text'], index)]
@@ -43,23 +41,23 @@ def local_accuracy(index, cases: List[Dict[str, Any]], prior=None) -> Dict[str, 
     return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n}
 
 
-def misses(index, cases: List[Dict[str, Any]]) -> List[str]:
+def misses(index, cases: list[dict[str, Any]]) -> list[str]:
     """The cases whose first answer does not fit, to see what retrieval gets wrong (tune split)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     out = []
     for case in cases:
         ranked = [line['id'] for line in model.fitting(case['text'], index)]
         if not ranked or ranked[0] not in case['fits']:
-            out.append('%s %s → %s (want %s)' % (case['id'], case['text'][:40], ranked[:3], case['fits']))
+            out.append(f"{case['id']} {case['text'][:40]} → {ranked[:3]} (want {case['fits']})")
     return out
 
 
-def openai_accuracy(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
+def openai_accuracy(index, cases: list[dict[str, Any]]) -> dict[str, float]:
     """Top-1 of the OpenAI path (the model picks one line; "another line" asks it again)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     top1 = top3 = 0
     for case in cases:
-        shown: List[str] = []
+        shown: list[str] = []
         for _ in range(3):
             answer = model.openai_answer(case['text'], index, shown)
             shown.append(answer.line_id)
@@ -69,10 +67,10 @@ def openai_accuracy(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
     return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n}
 
 
-def prompt_size(index, cases: List[Dict[str, Any]]) -> Dict[str, float]:
+def prompt_size(index, cases: list[dict[str, Any]]) -> dict[str, float]:
     """What one OpenAI request carries: characters, and tokens estimated as one per Hangul syllable
     plus one per four other characters (no tokenizer ships offline; this rule overcounts Korean)."""
-    from chalicelib import model
+    from chalicelib.chat import model
     sizes = []
     for case in cases:
         msgs = model.messages(case['text'], model.candidates(case['text'], index))
@@ -88,16 +86,16 @@ def report(index=None) -> None:
     for split in SPLITS:
         cases = load_set(split)
         acc = local_accuracy(index, cases)
-        print('relevance, local answerer, %-7s (n=%d): top-1 %.1f %%, top-3 %.1f %%'
-              % (split, acc['n'], acc['top1'] * 100, acc['top3'] * 100))
+        print(f"relevance, local answerer, {split:<7} (n={acc['n']}): top-1 {acc['top1'] * 100:.1f} %, "
+              f"top-3 {acc['top3'] * 100:.1f} %")
     size = prompt_size(index, load_set('heldout'))
-    print('OpenAI prompt per request (%d-line corpus, every line a candidate up to 200): '
-          '%.0f characters, ≈%.0f tokens (estimate)' % (len(index), size['chars'], size['tokens']))
-    from chalicelib import settings
+    print(f'OpenAI prompt per request ({len(index)}-line corpus, every line a candidate up to 200): '
+          f"{size['chars']:.0f} characters, ≈{size['tokens']:.0f} tokens (estimate)")
+    from chalicelib.core import settings
     if settings.get().openai_api_key:
         acc = openai_accuracy(index, load_set('heldout'))
-        print('relevance, OpenAI path (%s), heldout (n=%d): top-1 %.1f %%, top-3 %.1f %%'
-              % (settings.get().openai_model, acc['n'], acc['top1'] * 100, acc['top3'] * 100))
+        print(f"relevance, OpenAI path ({settings.get().openai_model}), heldout (n={acc['n']}): "
+              f"top-1 {acc['top1'] * 100:.1f} %, top-3 {acc['top3'] * 100:.1f} %")
     else:
         print('relevance, OpenAI path: not measured (set OPENAI_API_KEY to measure it)')
 

@@ -11,17 +11,13 @@ import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from tools import relevance  # noqa: E402
+from tools import relevance
 
 
 def example_cases(path):
     with open(path, encoding='utf-8') as f:
-        records = [json.loads(l) for l in f if l.strip()]
-    return [{'id': '%s#%d' % (r['id'], i), 'text': text, 'fits': [r['id']]}
+        records = [json.loads(row) for row in f if row.strip()]
+    return [{'id': f"{r['id']}#{i}", 'text': text, 'fits': [r['id']]}
             for r in records for i, text in enumerate(r['examples'])]
 
 
@@ -34,8 +30,8 @@ def main(argv):
         start = time.perf_counter()
         acc = relevance.local_accuracy(index, cases)
         ms = (time.perf_counter() - start) * 1000 / (len(cases) or 1)
-        print('%-18s n=%4d  top-1 %5.1f %%  top-3 %5.1f %%  (%.2f ms/query)'
-              % (name, acc['n'], acc['top1'] * 100, acc['top3'] * 100, ms))
+        print(f"{name:<18} n={acc['n']:4}  top-1 {acc['top1'] * 100:5.1f} %  top-3 {acc['top3'] * 100:5.1f} %  "
+              f'({ms:.2f} ms/query)')
         if show:
             print('\n'.join('  ' + m for m in relevance.misses(index, cases)))
 

@@ -40,21 +40,21 @@ def axe_violations(page, exclude=()):
     out the parts matched by the CSS selectors in `exclude`."""
     if not page.evaluate('() => typeof window.axe === "object"'):
         if not AXE.exists():
-            raise AssertionError('axe-core is not installed at %s: run `make test` (npm ci) first' % AXE)
+            raise AssertionError(f'axe-core is not installed at {AXE}: run `make test` (npm ci) first')
         page.add_script_tag(path=str(AXE))
     return page.evaluate(_RUN_AXE, [WCAG_TAGS, EXTRA_RULES, list(exclude)])
 
 
 def format_violations(violations, state=''):
-    lines = ['%d accessibility violation(s)%s:' % (len(violations), ' in "%s"' % state if state else '')]
+    where = f' in "{state}"' if state else ''
+    lines = [f'{len(violations)} accessibility violation(s){where}:']
     for v in violations:
-        lines.append('- %s (%s%s): %s' % (v['id'], v['impact'], ', ' + ' '.join(v['tags']) if v['tags'] else '',
-                                          v['help']))
+        lines.append(f"- {v['id']} ({v['impact']}{', ' + ' '.join(v['tags']) if v['tags'] else ''}): {v['help']}")
         for node in v['nodes'][:5]:
-            lines.append('    at %s\n      %s\n      %s' % (node['target'], node['html'],
+            lines.append('    at {}\n      {}\n      {}'.format(node['target'], node['html'],
                                                         (node['summary'] or '').replace('\n', '\n      ')))
         if len(v['nodes']) > 5:
-            lines.append('    … and %d more' % (len(v['nodes']) - 5))
+            lines.append(f"    … and {len(v['nodes']) - 5} more")
     return '\n'.join(lines)
 
 
@@ -63,7 +63,7 @@ def assert_accessible(page, state='', exclude=()):
     EXTRA_RULES) on the page as it stands. `state` names what is being checked, for the message.
     `exclude`: CSS selectors of third-party widgets we do not write (say why where you use it)."""
     violations = axe_violations(page, exclude)
-    assert not violations, format_violations(violations, state) + '\n  page: %s' % page.url
+    assert not violations, format_violations(violations, state) + f'\n  page: {page.url}'
 
 
 # -- keyboard and focus ----------------------------------------------------------------------------
@@ -84,7 +84,8 @@ _FOCUS_RING = '''() => {
         if (n === document.documentElement) break;
     }
     const s = getComputedStyle(el);
-    const describe = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + (el.textContent || el.value || '').trim().slice(0, 30) + '"';
+    const describe = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + ' "' + (el.textContent || el.value || '').trim().slice(0, 30) + '"';
     return {
         element: describe,
         matchesFocusVisible: el.matches(':focus-visible'),
@@ -99,8 +100,8 @@ def assert_focus_visible(page):
     with what is behind it (WCAG 2.4.7 and 1.4.11)."""
     ring = page.evaluate(_FOCUS_RING)
     assert 'error' not in ring, ring['error']
-    assert ring['style'] != 'none' and ring['width'] >= 2, 'no visible focus ring on %s: %s' % (ring['element'], ring)
-    assert ring['contrast'] >= 3, 'focus ring of %s has contrast %.2f:1 (< 3:1): %s' % (
+    assert ring['style'] != 'none' and ring['width'] >= 2, f"no visible focus ring on {ring['element']}: {ring}"
+    assert ring['contrast'] >= 3, 'focus ring of {} has contrast {:.2f}:1 (< 3:1): {}'.format(
         ring['element'], ring['contrast'], ring)
     return ring
 
@@ -119,10 +120,11 @@ def tab_to(page, target, limit=40, backwards=False):
         if 'error' not in ring:
             assert_focus_visible(page)
             seen.append(ring['element'])
-    raise AssertionError('%d × %s never reached %s; focus went: %s' % (limit, key, target, seen))
+    raise AssertionError(f'{limit} × {key} never reached {target}; focus went: {seen}')
 
 
 def focused(page):
     """A short description of the element that has focus."""
     return page.evaluate('''() => { const el = document.activeElement;
-        return el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className.split(' ').join('.') : '') : null; }''')
+        return el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+          + (el.className ? '.' + el.className.split(' ').join('.') : '') : null; }''')

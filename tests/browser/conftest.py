@@ -11,6 +11,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tools.devkit.http import Api
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / 'frontend'
@@ -20,10 +23,6 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-
                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 TIMEOUT_MS = 5000
 PASSWORD = 'correct horse 1'
-
-from playwright.sync_api import expect, sync_playwright
-
-from tests.http import Api
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -42,7 +41,7 @@ class FrontendHandler(SimpleHTTPRequestHandler):
 
     def do_GET(self):
         if self.path.split('?', 1)[0] == '/config.js':
-            body = ('window.STOVE_CONFIG = { apiBaseUrl: %s };\n' % json.dumps(self.api_url)).encode()
+            body = (f'window.STOVE_CONFIG = {{ apiBaseUrl: {json.dumps(self.api_url)} }};\n').encode()
             self.send_response(200)
             self.send_header('Content-Type', 'text/javascript; charset=utf-8')
             self.send_header('Content-Length', str(len(body)))
@@ -62,10 +61,10 @@ class FrontendHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope='session')
 def frontend(dynamodb, server):
     """Origin of the static site; the API is told to let it in through CORS."""
-    from chalicelib import settings
+    from chalicelib.core import settings
     handler = type('Handler', (FrontendHandler,), {'api_url': server})
     httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler, directory=str(FRONTEND)))
-    origin = 'http://127.0.0.1:%d' % httpd.server_port
+    origin = f'http://127.0.0.1:{httpd.server_port}'
     before = os.environ.get('CORS_ORIGINS', '')
     os.environ['CORS_ORIGINS'] = ','.join(filter(None, [before, origin]))
     settings.reload()
@@ -81,11 +80,17 @@ def frontend(dynamodb, server):
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail('Chromium is needed for the browser tests: `make browser` (or apt-get install chromium) '
-                    'installs it; set CHROMIUM=/path/to/chromium to use another one. Not found: %s' % CHROMIUM)
+                    f'installs it; set CHROMIUM=/path/to/chromium to use another one. Not found: {CHROMIUM}')
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -111,12 +116,12 @@ def _finish(context, page, request, name):
             ARTIFACTS.mkdir(exist_ok=True)
             stem = re.sub(r'[^\w.-]+', '_', request.node.nodeid.split('::', 1)[-1]) + name
             page.screenshot(path=str(ARTIFACTS / (stem + '.png')), full_page=True)
-            (ARTIFACTS / (stem + '.txt')).write_text('url: %s\njs errors: %s\n\n%s' % (
-                page.url, page.js_errors, page.content()), encoding='utf-8')
+            (ARTIFACTS / (stem + '.txt')).write_text(
+                f'url: {page.url}\njs errors: {page.js_errors}\n\n{page.content()}', encoding='utf-8')
     finally:
         context.close()
     if rep is not None and rep.passed:
-        assert not page.js_errors, 'uncaught errors in the page: %s' % page.js_errors
+        assert not page.js_errors, f'uncaught errors in the page: {page.js_errors}'
 
 
 @pytest.fixture
@@ -145,7 +150,7 @@ class Site:
 
     def user(self, nickname='명대사팬', email=None, password=PASSWORD):
         """A new account through the API: its email, password and login answer."""
-        email = email or 'fan-%s@example.com' % secrets.token_hex(4)
+        email = email or f'fan-{secrets.token_hex(4)}@example.com'
         joined = self.api.join(email=email, nickname=nickname, password=password)
         return dict(joined, email=email, password=password, nickname=nickname)
 

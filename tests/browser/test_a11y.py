@@ -5,9 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.a11y import assert_accessible, assert_focus_visible, focused, tab_to
+from tests.browser.a11y import assert_accessible, assert_focus_visible, tab_to
 from tests.browser.conftest import PASSWORD
-from tests.fake_openai import choose
 
 PROPOSAL = {'title': '여론에 대하여', 'content': '여론은 아무것도 책임지지 않습니다.',
             'description': '남의 말에 흔들릴 때.', 'scene': 1, 'speaker': '백승수'}
@@ -118,7 +117,7 @@ def test_history_page(page, site, demo, scheme):
     expect(page.locator('.history-list .empty')).to_be_visible()
     assert_accessible(page, 'history: empty')
 
-    ask_via_api(site, account, ['고민 %d번' % i for i in range(7)])
+    ask_via_api(site, account, [f'고민 {i}번' for i in range(7)])
     page.reload()
     expect(page.locator('.history-item')).to_have_count(5)
     expect(page.get_by_role('navigation', name='대화 기록 페이지')).to_be_visible()
@@ -143,7 +142,7 @@ def test_board_pages(page, site, scheme, configure):
     assert_accessible(page, 'board: empty')
 
     for i in range(12):
-        propose(site, account, title='제안 %02d' % i)
+        propose(site, account, title=f'제안 {i:02}')
     page.reload()
     expect(page.locator('.proposal-item')).to_have_count(10)
     assert_accessible(page, 'board: a page of proposals and the pager')
@@ -321,7 +320,7 @@ def test_another_line_by_keyboard_until_every_fitting_line_was_shown(page, site,
 
 def test_paging_by_keyboard_keeps_the_focus_in_the_list(page, site, demo):
     account = site.user()
-    ask_via_api(site, account, ['고민 %d번' % i for i in range(7)])
+    ask_via_api(site, account, [f'고민 {i}번' for i in range(7)])
     site.sign_in(page, account, 'history.html')
     pager = page.get_by_role('navigation', name='대화 기록 페이지')
     tab_to(page, pager.get_by_role('link', name='다음'), limit=80)  # each card has its 👍 👎 keep share too
@@ -434,7 +433,8 @@ def test_form_errors_are_tied_to_their_fields(page, site):
 BODY_COLOURS = '''() => { const s = getComputedStyle(document.body);
     const lum = (c) => { const [r, g, b] = c.match(/[\\d.]+/g).map(Number);
         return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
-    return { bg: lum(s.backgroundColor), ink: lum(s.color), scheme: getComputedStyle(document.documentElement).colorScheme }; }'''
+    return { bg: lum(s.backgroundColor), ink: lum(s.color),
+             scheme: getComputedStyle(document.documentElement).colorScheme }; }'''
 
 RUNNING_ANIMATIONS = '''() => document.getAnimations().filter((a) => a.playState === 'running').length'''
 
@@ -443,7 +443,7 @@ RUNNING_ANIMATIONS = '''() => document.getAnimations().filter((a) => a.playState
 def test_nothing_moves_when_reduced_motion_is_asked_for(page, site, demo, motion):
     page.emulate_media(reduced_motion=motion)
     account = site.user()
-    ask_via_api(site, account, ['고민 %d번' % i for i in range(6)])
+    ask_via_api(site, account, [f'고민 {i}번' for i in range(6)])
     site.sign_in(page, account)
     held = hold_chat_answers(page)
     page.get_by_label('고민이나 상황').fill('아무 고민')

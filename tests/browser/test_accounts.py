@@ -18,7 +18,7 @@ def fake_jwt(exp_offset: int) -> str:
     """A JWT-shaped token the server never signed, expiring `exp_offset` seconds from now."""
     def part(obj):
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip('=')
-    return '%s.%s.%s' % (part({'alg': 'HS256', 'typ': 'JWT'}),
+    return '{}.{}.{}'.format(part({'alg': 'HS256', 'typ': 'JWT'}),
                          part({'sub': 'nobody', 'exp': int(time.time()) + exp_offset, 'type': 'access'}),
                          'not-a-signature')
 
@@ -42,7 +42,7 @@ def test_login_with_wrong_password_shows_the_servers_message(page, site):
 
     login_form(page, account['email'], PASSWORD)
     expect(page).to_have_url(site.url('index.html'))
-    expect(page.locator('#whoami')).to_have_text('%s님' % account['nickname'])
+    expect(page.locator('#whoami')).to_have_text(f"{account['nickname']}님")
     assert json.loads(site.storage(page, 'user'))['pk'] == account['user']['id']
 
 
@@ -239,9 +239,9 @@ def test_missing_config_says_so_instead_of_a_blank_page(page, site):
 def test_an_unreachable_server_is_reported_in_plain_words(page, site):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(('127.0.0.1', 0))
-        dead = 'http://127.0.0.1:%d' % s.getsockname()[1]
+        dead = f'http://127.0.0.1:{s.getsockname()[1]}'
     page.route('**/config.js', lambda route: route.fulfill(
-        status=200, content_type='text/javascript', body='window.STOVE_CONFIG = {apiBaseUrl: %s};' % json.dumps(dead)))
+        status=200, content_type='text/javascript', body=f'window.STOVE_CONFIG = {{apiBaseUrl: {json.dumps(dead)}}};'))
     page.goto(site.url('login.html'))
     login_form(page, 'someone@example.com', PASSWORD)
     expect(page.locator('#login-form .form-message')).to_have_text(re.compile('서버에 연결할 수 없습니다'))

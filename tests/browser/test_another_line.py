@@ -14,7 +14,7 @@ def test_another_line_shows_new_lines_until_all_that_fit_were_shown(page, site, 
     first = cards.first
     line = demo.get(first.get_attribute('data-line-id'))
     assert line is not None
-    expect(first.locator('.episode')).to_have_text('%d회' % line['scene'])
+    expect(first.locator('.episode')).to_have_text(f"{line['scene']}회")
     expect(first.locator('.speaker')).to_have_text(line['speaker'])
     source = first.locator('.cite a')
     expect(source).to_have_attribute('href', line['sources'][0])

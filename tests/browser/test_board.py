@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from chalicelib import auth
+from chalicelib.accounts import auth
 from tests.browser.conftest import with_request_id
 
 PROPOSAL = {'title': '강두기 선수의 한마디', 'content': '팀을 위해서라면 뭐든 하겠습니다.',
@@ -31,7 +31,7 @@ def test_write_then_edit_a_proposal(page, site):
 
     page.get_by_role('button', name='등록하기').click()  # empty: the server names each field
     for name in ('title', 'content', 'description'):
-        expect(page.locator('#%s-error' % name)).not_to_be_empty()
+        expect(page.locator(f'#{name}-error')).not_to_be_empty()
     expect(page.get_by_label('제목')).to_be_focused()
 
     page.get_by_label('제목').fill('여론에 대하여')
@@ -52,7 +52,7 @@ def test_write_then_edit_a_proposal(page, site):
     expect(view.locator('.quote')).to_have_text('여론은 아무것도 책임지지 않습니다.')
     expect(view).to_contain_text('1회')
     expect(view).to_contain_text('검토 중')
-    expect(view).to_contain_text('제안왕 (%s)' % account['email'])  # one's own email is not masked
+    expect(view).to_contain_text(f"제안왕 ({account['email']})")  # one's own email is not masked
     expect(view.get_by_role('button', name='챗봇에 반영하기')).to_have_count(0)
     quote_id = page.url.split('id=')[1]
 
@@ -138,7 +138,7 @@ def test_applied_proposals_cannot_be_edited_by_their_author(page, site):
     quote_id = propose(site, author)['id']
     admin = site.user()
     auth.set_admin(admin['email'])
-    assert site.api.post('/quote/%s/apply' % quote_id, token=admin['access']).status == 200
+    assert site.api.post(f'/quote/{quote_id}/apply', token=admin['access']).status == 200
     site.sign_in(page, author, 'board-view.html?id=' + quote_id)
     view = page.locator('#proposal')
     expect(view.locator('.badge')).to_have_text('반영됨')
@@ -151,7 +151,7 @@ def test_board_pages(page, site, configure):
     configure(BOARD_POST_LIMIT_PER_HOUR=0)  # one author proposing 12 at once is past the hourly limit
     account = site.user()
     for i in range(12):
-        propose(site, account, title='제안 %02d' % i)
+        propose(site, account, title=f'제안 {i:02}')
     site.sign_in(page, account, 'board.html')
     titles = page.locator('.proposal-item h2')
     expect(titles).to_have_count(10)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, with_request_id
-from tests.fake_openai import choose, completion
+from tools.devkit.fake_openai import choose, completion
 
 
 def history_of(site, page):
@@ -55,7 +55,7 @@ def test_sign_up_chat_see_the_answer_card_then_the_history(page, site, demo):
     saved = history_of(site, page)
     assert saved['count'] == 1
     reply = saved['results'][0]['chat_reply']
-    expect(card.locator('.episode')).to_have_text('%d회' % reply['scene'])
+    expect(card.locator('.episode')).to_have_text(f"{reply['scene']}회")
     expect(card.locator('.speaker')).to_have_text(reply['speaker'])
     expect(card.locator('.quote')).to_have_text(reply['quote'])
     expect(card.locator('.description')).to_have_text(reply['description'])
@@ -133,10 +133,10 @@ def api_pages(page):
 
 def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     account = site.user()
-    ask_via_api(site, account, ['고민 %d번' % i for i in range(7)])  # newest first: 6 … 0
+    ask_via_api(site, account, [f'고민 {i}번' for i in range(7)])  # newest first: 6 … 0
     site.sign_in(page, account, 'history.html')
     bubbles = page.locator('.history-item .bubble')
-    first_page = ['나: 고민 %d번' % i for i in (6, 5, 4, 3, 2)]
+    first_page = [f'나: 고민 {i}번' for i in (6, 5, 4, 3, 2)]
     expect(bubbles).to_have_text(first_page)
     pager = page.get_by_role('navigation', name='대화 기록 페이지')
     expect(pager.locator('.page-info')).to_have_text('1 / 2쪽 · 모두 7개')
@@ -165,11 +165,11 @@ def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store,
     configure(CHAT_LIMIT_PER_MINUTE=0)  # 23 chats saved at once are past the per-minute limit
     account = site.user()
     for i in range(23):  # pages of 5: 5, 5, 5, 5, 3
-        r = site.api.post('/chat/model', {'content': '대화 %02d' % i, 'chat_reply': {'scene': 1, 'quote': 'q',
+        r = site.api.post('/chat/model', {'content': f'대화 {i:02}', 'chat_reply': {'scene': 1, 'quote': 'q',
                                                                                      'description': 'd'}},
                           token=account['access'])
         assert r.status == 201, r
-    on_page = lambda n: ['나: 대화 %02d' % i for i in range(22 - 5 * (n - 1), max(-1, 17 - 5 * (n - 1)), -1)]  # noqa: E731
+    on_page = lambda n: [f'나: 대화 {i:02}' for i in range(22 - 5 * (n - 1), max(-1, 17 - 5 * (n - 1)), -1)]  # noqa: E731
     site.sign_in(page, account, 'history.html')
     bubbles = page.locator('.history-item .bubble')
     pager = page.get_by_role('navigation', name='대화 기록 페이지')

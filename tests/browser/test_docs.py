@@ -17,7 +17,7 @@ def drawn(page):
 
 
 def operations():
-    with open(os.path.join(ROOT, 'chalicelib', 'openapi.json'), encoding='utf-8') as f:
+    with open(os.path.join(ROOT, 'chalicelib', 'service', 'openapi.json'), encoding='utf-8') as f:
         doc = json.load(f)
     return [(method.upper(), path) for path, item in doc['paths'].items() for method in item]
 

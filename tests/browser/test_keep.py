@@ -9,12 +9,12 @@ import json
 import shutil
 import struct
 import subprocess
-import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from chalicelib import auth
+from chalicelib.accounts import auth
 from tests.browser.conftest import TIMEOUT_MS
 
 BOSS = '상사가 부당한 일을 자꾸 시켜요'
@@ -135,7 +135,7 @@ def test_share_by_keyboard_open_it_elsewhere_then_revoke_it(page, site, demo, br
         other.goto(url)
         card = other.locator('.answer')
         expect(card.locator('.quote')).to_have_text(chat['chat_reply']['quote'])
-        expect(card.locator('.episode')).to_have_text('%d회' % chat['chat_reply']['scene'])
+        expect(card.locator('.episode')).to_have_text(f"{chat['chat_reply']['scene']}회")
         expect(other.locator('.shared-input')).to_have_count(0)
         body = other.locator('main').inner_text()
         assert BOSS not in body and '공유한사람' not in body
@@ -191,9 +191,9 @@ def test_save_as_image_draws_the_card_to_a_png_with_korean_text(page, site, demo
         pytest.fail('A font with Hangul is needed to draw the card (make browser installs fonts-nanum as root; '
                     'otherwise: sudo apt-get install fonts-nanum)')
     account = site.user()
-    long_line = max(demo.lines, key=lambda l: len(l['quote']))  # wraps over several lines
+    long_line = max(demo.lines, key=lambda ln: len(ln['quote']))  # wraps over several lines
     chat = ask(site, account, long_line['description'])
-    share = site.api.post('/chat/model/%s/share' % chat['id'], {'include_input': True}, token=account['access']).json
+    share = site.api.post(f"/chat/model/{chat['id']}/share", {'include_input': True}, token=account['access']).json
     card = site.api.get('/share/' + share['id']).json
     page.goto(site.url('share.html?id=' + share['id']))
     expect(page.locator('.answer .quote')).to_have_text(card['quote'])
@@ -202,7 +202,7 @@ def test_save_as_image_draws_the_card_to_a_png_with_korean_text(page, site, demo
         page.get_by_role('button', name='이미지로 저장').click()
     download = info.value
     assert download.suggested_filename.endswith('.png')
-    png = open(download.path(), 'rb').read()
+    png = Path(download.path()).read_bytes()
     width, height = _png_size(png)
     expect(page.locator('#page-status')).to_have_text('카드를 이미지(PNG)로 저장했어요.')
     expect(page.get_by_role('button', name='이미지로 저장')).to_be_focused()
@@ -217,16 +217,18 @@ def test_save_as_image_draws_the_card_to_a_png_with_korean_text(page, site, demo
           png: btoa(bin),
           layout: m.layout(card),
           // same length, other syllables: a font without Hangul draws both as the same boxes
-          hangul: [url({...card, input: null, quote: '가나다라마바사'}), url({...card, input: null, quote: '아자차카타파하'})],
+          hangul: [url({...card, input: null, quote: '가나다라마바사'}),
+                   url({...card, input: null, quote: '아자차카타파하'})],
         };
     }''', card)
     assert base64.b64decode(drawn['png']) == png  # the download is the card's drawing
     assert (width, height) == (1080, drawn['layout']['height'])
     blocks = drawn['layout']['blocks']
-    squash = lambda s: ''.join(s.split())
+    def squash(s):
+        return ''.join(s.split())
     # every syllable of the input, the line and the reason is on the card, in order
     assert [squash(''.join(b['lines'])) for b in blocks] == [
-        squash(card['input']), squash('“%s”' % card['quote']), squash(card['description'])]
+        squash(card['input']), squash(f"“{card['quote']}”"), squash(card['description'])]
     assert len(blocks[1]['lines']) >= 2
     assert drawn['hangul'][0] != drawn['hangul'][1], 'Hangul drawn as the same boxes: no Korean font'
 
@@ -234,9 +236,10 @@ def test_save_as_image_draws_the_card_to_a_png_with_korean_text(page, site, demo
 # -- search ------------------------------------------------------------------------------------
 def test_search_the_history(page, site, demo):
     account = site.user()
-    for text in ('회사 동료가 부당하게 굴어요', '시험 준비가 막막해요', '부당한 대우를 받았어요', '오늘은 그냥 쉬고 싶어요'):
-        r = site.api.post('/chat/model', {'content': text, 'chat_reply': {'scene': 1, 'quote': '대사', 'description': '설명'}},
-                          token=account['access'])
+    reply = {'scene': 1, 'quote': '대사', 'description': '설명'}
+    for text in ('회사 동료가 부당하게 굴어요', '시험 준비가 막막해요', '부당한 대우를 받았어요',
+                 '오늘은 그냥 쉬고 싶어요'):
+        r = site.api.post('/chat/model', {'content': text, 'chat_reply': reply}, token=account['access'])
         assert r.status == 201, r
     site.sign_in(page, account, 'history.html')
     expect(page.locator('#history-list .history-item')).to_have_count(4)
@@ -260,7 +263,7 @@ def test_a_search_reaches_past_what_one_request_reads(page, site, demo, store):
     """The match is older than the first 1,000 chats: the page fetches on until it finds it."""
     from tests.test_search_export import seed
     account = site.user()
-    seed(store, account['user']['id'], 1300, content=lambda k: '아주 오래된 비밀' if k == 0 else '고민 %d' % k)
+    seed(store, account['user']['id'], 1300, content=lambda k: '아주 오래된 비밀' if k == 0 else f'고민 {k}')
     site.sign_in(page, account, 'history.html')
     box = page.get_by_label('내 대화에서 찾기')
     box.fill('비밀')
@@ -275,12 +278,12 @@ def test_export_downloads_json_and_csv_of_every_chat(page, site, demo, store):
     account = site.user()
     ask(site, account)
     site.api.put('/chat/bookmarks/' + demo.lines[0]['id'], token=account['access'])
-    seed(store, account['user']['id'], 1100, content=lambda k: '한글 고민 %d' % k)  # two parts
+    seed(store, account['user']['id'], 1100, content=lambda k: f'한글 고민 {k}')  # two parts
     site.sign_in(page, account, 'history.html')
 
     with page.expect_download() as info:
         page.get_by_role('button', name='JSON으로 받기').click()
-    data = json.loads(open(info.value.path(), encoding='utf-8').read())
+    data = json.loads(Path(info.value.path()).read_text(encoding='utf-8'))
     assert info.value.suggested_filename.endswith('.json')
     assert len(data['chats']) == 1101 and len({c['id'] for c in data['chats']}) == 1101
     assert data['chats'][-1]['content'] == BOSS  # the oldest: asked first
@@ -289,7 +292,7 @@ def test_export_downloads_json_and_csv_of_every_chat(page, site, demo, store):
 
     with page.expect_download() as info:
         page.get_by_role('button', name='CSV로 받기').click()
-    raw = open(info.value.path(), 'rb').read()
+    raw = Path(info.value.path()).read_bytes()
     assert raw.startswith(b'\xef\xbb\xbf') and raw.count(b'\xef\xbb\xbf') == 1  # one BOM: Excel shows Korean
     rows = list(csv.DictReader(io.StringIO(raw.decode('utf-8')[1:])))
     assert len(rows) == 1102 and rows[0]['type'] == 'bookmark'  # one header row, the bookmark, 1,101 chats
@@ -302,7 +305,7 @@ def test_admin_sees_per_line_figures_from_the_board(page, site, demo):
     account = site.user(email='boss@example.com')
     for value in (-1, -1, 1):
         chat = ask(site, account)
-        site.api.put('/chat/model/%s/rating' % chat['id'], {'value': value}, token=account['access'])
+        site.api.put(f"/chat/model/{chat['id']}/rating", {'value': value}, token=account['access'])
     site.sign_in(page, account, 'board.html')
     expect(page.get_by_role('link', name='대사별 반응 (관리자)')).to_be_hidden()
     auth.set_admin('boss@example.com')
@@ -311,7 +314,7 @@ def test_admin_sees_per_line_figures_from_the_board(page, site, demo):
     expect(page).to_have_url(site.url('board-stats.html'))
     rows = page.locator('#stats-list tr')
     expect(rows).to_have_count(10)  # a page
-    expect(page.locator('.page-info')).to_contain_text('모두 %d개' % len(demo))
+    expect(page.locator('.page-info')).to_contain_text(f'모두 {len(demo)}개')
     first = rows.first
     expect(first.locator('.stats-quote')).to_have_text(chat['chat_reply']['quote'])  # most 👎 first
     expect(first.locator('.given')).to_have_text('3')
@@ -330,7 +333,7 @@ def scheme(request, page):
 
 def test_keep_share_and_stats_pages_are_accessible(page, site, demo, scheme, browser):
     from tests.browser.a11y import assert_accessible, assert_focus_visible
-    account = site.user(email='a11y-%s@example.com' % scheme)
+    account = site.user(email=f'a11y-{scheme}@example.com')
     chat = ask(site, account)
     site.api.put('/chat/bookmarks/' + chat['chat_reply']['line_id'], token=account['access'])
     site.sign_in(page, account, 'history.html')

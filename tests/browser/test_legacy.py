@@ -21,9 +21,9 @@ class QuietHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope='module')
 def old_site(dynamodb, server):
     """The old client's own origin, named in LEGACY_ORIGINS."""
-    from chalicelib import settings
+    from chalicelib.core import settings
     httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(OLD_CLIENT)))
-    origin = 'http://127.0.0.1:%d' % httpd.server_port
+    origin = f'http://127.0.0.1:{httpd.server_port}'
     before = os.environ.get('LEGACY_ORIGINS')
     os.environ['LEGACY_ORIGINS'] = origin
     settings.reload()

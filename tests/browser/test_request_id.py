@@ -22,8 +22,8 @@ def test_a_failed_answer_shows_the_id_an_operator_finds_in_the_logs(page, site, 
     message_box, note_box = alert.bounding_box(), note.bounding_box()
     assert note_box['y'] > message_box['y'] + 5
 
-    lines = [json.loads(l) for l in capsys.readouterr().out.splitlines() if l.startswith('{')]
-    [line] = [l for l in lines if l.get('request_id') == request_id]
+    lines = [json.loads(ln) for ln in capsys.readouterr().out.splitlines() if ln.startswith('{')]
+    [line] = [ln for ln in lines if ln.get('request_id') == request_id]
     assert (line['route'], line['status'], line['model_error']) == ('/chat/api', 502, 'http_error')
 
 

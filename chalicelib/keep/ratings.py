@@ -1,0 +1,66 @@
+"""👍/👎 on answers, and the per-line figures an admin reads to find a badly described line."""
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import storage
+from chalicelib.accounts import auth
+from chalicelib.chat import corpus
+from chalicelib.core import limits
+from chalicelib.core.errors import Forbidden, NotFound, ValidationError
+from chalicelib.core.ids import is_id
+from chalicelib.core.pagination import PageRequest
+from chalicelib.core.principal import Principal
+from chalicelib.core.validation import Validator
+
+SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
+    'down': lambda r: (-r['down'], -r['given'], r['line']['id']),
+    'up': lambda r: (-r['up'], -r['given'], r['line']['id']),
+    'given': lambda r: (-r['given'], r['line']['id']),
+    'scene': lambda r: (r['line']['scene'] or 99, r['line']['id']),
+}
+
+
+def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Set 👍 (1), 👎 (-1) or none (0) on one of the caller's answers; the saved chat."""
+    v = Validator(data)
+    value = v.integer('value', -1, 1)
+    v.done()
+    limits.check('keep', principal.user_id)
+    chat = storage.store().rate_chat(principal.user_id, chat_id, value) if is_id(chat_id) else None
+    if chat is None:
+        raise NotFound('대화를 찾을 수 없습니다.')
+    return chat
+
+
+def line_ratings() -> dict[str, tuple[int, int]]:
+    """{line id: (👍, 👎)} over every saved answer: what a ranking prior can lean on."""
+    return {line_id: (s['up'], s['down']) for line_id, s in storage.store().line_stats().items()}
+
+
+def _line(line: dict[str, Any]) -> dict[str, Any]:
+    return {'id': line['id'], 'scene': line.get('scene'), 'speaker': line['speaker'], 'quote': line['quote'],
+            'description': line['description'], 'sources': line.get('sources') or []}
+
+
+@dataclass(frozen=True)
+class StatsPage:
+    results: list[dict[str, Any]]
+    total: int
+
+
+def stats(principal: Principal, asked: PageRequest, sort: str | None) -> StatsPage:
+    """Admin only: a page of the corpus's lines with how often each was given, 👍 and 👎.
+
+    Costs one Query of the counters and the cached corpus, so any page costs the same.
+    """
+    if not auth.profile(principal).get('is_admin'):
+        raise Forbidden('관리자만 볼 수 있습니다.')
+    sort = sort or 'down'
+    if sort not in SORTS:
+        raise ValidationError({'sort': f"{', '.join(SORTS)} 중 하나여야 합니다."})
+    counts = storage.store().line_stats()
+    zero = {'given': 0, 'up': 0, 'down': 0}
+    rows = [dict(counts.get(line['id'], zero), line=_line(line)) for line in corpus.current().lines]
+    rows.sort(key=SORTS[sort])
+    start = (asked.page - 1) * asked.per_page
+    return StatsPage(rows[start:start + asked.per_page], len(rows))
