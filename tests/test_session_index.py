@@ -121,13 +121,18 @@ def test_a_password_change_with_many_sessions_ends_past_one_transaction(api, sto
 
 
 # -- the purge ------------------------------------------------------------------------------------
-def test_the_sweep_waits_for_the_index_to_settle_and_purges_once(api, store):
+def deleted_with_chats(api, n):
+    """An account with n chats, deleted: its id."""
     joined = api.join(email='leaving@example.com')
-    uid = joined['user']['id']
-    for i in range(3):
+    for i in range(n):
         api.post('/chat/model', {'content': f'대화 {i}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
                  token=joined['access'])
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
+    return joined['user']['id']
+
+
+def test_the_sweep_waits_for_the_index_to_settle_and_purges_once(api, store):
+    uid = deleted_with_chats(api, 3)
     assert purge.sweep(settle=60) == 0  # deleted just now: not yet
     assert len(store.chats_of(uid).page(50)) == 3
     assert purge.sweep(settle=0) == 1
@@ -136,12 +141,7 @@ def test_the_sweep_waits_for_the_index_to_settle_and_purges_once(api, store):
 
 
 def test_a_sweep_cut_short_is_finished_by_the_next(api, store, monkeypatch):
-    joined = api.join(email='leaving@example.com')
-    uid = joined['user']['id']
-    for i in range(3):
-        api.post('/chat/model', {'content': f'대화 {i}', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
-                 token=joined['access'])
-    assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
+    uid = deleted_with_chats(api, 3)
 
     def cut(user_id):
         raise RuntimeError('Lambda timed out here')

@@ -15,7 +15,7 @@ from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthor
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
-from chalicelib.storage.records import User
+from chalicelib.storage.records import SessionIndex, User
 
 ALGORITHM = 'HS256'  # pinned: tokens naming another algorithm are refused
 
@@ -257,13 +257,19 @@ def _confirm_password(user: dict[str, Any], password: str, ip: str, field: str) 
     return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
 
 
+def _account_and_sessions(principal: Principal) -> tuple[User, SessionIndex | None]:
+    """The caller's account and its session index, in one read (404 if the account is gone)."""
+    user, sessions = storage.store().account_with_sessions(principal.user_id)
+    if user is None:
+        raise NotFound('계정을 찾을 수 없습니다.')
+    return user, sessions
+
+
 def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> User:
     """Three DynamoDB calls for a password change: the account with its session index, the
     throttled check's reservation, and one transaction (the other sessions end in it)."""
     st = storage.store()
-    user, sessions = st.account_with_sessions(principal.user_id)
-    if user is None:
-        raise NotFound('계정을 찾을 수 없습니다.')
+    user, sessions = _account_and_sessions(principal)
     v = Validator(data)
     nickname = v.text('nickname', max_len=30, required=False)
     new_password = v.password('password', required=False)
@@ -293,16 +299,13 @@ def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
     them their ratings), bookmarks, share links and unapplied proposals follow in the purge
     (purge.py), which a scheduled sweep runs. Until then nothing of it is reachable: the
     sessions are gone, and share links answer only while their owner exists."""
-    st = storage.store()
-    user, sessions = st.account_with_sessions(principal.user_id)
-    if user is None:
-        raise NotFound('계정을 찾을 수 없습니다.')
+    user, sessions = _account_and_sessions(principal)
     v = Validator(data)
     password = v.text('password', max_len=1000, strip=False)
     v.done()
     give_back = _confirm_password(user, password, ip, 'password')
     try:
-        st.delete_account(user['id'], user['email'], sessions, give_back)
+        storage.store().delete_account(user['id'], user['email'], sessions, give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted by a parallel request
 
