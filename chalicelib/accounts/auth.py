@@ -182,7 +182,7 @@ def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]
     try:
         st.finish_login(user, {'last_login': at, 'ip_address': ip},
                         {'sid': sid, 'refresh_jti': jti, 'expires_at': exp},
-                        release=['ip#' + ip], clear=['email#' + email], window=window, expires_at=counts_expire)
+                        storage.GiveBack(['ip#' + ip], ['email#' + email], window, counts_expire))
     except storage.ConditionFailed:
         # deleted, or its password changed, a moment ago
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.') from None
@@ -243,18 +243,17 @@ def profile(principal: Principal) -> User:
     return user
 
 
-GiveBack = tuple[list[str], list[str], int, int]  # throttle counts to release, to clear; window; expiry
 CHECK_THROTTLED = '비밀번호 확인에 너무 많이 실패했습니다. 잠시 후 다시 시도해 주세요.'
 
 
-def _confirm_password(user: dict[str, Any], password: str, ip: str, field: str) -> GiveBack:
+def _confirm_password(user: User, password: str, ip: str, field: str) -> storage.GiveBack:
     """A password check on a profile change, throttled and counted like a login. Returns the
     counts to give back (release, clear, window, expiry), for the caller's own write to carry."""
     window, counts_expire = _reserve_attempt(user['email'], ip, CHECK_THROTTLED)
     if not check_password(password, user['password_hash']):
         wrong = '비밀번호가 올바르지 않습니다.' if field == 'password' else '현재 비밀번호가 올바르지 않습니다.'
         raise ValidationError({field: wrong})
-    return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
+    return storage.GiveBack(['ip#' + ip], ['email#' + user['email']], window, counts_expire)
 
 
 def _account_and_sessions(principal: Principal) -> tuple[User, SessionIndex | None]:
