@@ -9,8 +9,8 @@ from typing import Any
 import bcrypt
 import jwt
 
-from chalicelib import storage
-from chalicelib.core import limits, settings
+from chalicelib import limits, storage
+from chalicelib.core import settings
 from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.principal import Principal

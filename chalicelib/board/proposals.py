@@ -3,9 +3,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import storage
+from chalicelib import limits, storage
 from chalicelib.chat import corpus
-from chalicelib.core import limits
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import Page, PageRequest, fetch_page

@@ -58,19 +58,6 @@ class Accounts(Layout):
         item = {k: user[k] for k in LOGIN_FIELDS if k in user}
         return dict(item, pk='EMAIL#' + user['email'], user_id=user['id'])
 
-    def update_user(self, user_id: str, fields: dict[str, Any]) -> User:
-        """Set fields of the account (none the email item mirrors: update_account does those);
-        the account as it is now; ConditionFailed if it is gone."""
-        if set(fields) & set(LOGIN_FIELDS):
-            mirrored = sorted(set(fields) & set(LOGIN_FIELDS))
-            raise ValueError(f'{mirrored} are mirrored by the email item: use update_account')
-        try:
-            resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
-                                          ReturnValues='ALL_NEW', **set_expression(fields))
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise ConditionFailed(user_id) from None
-        return plain(resp['Attributes'])
-
     def update_account(self, user_id: str, email: str, fields: dict[str, Any]) -> None:
         """Set fields of the account and, those it mirrors (LOGIN_FIELDS), of its email item, in
         one transaction; ConditionFailed if the account is gone."""
