@@ -1,7 +1,7 @@
 """Print `export` lines that point tools/cli.py at the deployed prod tables and secrets.
 
     eval "$(.venv/bin/python deploy/prod_env.py)"
-    .venv/bin/python tools/cli.py admin you@example.com
+    .venv/bin/python -m tools.cli admin you@example.com
 
 The values are .chalice/config.json's prod stage, the same the Lambda functions get (CORS_ORIGINS
 is left out: the template sets it from the CloudFront domain, and the CLI never needs it). The

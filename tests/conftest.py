@@ -112,3 +112,10 @@ def fake_openai(store):
             os.environ[k] = v
     settings.reload()
     model._client.cache_clear()
+
+
+def pytest_collection_modifyitems(items):
+    """`packaging`: the tests that build the Lambda zip and template (slow), whichever file they are in."""
+    for item in items:
+        if 'package_dir' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.packaging)

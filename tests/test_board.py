@@ -189,6 +189,9 @@ def test_account_deletion_keeps_applied_lines_without_the_author(api, people, st
     api.post(f"/quote/{applied['id']}/apply", token=people['admin'])
     r = api.delete('/rest-auth/profile', {'password': 'correct horse 1'}, token=people['author'])
     assert r.status == 204, r
+    # before the purge, the unapplied one is already shown to nobody
+    assert api.get('/quote/' + pending['id'], token=people['other']).status == 404
+    assert [q['id'] for q in api.get('/quote', token=people['other']).json['results']] == [applied['id']]
     purge.sweep(settle=0)
     assert api.get('/quote/' + pending['id'], token=people['other']).status == 404
     kept = api.get('/quote/' + applied['id'], token=people['other']).json

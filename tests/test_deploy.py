@@ -19,8 +19,6 @@ from types import SimpleNamespace
 
 import pytest
 
-pytestmark = pytest.mark.packaging
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
 ZIP_LIMIT = 10 * 1000 * 1000

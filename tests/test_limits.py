@@ -83,7 +83,7 @@ def test_a_limit_of_zero_is_off(api, configure):
 
 def test_check_is_reusable_by_new_routes_and_counts_with_one_update(store):
     """The plain API other routes call: one conditional update, 429 when spent."""
-    from chalicelib.core import limits
+    from chalicelib import limits
     from chalicelib.core.errors import TooManyRequests
     from tools.devkit.dynamo_calls import DynamoCalls
     with DynamoCalls() as calls:

@@ -54,6 +54,15 @@ def test_chalicelib_imports_have_no_cycle():
     assert len(done) == len(graph) > 20
 
 
+def test_the_core_and_the_store_depend_on_no_feature():
+    """core/ imports only core/; storage/ only core/ and itself: the features build on them."""
+    allowed = {'core': ('chalicelib.core',), 'storage': ('chalicelib.core', 'chalicelib.storage')}
+    for package, ok in allowed.items():
+        for path in (ROOT / 'chalicelib' / package).rglob('*.py'):
+            ours = {t for t, _, _ in imports_of(path) if t.startswith('chalicelib.')}
+            assert all(t.startswith(ok) for t in ours), (path.name, sorted(t for t in ours if not t.startswith(ok)))
+
+
 def test_only_the_openai_client_is_imported_late():
     late = [(str(p.relative_to(ROOT)), target) for p in (ROOT / 'chalicelib').rglob('*.py')
             for target, _, at_top in imports_of(p) if not at_top]

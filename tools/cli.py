@@ -39,9 +39,9 @@ def main(argv=None) -> int:
             print(f'imported {count} lines from {args.file}')
         else:
             created = storage.store().create_tables()
-            print('tables created: %s' % (', '.join(created) or 'none (all present)'))
+            print(f"tables created: {', '.join(created) or 'none (all present)'}")
             print(f'corpus: {corpus.load_shipped()} lines')
-    except (AppError, corpus.CorpusError) as exc:
+    except (AppError, corpus.CorpusError, storage.ConditionFailed) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
     except Exception as exc:

@@ -113,7 +113,7 @@ def make_server(host: str, port: int, stage: str = 'local', quiet: bool = False)
 
 
 def sweep_deleted_accounts(every: float = 5) -> None:
-    """What app.py's schedule does deployed (each minute): remove what deleted accounts owned."""
+    """What the schedule in accounts/views.py does deployed (each minute): remove what deleted accounts owned."""
     from chalicelib.accounts import purge
     while True:
         time.sleep(every)

@@ -9,13 +9,13 @@ from typing import Any
 import bcrypt
 import jwt
 
-from chalicelib import storage
-from chalicelib.core import limits, settings
+from chalicelib import limits, storage
+from chalicelib.core import settings
 from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
-from chalicelib.storage.records import User
+from chalicelib.storage.records import SessionIndex, User
 
 ALGORITHM = 'HS256'  # pinned: tokens naming another algorithm are refused
 
@@ -182,7 +182,7 @@ def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]
     try:
         st.finish_login(user, {'last_login': at, 'ip_address': ip},
                         {'sid': sid, 'refresh_jti': jti, 'expires_at': exp},
-                        release=['ip#' + ip], clear=['email#' + email], window=window, expires_at=counts_expire)
+                        storage.GiveBack(['ip#' + ip], ['email#' + email], window, counts_expire))
     except storage.ConditionFailed:
         # deleted, or its password changed, a moment ago
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.') from None
@@ -243,27 +243,32 @@ def profile(principal: Principal) -> User:
     return user
 
 
-GiveBack = tuple[list[str], list[str], int, int]  # throttle counts to release, to clear; window; expiry
 CHECK_THROTTLED = '비밀번호 확인에 너무 많이 실패했습니다. 잠시 후 다시 시도해 주세요.'
 
 
-def _confirm_password(user: dict[str, Any], password: str, ip: str, field: str) -> GiveBack:
+def _confirm_password(user: User, password: str, ip: str, field: str) -> storage.GiveBack:
     """A password check on a profile change, throttled and counted like a login. Returns the
     counts to give back (release, clear, window, expiry), for the caller's own write to carry."""
     window, counts_expire = _reserve_attempt(user['email'], ip, CHECK_THROTTLED)
     if not check_password(password, user['password_hash']):
         wrong = '비밀번호가 올바르지 않습니다.' if field == 'password' else '현재 비밀번호가 올바르지 않습니다.'
         raise ValidationError({field: wrong})
-    return ['ip#' + ip], ['email#' + user['email']], window, counts_expire
+    return storage.GiveBack(['ip#' + ip], ['email#' + user['email']], window, counts_expire)
+
+
+def _account_and_sessions(principal: Principal) -> tuple[User, SessionIndex | None]:
+    """The caller's account and its session index, in one read (404 if the account is gone)."""
+    user, sessions = storage.store().account_with_sessions(principal.user_id)
+    if user is None:
+        raise NotFound('계정을 찾을 수 없습니다.')
+    return user, sessions
 
 
 def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> User:
     """Three DynamoDB calls for a password change: the account with its session index, the
     throttled check's reservation, and one transaction (the other sessions end in it)."""
     st = storage.store()
-    user, sessions = st.account_with_sessions(principal.user_id)
-    if user is None:
-        raise NotFound('계정을 찾을 수 없습니다.')
+    user, sessions = _account_and_sessions(principal)
     v = Validator(data)
     nickname = v.text('nickname', max_len=30, required=False)
     new_password = v.password('password', required=False)
@@ -293,16 +298,13 @@ def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
     them their ratings), bookmarks, share links and unapplied proposals follow in the purge
     (purge.py), which a scheduled sweep runs. Until then nothing of it is reachable: the
     sessions are gone, and share links answer only while their owner exists."""
-    st = storage.store()
-    user, sessions = st.account_with_sessions(principal.user_id)
-    if user is None:
-        raise NotFound('계정을 찾을 수 없습니다.')
+    user, sessions = _account_and_sessions(principal)
     v = Validator(data)
     password = v.text('password', max_len=1000, strip=False)
     v.done()
     give_back = _confirm_password(user, password, ip, 'password')
     try:
-        st.delete_account(user['id'], user['email'], sessions, give_back)
+        storage.store().delete_account(user['id'], user['email'], sessions, give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted by a parallel request
 

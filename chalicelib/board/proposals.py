@@ -3,9 +3,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import storage
+from chalicelib import limits, storage
 from chalicelib.chat import corpus
-from chalicelib.core import limits
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import Page, PageRequest, fetch_page
@@ -159,13 +158,22 @@ def board(principal: Principal, asked: PageRequest) -> BoardPage:
     caller = users.get(principal.user_id)
     if caller is None:
         raise NotFound('계정을 찾을 수 없습니다.')
-    return BoardPage(page, [ProposalView(q, users, caller) for q in page.items], total)
+    return BoardPage(page, [ProposalView(q, users, caller) for q in page.items if not _orphaned(q, users)], total)
+
+
+def _orphaned(q: Proposal, authors: dict[str, User]) -> bool:
+    """An unapplied proposal whose author deleted the account: the purge removes it soon;
+    until then it is shown to nobody."""
+    return bool(q.get('user_id')) and not q.get('is_apply') and q['user_id'] not in authors
 
 
 def read(principal: Principal, quote_id: str) -> ProposalView:
     caller, q = _caller_and(principal, quote_id)
     q = _found(q)
-    return ProposalView(q, _authors_of(q, caller), caller)
+    authors = _authors_of(q, caller)
+    if _orphaned(q, authors):
+        raise NotFound('제안을 찾을 수 없습니다.')
+    return ProposalView(q, authors, caller)
 
 
 def _authors_of(q: Proposal, caller: User) -> dict[str, User]:

@@ -4,9 +4,9 @@ from typing import Any
 
 from chalice.app import Request
 
-from chalicelib import storage
+from chalicelib import limits, storage
 from chalicelib.chat import corpus, model
-from chalicelib.core import limits, links
+from chalicelib.core import links
 from chalicelib.core.errors import BadRequest, NotFound, Unauthorized, ValidationError
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page

@@ -212,14 +212,10 @@ def situations(query: str) -> list[str]:
     text = query.lower()
     squashed = re.sub(r'\s+', '', text)
     starts = {t[i:i + n] for t in (text, squashed) for i in range(len(t)) for n in (1, 2)}
-    return [meaning for start in starts for variant, meaning in _LEXICON_BY_START.get(start, ())
+    # in sorted order: a set's order varies between processes, and with it the order the
+    # scores' floats are summed in, which can break a near-tie differently in each container
+    return [meaning for start in sorted(starts) for variant, meaning in _LEXICON_BY_START.get(start, ())
             if variant in text or variant in squashed]
-
-
-def expand(query: str) -> str:
-    """The query plus the situation words its everyday wording stands for."""
-    extra = situations(query)
-    return query.lower() + (' ' + ' '.join(extra) if extra else '')
 
 
 FIELDS = tuple(FIELD_WEIGHTS)

@@ -2,7 +2,7 @@
 
 The middleware starts it when a request arrives (API Gateway's `requestTimeEpoch`, so the
 authorizer's time counts too); every DynamoDB attempt checks it before it is sent
-(storage.py) and the model call gets what is left (model.py). Outside a request (operator
+(storage/dynamo.py) and the model call gets what is left (chat/model.py). Outside a request (operator
 tools, tests calling modules directly) there is no budget.
 """
 import math

@@ -2,8 +2,7 @@
 import re
 from typing import Any
 
-from chalicelib import storage
-from chalicelib.core import limits
+from chalicelib import limits, storage
 from chalicelib.core.errors import NotFound, Unauthorized
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.pagination import Listing, PageRequest, fetch_page

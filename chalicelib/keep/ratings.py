@@ -2,10 +2,9 @@
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import storage
+from chalicelib import limits, storage
 from chalicelib.accounts import auth
 from chalicelib.chat import corpus
-from chalicelib.core import limits
 from chalicelib.core.errors import Forbidden, NotFound, ValidationError
 from chalicelib.core.ids import is_id
 from chalicelib.core.pagination import PageRequest

@@ -9,9 +9,8 @@ import re
 import secrets
 from typing import Any
 
-from chalicelib import storage
+from chalicelib import limits, storage
 from chalicelib.chat import chats
-from chalicelib.core import limits
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.pagination import Listing, PageRequest, fetch_page

@@ -24,7 +24,7 @@ Every request-path access is a GetItem or a Query by key; nothing scans.
 import functools
 
 from chalicelib.core import settings
-from chalicelib.storage.accounts import Accounts
+from chalicelib.storage.accounts import Accounts, GiveBack
 from chalicelib.storage.board import Board
 from chalicelib.storage.chats import Chats
 from chalicelib.storage.corpus import CORPUS_LOG_IDS, CORPUS_LOG_LINES, Corpus
@@ -34,7 +34,7 @@ from chalicelib.storage.layout import EmailTaken, board_line_id
 from chalicelib.storage.schema import Schema
 
 __all__ = ['CORPUS_LOG_IDS', 'CORPUS_LOG_LINES', 'ConditionFailed',
-           'EmailTaken', 'Partition', 'Store', 'board_line_id', 'store']
+           'EmailTaken', 'GiveBack', 'Partition', 'Store', 'board_line_id', 'store']
 
 
 class Store(Accounts, Chats, Keep, Board, Corpus, Schema):

@@ -1,8 +1,8 @@
 """Accounts, their email items, sessions and the session index, login throttling, abuse limits
 and the purge jobs of deleted accounts."""
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 
@@ -10,6 +10,15 @@ from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.storage.dynamo import TRANSACTION_MAX, ConditionFailed, deserialize, failed_at, plain, set_expression
 from chalicelib.storage.layout import LOGIN_FIELDS, PURGE, EmailTaken, Layout
 from chalicelib.storage.records import SessionIndex, User
+
+
+class GiveBack(NamedTuple):
+    """The throttle counts a password check reserved, for the write after a right password to
+    give back: `release` one attempt of each key, `clear` each key's window altogether."""
+    release: list[str]
+    clear: list[str]
+    window: int
+    expires_at: int
 
 
 class Accounts(Layout):
@@ -49,19 +58,6 @@ class Accounts(Layout):
         item = {k: user[k] for k in LOGIN_FIELDS if k in user}
         return dict(item, pk='EMAIL#' + user['email'], user_id=user['id'])
 
-    def update_user(self, user_id: str, fields: dict[str, Any]) -> User:
-        """Set fields of the account (none the email item mirrors: update_account does those);
-        the account as it is now; ConditionFailed if it is gone."""
-        if set(fields) & set(LOGIN_FIELDS):
-            mirrored = sorted(set(fields) & set(LOGIN_FIELDS))
-            raise ValueError(f'{mirrored} are mirrored by the email item: use update_account')
-        try:
-            resp = self.users.update_item(Key={'pk': 'USER#' + user_id}, ConditionExpression='attribute_exists(pk)',
-                                          ReturnValues='ALL_NEW', **set_expression(fields))
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise ConditionFailed(user_id) from None
-        return plain(resp['Attributes'])
-
     def update_account(self, user_id: str, email: str, fields: dict[str, Any]) -> None:
         """Set fields of the account and, those it mirrors (LOGIN_FIELDS), of its email item, in
         one transaction; ConditionFailed if the account is gone."""
@@ -93,11 +89,10 @@ class Accounts(Layout):
             return dict(user, backfill=True) if user else None
         return {'id': item['user_id'], 'email': email, **{k: item.get(k) for k in LOGIN_FIELDS}}
 
-    def finish_login(self, user: User, fields: dict[str, Any], session: dict[str, Any],
-                     release: Iterable[str], clear: Iterable[str], window: int, expires_at: int) -> None:
+    def finish_login(self, user: User, fields: dict[str, Any], session: dict[str, Any], give_back: GiveBack) -> None:
         """One transaction: the login's fields on the account, its new session, and the
-        throttle counts given back (`release`) or cleared (`clear`). ConditionFailed if the
-        account was deleted or its password changed since `user` was read."""
+        throttle counts given back. ConditionFailed if the account was deleted or its
+        password changed since `user` was read."""
         t = self.cfg.users_table
         update = set_expression(fields)
         ops = [{'Update': dict(update, TableName=t, Key={'pk': 'USER#' + user['id']},
@@ -106,14 +101,14 @@ class Accounts(Layout):
                                                               **{':h': user['password_hash']}))},
                {'Put': {'TableName': self.cfg.auth_table, 'Item': self._session_item(user['id'], **session)}},
                self._index_add(user['id'], session['sid'])]
-        ops += self._give_back(release, clear, window, expires_at)
+        ops += self._give_back(give_back)
         if user.get('backfill'):
             ops.append({'Put': {'TableName': t, 'Item': self._email_item(user), 'ConditionExpression': 'user_id = :u',
                                 'ExpressionAttributeValues': {':u': user['id']}}})
         self._listing_session(ops, 2, user['id'], session['sid'])
 
     def delete_account(self, user_id: str, email: str, index: SessionIndex | None,
-                       give_back: tuple[list[str], list[str], int, int]) -> None:
+                       give_back: GiveBack) -> None:
         """Delete the account, its email item and its sessions, give back the password check's
         throttle counts, and leave a purge job for what the account owned (purge_account), in
         one transaction, given the session `index` read with the account. ConditionFailed if
@@ -124,27 +119,40 @@ class Accounts(Layout):
                {'Delete': {'TableName': t, 'Key': {'pk': 'EMAIL#' + email}}},
                {'Put': {'TableName': self.cfg.quotes_table,
                         'Item': {'pk': PURGE, 'sk': user_id, 'deleted_at': int(time.time())}}}]
-        ops += self._give_back(*give_back)
+        ops += self._give_back(give_back)
+
+        def index_op(sids: list[str], n: int | None) -> dict[str, Any]:
+            return {'Delete': dict(self._index_unchanged(n), TableName=self.cfg.auth_table,
+                                   Key=self._index_key(user_id))}
+        self._ending_sessions(user_id, index, ops, index_op)
+
+    def _ending_sessions(self, user_id: str, index: SessionIndex | None, ops: list[dict[str, Any]],
+                         index_op: Callable[[list[str], int | None], dict[str, Any]], keep: str | None = None) -> None:
+        """Run `ops` (the account's item first) in one transaction with deletes of every session
+        but `keep` and `index_op(sids, n)`, the index's own change conditioned on its count `n`:
+        if a login lists itself meanwhile, read the index again and end that session too."""
         for _ in range(5):
             sids, n = self._sessions_to_end(user_id, index)
-            doomed = [{'pk': 'USER#' + user_id, 'sk': 'SESSION#' + s} for s in sids]
-            index_op = {'Delete': dict(self._index_unchanged(n), TableName=self.cfg.auth_table,
-                                       Key=self._index_key(user_id))}
+            doomed = [{'pk': 'USER#' + user_id, 'sk': 'SESSION#' + s} for s in sids if s != keep]
             room = TRANSACTION_MAX - len(ops) - 1
             try:
-                self._transact(ops + [index_op] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
-                                                   for k in doomed[:room]])
+                self._transact(ops + [index_op(sids, n)] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
+                                                            for k in doomed[:room]])
             except ConditionFailed as exc:
-                if not failed_at(exc, len(ops)) or failed_at(exc, 0):
+                if not failed_at(exc, len(ops)) or failed_at(exc, 0):  # not the index's: the account is gone
                     raise
-                index = self._index_of(user_id)  # a login listed itself meanwhile: end it too
+                index = self._index_of(user_id)
                 continue
-            if doomed[room:]:
+            if doomed[room:]:  # only an index grown past its size limit (all its sessions alive) gets here
                 with self.auth.batch_writer() as batch:
                     for k in doomed[room:]:
                         batch.delete_item(Key=k)
             return
         raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
+
+    def delete_sessions_left(self, user_id: str) -> None:
+        """The purge's last word on sessions: whatever of the account's auth partition is left."""
+        self._delete_keys(self.auth, 'pk', 'USER#' + user_id, 'sk')
 
     def purge_jobs(self, older_than: float) -> list[str]:
         """Ids of deleted accounts whose things are still to be removed, deleted before `older_than`."""
@@ -236,14 +244,18 @@ class Accounts(Layout):
 
     def _live_sessions(self, user_id: str) -> tuple[list[str], int | None]:
         """Every session id of the user, read from the sessions themselves, and the index's
-        change count as it was (None if there is no index)."""
-        sids, n = [], None
-        for item in self._query_all(self.auth, KeyConditionExpression=Key('pk').eq('USER#' + user_id),
-                                    ConsistentRead=True, ProjectionExpression='sk, n'):
-            if item['sk'] == 'SESSIONS':
-                n = int(item.get('n', 0))
-            elif item['sk'].startswith('SESSION#'):
-                sids.append(item['sk'][len('SESSION#'):])
+        change count as it was before they were read (None if there is no index).
+
+        The count is read first, on its own: a Query is only read-committed against
+        transactions, so a login committing while it runs could be missed by it yet counted
+        in an index item read after it. Read before, the count is older than any session the
+        Query missed, and a write conditioned on it fails (to read again) if a login came
+        in between."""
+        index = self._index_of(user_id)
+        n = int(index.get('n', 0)) if index else None
+        sids = [item['sk'][len('SESSION#'):] for item in self._query_all(
+            self.auth, KeyConditionExpression=Key('pk').eq('USER#' + user_id) & Key('sk').begins_with('SESSION#'),
+            ConsistentRead=True, ProjectionExpression='sk')]
         return sids, n
 
     @staticmethod
@@ -290,31 +302,13 @@ class Accounts(Layout):
 
     def update_user_ending_sessions(self, user_id: str, fields: dict[str, Any], keep: str, email: str,
                                     index: SessionIndex | None = None,
-                                    give_back: tuple[list[str], list[str], int, int] | None = None) -> None:
+                                    give_back: GiveBack | None = None) -> None:
         """Change the account (and the email item's copy of it), end its other sessions (all but
-        session id `keep`) and give back throttle counts (`give_back`: release, clear, window,
-        expires_at), in one transaction, given the session `index` as read with the account
-        (account_with_sessions). ConditionFailed if the account is gone."""
-        ops = self._user_updates(user_id, fields, email) + (self._give_back(*give_back) if give_back else [])
-        for _ in range(5):
-            sids, n = self._sessions_to_end(user_id, index)
-            doomed = [{'pk': 'USER#' + user_id, 'sk': 'SESSION#' + s} for s in sids if s != keep]
-            index_op = self._index_set(user_id, [keep], n)
-            room = TRANSACTION_MAX - len(ops) - 1
-            try:
-                self._transact(ops + [index_op] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
-                                                   for k in doomed[:room]])
-            except ConditionFailed as exc:
-                if not failed_at(exc, len(ops)) or failed_at(exc, 0):  # the account is gone
-                    raise
-                index = self._index_of(user_id)  # a login listed itself meanwhile: end it too
-                continue
-            if doomed[room:]:  # only an index older than its size limit gets here
-                with self.auth.batch_writer() as batch:
-                    for k in doomed[room:]:
-                        batch.delete_item(Key=k)
-            return
-        raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
+        session id `keep`) and give back throttle counts, in one transaction, given the session
+        `index` as read with the account (account_with_sessions). ConditionFailed if the account
+        is gone."""
+        ops = self._user_updates(user_id, fields, email) + (self._give_back(give_back) if give_back else [])
+        self._ending_sessions(user_id, index, ops, lambda sids, n: self._index_set(user_id, [keep], n), keep=keep)
 
     # -- failed-login throttling ------------------------------------------------------------
     def reserve_attempts(self, keys: list[tuple[str, int]], window: int, expires_at: int) -> str | None:
@@ -322,7 +316,7 @@ class Accounts(Layout):
         of them already holds `limit`: then nothing is counted and that key is returned.
 
         Counting before the password is checked keeps the limits exact however many attempts
-        run at once; a successful attempt gives its counts back (finish_login, release_attempts).
+        run at once; a successful attempt gives its counts back (GiveBack, in its own write).
         """
         try:
             self._transact([{'Update': {
@@ -336,19 +330,15 @@ class Accounts(Layout):
             full = [key for (key, _), reason in zip(keys, reasons, strict=False) if reason == 'ConditionalCheckFailed']
             return full[0] if full else keys[0][0]
 
-    def release_attempts(self, release: Iterable[str], clear: Iterable[str], window: int, expires_at: int) -> None:
-        """Give attempts back after a password proved right (outside a login)."""
-        self._transact(self._give_back(release, clear, window, expires_at))
-
-    def _give_back(self, release: Iterable[str], clear: Iterable[str], window: int,
-                   expires_at: int) -> list[dict[str, Any]]:
+    def _give_back(self, back: GiveBack) -> list[dict[str, Any]]:
         # No condition on the release (a failed one would cancel the whole transaction): the
         # counter outlives any request, and if_not_exists keeps even a stray one expiring.
-        ops = [{'Update': {'TableName': self.cfg.auth_table, 'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)},
+        key = lambda name: {'pk': 'THROTTLE#' + name, 'sk': str(back.window)}  # noqa: E731
+        ops = [{'Update': {'TableName': self.cfg.auth_table, 'Key': key(name),
                            'UpdateExpression': 'ADD fails :minus SET expires_at = if_not_exists(expires_at, :e)',
-                           'ExpressionAttributeValues': {':minus': -1, ':e': expires_at}}} for key in release]
-        return ops + [{'Delete': {'TableName': self.cfg.auth_table,
-                                  'Key': {'pk': 'THROTTLE#' + key, 'sk': str(window)}}} for key in clear]
+                           'ExpressionAttributeValues': {':minus': -1, ':e': back.expires_at}}}
+               for name in back.release]
+        return ops + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': key(name)}} for name in back.clear]
 
     # -- abuse limits -----------------------------------------------------------------------
     def count_use(self, key: str, windows: list[tuple[int, int]], now: float) -> float | None:

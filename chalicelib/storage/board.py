@@ -5,7 +5,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.storage.corpus import corpus_line
+from chalicelib.storage.corpus import line_of
 from chalicelib.storage.dynamo import ConditionFailed, Partition, plain, set_expression
 from chalicelib.storage.layout import BOARD, CORPUS, META, Layout, board_line_id
 from chalicelib.storage.records import Proposal, User
@@ -105,6 +105,6 @@ class Board(Layout):
                   'ConditionExpression': 'updated_at = :seen AND is_apply = :was',
                   'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
                   'ExpressionAttributeValues': {':a': applied, ':t': at, ':seen': seen_updated_at, ':was': not applied}}
-        put = [corpus_line(corpus_op['Put']['Item'])] if applied else []
+        put = [line_of(corpus_op['Put']['Item'])] if applied else []
         self._corpus_change(put, [] if applied else [line_key['sk']], [{'Update': update}, corpus_op])
 

@@ -69,8 +69,7 @@ class Chats(Layout):
         return Partition(self.chats, 'user_id', user_id, 'chat_id')
 
     def chat_count(self, user_id: str) -> int:
-        user = self.get_user(user_id)
-        return max(0, int(user.get('chat_count', 0))) if user else 0
+        return self._user_count(user_id, 'chat_count')
 
     @staticmethod
     def _search_filter(words: list[str]) -> ConditionBase:

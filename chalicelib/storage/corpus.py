@@ -29,7 +29,7 @@ def version_key(version: int) -> str:
     return f'{version:012d}'
 
 
-def corpus_line(item: dict[str, Any]) -> Line:
+def line_of(item: dict[str, Any]) -> Line:
     """A corpus item as the line it stores (without its keys)."""
     return {k: v for k, v in item.items() if k not in ('pk', 'sk')}  # type: ignore[return-value]
 
@@ -108,16 +108,16 @@ class Corpus(Layout):
         """Those lines that exist (one BatchGetItem per 100 ids), by id."""
         t = self.cfg.quotes_table
         found = self._batch_get({t: [{'pk': CORPUS, 'sk': i} for i in sorted(set(line_ids))]})[t]
-        return {i['sk']: corpus_line(i) for i in found}
+        return {i['sk']: line_of(i) for i in found}
 
     def corpus_line(self, line_id: str) -> Line | None:
         item = self.quotes.get_item(Key={'pk': CORPUS, 'sk': line_id}).get('Item')
-        return plain(item) if item else None
+        return line_of(plain(item)) if item else None
 
     def corpus_lines(self) -> list[Line]:
         # strongly consistent, like the version read before it: no line written before that
         # version may be missing from an index labelled with it
-        return [corpus_line(i) for i in self._query_lean(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS),
+        return [line_of(i) for i in self._query_lean(self.quotes, KeyConditionExpression=Key('pk').eq(CORPUS),
                                                          ConsistentRead=True)]
 
     def put_corpus_lines(self, lines: list[Line]) -> None:

@@ -92,10 +92,6 @@ class Keep(Layout):
         items = self._batch_get({t: [{'pk': f'USER#{user_id}#LINES', 'sk': i} for i in sorted(set(line_ids))]})[t]
         return {i['sk']: int(i.get('given', 0)) for i in items}
 
-    def _user_count(self, user_id: str, name: str) -> int:
-        user = self.get_user(user_id)
-        return max(0, int(user.get(name, 0))) if user else 0
-
     def bookmark_count(self, user_id: str) -> int:
         return self._user_count(user_id, 'bookmark_count')
 

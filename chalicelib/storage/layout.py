@@ -35,3 +35,9 @@ class Layout(Base):
     def _counter(self, name: str) -> int:
         item = self.quotes.get_item(Key={'pk': META, 'sk': name}, ConsistentRead=True).get('Item')
         return max(0, int(item['value'])) if item else 0
+
+    def _user_count(self, user_id: str, name: str) -> int:
+        """One of the account's counters (chats, bookmarks, share links); 0 if it is gone."""
+        item = self.users.get_item(Key={'pk': 'USER#' + user_id}, ConsistentRead=True,
+                                   ProjectionExpression='#n', ExpressionAttributeNames={'#n': name}).get('Item')
+        return max(0, int(item.get(name, 0))) if item else 0

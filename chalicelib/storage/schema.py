@@ -1,5 +1,5 @@
 """The tables themselves: their definitions (the same as deploy/resources.json's), creating
-and dropping them. Operator work (`make run`, tools/cli.py, tests), never on the request path."""
+and dropping them (operator work: `make run`, tools/cli.py, tests), and the health check's ping."""
 from typing import Any
 
 import boto3
