@@ -291,7 +291,7 @@ def expression_of(alarm):
     return expression['Expression']
 
 
-def test_xray_traces_the_api_and_both_functions(resources):
+def test_xray_traces_the_api_and_every_function(resources):
     assert resources['RestAPI']['Properties']['TracingEnabled'] is True
     for name in ('APIHandler', 'JwtAuth'):
         assert resources[name]['Properties']['Tracing'] == 'Active', name
