@@ -291,14 +291,16 @@ def expression_of(alarm):
     return expression['Expression']
 
 
-def test_xray_traces_the_api_and_both_functions(resources):
+def test_xray_traces_the_api_and_every_function(resources):
     assert resources['RestAPI']['Properties']['TracingEnabled'] is True
-    for name in ('APIHandler', 'JwtAuth'):
-        assert resources[name]['Properties']['Tracing'] == 'Active', name
+    functions = of_type(resources, 'AWS::Serverless::Function')
+    assert len(functions) == 3
+    for name, fn in functions.items():
+        assert fn['Properties']['Tracing'] == 'Active', name
 
 
 def test_log_retention_is_unchanged(template, resources):
-    for name in ('APIHandlerLogs', 'JwtAuthLogs'):
+    for name in ('APIHandlerLogs', 'JwtAuthLogs', 'PurgeDeletedAccountsLogs'):
         assert resources[name]['Properties']['RetentionInDays'] == {'Ref': 'LogRetentionDays'}
     assert template['Parameters']['LogRetentionDays']['Default'] == 30
 

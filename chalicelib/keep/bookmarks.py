@@ -33,10 +33,10 @@ def keep(principal: Principal, line_id: str) -> dict[str, Any]:
         raise NotFound('그 대사를 찾을 수 없습니다.')
     item = {'id': new_id(), 'line_id': line['id'], 'line': _line_fields(line), 'created_at': now_iso()}
     try:
-        saved, _, given = st.put_bookmark(principal.user_id, item, mine)
+        kept = st.put_bookmark(principal.user_id, item, mine)
     except storage.ConditionFailed:
         raise Unauthorized('계정이 더 이상 없습니다.') from None
-    return shape(dict(saved, line=_line_fields(line)), given)
+    return shape(dict(kept.bookmark, line=_line_fields(line)), kept.times_given)
 
 
 def remove(principal: Principal, line_id: str) -> None:

@@ -1,11 +1,17 @@
 """What a user keeps: bookmarks, the per-line "times given" items, share links."""
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.storage.dynamo import ConditionFailed, Partition, plain
 from chalicelib.storage.layout import CORPUS, SHARE_SK, Layout
+
+
+class Kept(NamedTuple):
+    bookmark: dict[str, Any]
+    created: bool      # False: the line was kept already (the one kept before is returned)
+    times_given: int   # how often the bot gave this line to the user
 
 
 class Keep(Layout):
@@ -30,9 +36,8 @@ class Keep(Layout):
         line = found.get(CORPUS)
         return (dict(line, id=line['sk']) if line else None), found.get(f'USER#{user_id}#LINES', {})
 
-    def put_bookmark(self, user_id: str, bookmark: dict[str, Any],
-                     item: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool, int]:
-        """Keep a line once: (the bookmark, whether it is new, times the line was given).
+    def put_bookmark(self, user_id: str, bookmark: dict[str, Any], item: dict[str, Any] | None = None) -> Kept:
+        """Keep a line once: the bookmark as kept (a new one, or the one kept before).
         `item`: the user's per-line item if just read. ConditionFailed (on the account) if
         the account is gone.
         """
@@ -41,7 +46,7 @@ class Keep(Layout):
             item = self._line_item(user_id, line_id) if item is None else item
             kept = self._kept(item, line_id)
             if kept is not None:
-                return kept, False, int(item.get('given', 0))
+                return Kept(kept, False, int(item.get('given', 0)))
             try:
                 self._transact([
                     {'Update': {'TableName': t, 'Key': {'pk': f'USER#{user_id}#LINES', 'sk': line_id},
@@ -52,7 +57,7 @@ class Keep(Layout):
                              'Item': dict(bookmark, pk=f'USER#{user_id}#BOOKMARKS', sk=bookmark['id'])}},
                     self._user_counter(user_id, 'bookmark_count', 1),
                 ])
-                return bookmark, True, int(item.get('given', 0))
+                return Kept(bookmark, True, int(item.get('given', 0)))
             except ConditionFailed as exc:
                 if exc.detail and exc.detail[0] != 'ConditionalCheckFailed':
                     raise  # the account is gone
