@@ -274,6 +274,27 @@ export function onSubmit(form, handler) {
   });
 }
 
+// -- removing an item from a list -------------------------------------------------------------
+/**
+ * `button` removes its item from `list`: `remove()` asks the API, `redraw()` shows the list
+ * again, and the keyboard stays where it was: on the button (matching `selector`) of the item
+ * that took this one's place, or on the heading. On failure the button works again.
+ */
+export async function removeFromList(button, list, selector, { remove, done, redraw }) {
+  button.disabled = true;
+  const index = [...list.children].findIndex((li) => li.contains(button));
+  try {
+    await remove();
+    status(done, 'success');
+    await redraw();
+    const buttons = list.querySelectorAll(selector);
+    (buttons[Math.min(index, buttons.length - 1)] || $('h1')).focus();
+  } catch (err) {
+    button.disabled = false;
+    showError(err);
+  }
+}
+
 // -- confirm dialog ----------------------------------------------------------------------------
 /** Ask before something that cannot be undone; resolves true only on the confirm button. */
 export function confirmDialog({ title, message, confirmLabel = '확인', cancelLabel = '취소' }) {

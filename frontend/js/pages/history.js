@@ -5,7 +5,7 @@ import { cardActions } from '../card-actions.js';
 import { pagedList } from '../paged.js';
 import { answerCard } from '../render.js';
 import {
-  $, boot, clearFormErrors, confirmDialog, el, formMessage, showError, showFormError, status, time,
+  $, boot, clearFormErrors, confirmDialog, el, formMessage, removeFromList, showError, showFormError, status, time,
 } from '../ui.js';
 
 const PER_PAGE = 5;
@@ -31,22 +31,8 @@ if (boot({ page: 'history' })) {
   function item(c, after, level = 2) {
     const remove = el('button', { type: 'button', class: 'button small danger-outline',
                                   'aria-label': `“${c.content.slice(0, 20)}” 대화 삭제` }, '삭제');
-    remove.addEventListener('click', async () => {
-      remove.disabled = true;
-      const host = remove.closest('ol');
-      const index = [...host.children].findIndex((li) => li.contains(remove));
-      try {
-        await chat.remove(c.id);
-        status('대화를 삭제했어요.', 'success');
-        await after();
-        // keep the keyboard where it was: the item that took this one's place, or the heading
-        const buttons = host.querySelectorAll('.history-item .danger-outline');
-        (buttons[Math.min(index, buttons.length - 1)] || $('h1')).focus();
-      } catch (err) {
-        remove.disabled = false;
-        showError(err);
-      }
-    });
+    remove.addEventListener('click', () => removeFromList(remove, remove.closest('ol'), '.history-item .danger-outline', {
+      remove: () => chat.remove(c.id), done: '대화를 삭제했어요.', redraw: after }));
     const card = answerCard(c.chat_reply, { headingLevel: level, actions: cardActions(c) });
     return el('li', { class: 'history-item', 'data-id': c.id },
       el('div', { class: 'item-head' }, time(c.created_at), remove),

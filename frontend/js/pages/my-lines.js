@@ -2,7 +2,7 @@
 import { keep } from '../api.js';
 import { pagedList } from '../paged.js';
 import { answerCard } from '../render.js';
-import { $, boot, el, showError, status, time } from '../ui.js';
+import { $, boot, el, removeFromList, time } from '../ui.js';
 
 const PER_PAGE = 5;
 
@@ -14,21 +14,8 @@ if (boot({ page: 'my-lines' })) {
     const { line } = b;
     const remove = el('button', { type: 'button', class: 'button small danger-outline',
                                   'aria-label': `“${line.quote.slice(0, 20)}” 내 명대사에서 빼기` }, '빼기');
-    remove.addEventListener('click', async () => {
-      remove.disabled = true;
-      const index = [...list.children].findIndex((li) => li.contains(remove));
-      try {
-        await keep.unbookmark(line.id);
-        status('내 명대사에서 뺐어요.', 'success');
-        await pages.reload();
-        // keep the keyboard where it was: the item that took this one's place, or the heading
-        const buttons = list.querySelectorAll('.line-item .danger-outline');
-        (buttons[Math.min(index, buttons.length - 1)] || $('h1')).focus();
-      } catch (err) {
-        remove.disabled = false;
-        showError(err);
-      }
-    });
+    remove.addEventListener('click', () => removeFromList(remove, list, '.line-item .danger-outline', {
+      remove: () => keep.unbookmark(line.id), done: '내 명대사에서 뺐어요.', redraw: () => pages.reload() }));
     return el('li', { class: 'history-item line-item', 'data-line': line.id },
       el('div', { class: 'item-head' },
         el('span', {}, time(b.created_at), '에 담음 · ',

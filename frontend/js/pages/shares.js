@@ -2,7 +2,7 @@
 import { keep } from '../api.js';
 import { shareUrl } from '../card-actions.js';
 import { pagedList } from '../paged.js';
-import { $, boot, confirmDialog, el, episodeLabel, showError, status, time } from '../ui.js';
+import { $, boot, confirmDialog, el, episodeLabel, removeFromList, time } from '../ui.js';
 
 const PER_PAGE = 5;
 
@@ -18,18 +18,8 @@ if (boot({ page: 'shares' })) {
       const ok = await confirmDialog({ title: '공유 링크를 취소할까요?',
                                        message: '이 링크로는 더 이상 카드를 볼 수 없게 돼요.', confirmLabel: '링크 취소' });
       if (!ok) return;
-      revoke.disabled = true;
-      const index = [...list.children].findIndex((li) => li.contains(revoke));
-      try {
-        await keep.revoke(s.id);
-        status('공유 링크를 취소했어요.', 'success');
-        await pages.reload();
-        const buttons = list.querySelectorAll('.share-item .danger-outline');
-        (buttons[Math.min(index, buttons.length - 1)] || $('h1')).focus();
-      } catch (err) {
-        revoke.disabled = false;
-        showError(err);
-      }
+      await removeFromList(revoke, list, '.share-item .danger-outline', {
+        remove: () => keep.revoke(s.id), done: '공유 링크를 취소했어요.', redraw: () => pages.reload() });
     });
     return el('li', { class: 'card share-item', 'data-id': s.id },
       el('p', { class: 'meta' }, time(s.created_at), el('span', {}, `${episodeLabel(s.card.scene)} · ${s.card.speaker || '화자 미상'}`),
