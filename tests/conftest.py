@@ -92,25 +92,16 @@ def demo(store):
 
 
 @pytest.fixture
-def fake_openai(store):
-    """A fake OpenAI-compatible server on loopback, and the app configured to use it."""
+def fake_openai(store, configure):
+    """A fake OpenAI-compatible server on loopback, and the app configured to use it (until
+    `configure` puts the settings back)."""
     from chalicelib.chat import model
-    from chalicelib.core import settings
     fake = FakeOpenAI()
-    env = {'OPENAI_API_KEY': 'sk-test', 'OPENAI_BASE_URL': fake.url, 'OPENAI_MODEL': 'fake-model',
-           'OPENAI_TIMEOUT': '1', 'OPENAI_MAX_RETRIES': '0'}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    settings.reload()
+    configure(OPENAI_API_KEY='sk-test', OPENAI_BASE_URL=fake.url, OPENAI_MODEL='fake-model', OPENAI_TIMEOUT='1',
+              OPENAI_MAX_RETRIES='0')
     model._client.cache_clear()
     yield fake
     fake.close()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    settings.reload()
     model._client.cache_clear()
 
 
