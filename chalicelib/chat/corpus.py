@@ -251,7 +251,7 @@ class Index:
 
     def __init__(self, lines: list[dict[str, Any]]):
         terms_of = {}
-        for line in sorted(lines, key=lambda ln: ln['id']):
+        for line in lines:  # _finish keeps them in id order
             key = _line_key(line)
             terms_of[line['id']] = (line, key, _line_terms(key))
         postings: dict[str, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
@@ -266,8 +266,7 @@ class Index:
     def _finish(self, terms_of: dict[str, tuple[dict[str, Any], tuple[str, ...], LineTerms]],
                 postings: dict[str, list[tuple[str, tuple[int, ...]]]]) -> None:
         self._terms_of, self.postings = terms_of, postings
-        self.lines = [line for line, _, _ in terms_of.values()] if list(terms_of) == sorted(terms_of) else \
-            [terms_of[i][0] for i in sorted(terms_of)]
+        self.lines = [terms_of[line_id][0] for line_id in sorted(terms_of)]
         n = len(terms_of)
         totals = [sum(lengths[i] for _, _, (lengths, _) in terms_of.values()) for i in range(len(FIELDS))]
         avg = [total / n if n else 0.0 for total in totals]
