@@ -121,22 +121,20 @@ class Accounts(Layout):
                         'Item': {'pk': PURGE, 'sk': user_id, 'deleted_at': int(time.time())}}}]
         ops += self._give_back(give_back)
 
-        def index_op(sids: list[str], n: int | None) -> dict[str, Any]:
-            return {'Delete': dict(self._index_unchanged(n), TableName=self.cfg.auth_table,
-                                   Key=self._index_key(user_id))}
-        self._ending_sessions(user_id, index, ops, index_op)
+        self._ending_sessions(user_id, index, ops, lambda n: {'Delete': dict(
+            self._index_unchanged(n), TableName=self.cfg.auth_table, Key=self._index_key(user_id))})
 
     def _ending_sessions(self, user_id: str, index: SessionIndex | None, ops: list[dict[str, Any]],
-                         index_op: Callable[[list[str], int | None], dict[str, Any]], keep: str | None = None) -> None:
+                         index_op: Callable[[int | None], dict[str, Any]], keep: str | None = None) -> None:
         """Run `ops` (the account's item first) in one transaction with deletes of every session
-        but `keep` and `index_op(sids, n)`, the index's own change conditioned on its count `n`:
+        but `keep` and `index_op(n)`, the index's own change conditioned on its count `n`:
         if a login lists itself meanwhile, read the index again and end that session too."""
         for _ in range(5):
             sids, n = self._sessions_to_end(user_id, index)
             doomed = [{'pk': 'USER#' + user_id, 'sk': 'SESSION#' + s} for s in sids if s != keep]
             room = TRANSACTION_MAX - len(ops) - 1
             try:
-                self._transact(ops + [index_op(sids, n)] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
+                self._transact(ops + [index_op(n)] + [{'Delete': {'TableName': self.cfg.auth_table, 'Key': k}}
                                                             for k in doomed[:room]])
             except ConditionFailed as exc:
                 if not failed_at(exc, len(ops)) or failed_at(exc, 0):  # not the index's: the account is gone
@@ -269,12 +267,10 @@ class Accounts(Layout):
         showed change count `n`: a login in between fails it, to be read again."""
         cond = self._index_unchanged(n)
         values = dict(cond.pop('ExpressionAttributeValues', {}), **{':one': 1, ':t': True})
-        expr = 'SET complete = :t ADD n :one'
-        if sids:
-            values[':s'] = set(sids)
-            expr = 'SET complete = :t, sids = :s ADD n :one'
-        else:
-            expr = 'SET complete = :t REMOVE sids ADD n :one'
+        sids = set(sids)
+        if sids:  # DynamoDB has no empty set: none left is no attribute
+            values[':s'] = sids
+        expr = 'SET complete = :t, sids = :s ADD n :one' if sids else 'SET complete = :t REMOVE sids ADD n :one'
         return {'Update': dict(cond, TableName=self.cfg.auth_table, Key=self._index_key(user_id),
                                UpdateExpression=expr, ExpressionAttributeValues=values)}
 
@@ -308,7 +304,7 @@ class Accounts(Layout):
         `index` as read with the account (account_with_sessions). ConditionFailed if the account
         is gone."""
         ops = self._user_updates(user_id, fields, email) + (self._give_back(give_back) if give_back else [])
-        self._ending_sessions(user_id, index, ops, lambda sids, n: self._index_set(user_id, [keep], n), keep=keep)
+        self._ending_sessions(user_id, index, ops, lambda n: self._index_set(user_id, [keep], n), keep=keep)
 
     # -- failed-login throttling ------------------------------------------------------------
     def reserve_attempts(self, keys: list[tuple[str, int]], window: int, expires_at: int) -> str | None:
