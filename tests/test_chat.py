@@ -85,10 +85,20 @@ def test_empty_corpus_without_a_model_is_a_clear_503(api, store, token):
     assert history(api, token)['count'] == 0
 
 
-def test_unrelated_input_still_gets_a_corpus_line(api, demo, token):
-    r = ask(api, token, 'zzzz qqqq')
+@pytest.mark.parametrize('text', ['zzzz qqqq', 'ㅁㄴㅇㄹ', '내일 서울 비 와?', '엑셀에서 셀 합치는 법'])
+def test_input_that_is_no_situation_gets_no_line_says_what_to_write_and_saves_nothing(api, demo, token, text):
+    r = ask(api, token, text)
     assert r.status == 200, r
-    assert r.json['quote'] in {ln['quote'] for ln in demo.lines}
+    assert r.json['fits'] is False and r.json['source'] == 'local'
+    assert '겪은 일이나 지금 드는 마음' in r.json['message']
+    assert len(r.json['suggestions']) == 3 and all(isinstance(s, str) and s for s in r.json['suggestions'])
+    assert not {'quote', 'line_id', 'chat'} & set(r.json)
+    assert any(ln['desc'] == 'ask' and ln['method'] == 'POST' and ln['href'].endswith('/chat/api')
+               for ln in r.json['_links'])
+    assert history(api, token)['count'] == 0
+    for suggestion in r.json['suggestions']:  # what it suggests is a situation that gets a line
+        answer = ask(api, token, suggestion)
+        assert answer.status == 200 and answer.json['fits'] is True and answer.json['line_id'], answer
 
 
 # -- the OpenAI path, over real HTTP to a fake server -----------------------------------------
@@ -186,12 +196,24 @@ def test_openai_unreachable_is_503(api, demo, token, fake_openai):
     _fails_and_saves_nothing(api, token, 503, 'ServiceUnavailableError')
 
 
-def test_openai_saying_none_fits_falls_back_to_local_and_says_so(api, demo, token, fake_openai):
+def test_openai_saying_none_fits_is_no_line_and_saves_nothing(api, demo, token, fake_openai):
     fake_openai.behaviour = lambda req: (200, completion(json.dumps(
         {'candidate_id': 'none', 'quote': '', 'description': ''})), 0)
-    r = ask(api, token, '상사가 부당한 일을 시켜요')
+    r = ask(api, token, '점심 뭐 먹지')
     assert r.status == 200, r
-    assert r.json['source'] == 'local' and r.json['scene'] == 10
+    assert r.json['fits'] is False and r.json['source'] == 'openai' and len(r.json['suggestions']) == 3
+    assert history(api, token)['count'] == 0
+
+
+def test_openai_candidates_come_in_the_fused_rankings_order(api, demo, token, fake_openai):
+    from chalicelib.chat import model
+    text = '팀장이 내가 밤새 만든 기획안을 자기 이름으로 올렸어'
+    r = ask(api, token, text)
+    assert r.status == 200 and r.json['fits'] is True, r
+    sent = [c['candidate_id'] for c in candidates_of(fake_openai.requests[0]['json'])]
+    assert sent == [ln['id'] for ln in model.candidates(text, demo)]
+    assert sent[:3] == [ln['id'] for ln in model.fitting(text, demo)[:3]]
+    assert len(sent) == len(demo)  # a small corpus: every line, the best first
 
 
 def test_openai_with_empty_corpus_answers_marked_not_grounded(api, store, token, fake_openai):

@@ -101,6 +101,16 @@ def test_old_client_asks_parses_the_string_and_saves_once(legacy, demo):
     assert chat['chat_reply']['quote'] == answer['quote'] and chat['chat_reply']['scene'] == answer['scene']
 
 
+def test_the_old_client_gets_a_line_even_for_input_that_is_no_situation(legacy, demo, api):
+    """Its page shows whatever line comes: "no line fits" is for clients that know it."""
+    assert legacy.signup('old2@client.kr').status == 201
+    legacy.login('old2@client.kr')
+    answer = legacy.ask('ㅁㄴㅇㄹ')
+    assert answer['quote'] in {line['quote'] for line in demo.lines}
+    r = api.post('/chat/api', {'input': 'ㅁㄴㅇㄹ'}, token=api.join()['access'])
+    assert r.json['fits'] is False  # the same input, elsewhere
+
+
 def test_multipart_form_and_json_bodies_get_the_old_shape_too(legacy, demo):
     legacy.signup('old@client.kr')
     legacy.login('old@client.kr')

@@ -59,6 +59,15 @@ def test_chats_per_day(api, demo, configure):
     assert int(r.headers['retry-after']) > 60 or time.time() % 86400 > 86400 - 61  # the day's window, not the minute's
 
 
+def test_input_that_is_no_situation_still_counts_toward_the_chat_limit(api, demo, configure):
+    configure(CHAT_LIMIT_PER_MINUTE=2)
+    token = api.join()['access']
+    for _ in range(2):
+        r = api.post('/chat/api', {'input': 'ㅁㄴㅇㄹ'}, token=token)
+        assert r.status == 200 and r.json['fits'] is False, r
+    assert_limited(api.post('/chat/api', {'input': '상사가 부당한 일을 시켜요'}, token=token), at_most=60)
+
+
 def test_a_chat_with_bad_input_costs_nothing(api, demo, configure):
     configure(CHAT_LIMIT_PER_MINUTE=1)
     token = api.join()['access']

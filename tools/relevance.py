@@ -1,9 +1,12 @@
-"""How well the answers fit: top-1/top-3 accuracy on the labelled situations.
+"""How well the answers fit: top-1/top-3 accuracy on the labelled situations, and how often
+"no line fits" is said, to inputs that are no situation and to real situations.
 
 `tools/data/relevance.jsonl` holds situations written the way people write (short, long,
 slangy, with typos), each with the ids of the corpus lines that fit it, and a `split`:
-retrieval is tuned on "tune" only; "heldout" is what we report. Run alone:
-`python -m tools.relevance` (local answerer; the OpenAI path too when OPENAI_API_KEY is set).
+retrieval is tuned on "tune" only; "heldout" is what we report. `tools/data/offtopic.jsonl`
+holds inputs that are no situation (questions, greetings, keyboard mash, code), split the same
+way. Run alone: `python -m tools.relevance` (local answerer; the OpenAI path too when
+OPENAI_API_KEY is set).
 """
 import json
 import os
@@ -13,13 +16,18 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SET_FILE = os.path.join(ROOT, 'tools', 'data', 'relevance.jsonl')
+OFFTOPIC_FILE = os.path.join(ROOT, 'tools', 'data', 'offtopic.jsonl')
 SPLITS = ('tune', 'heldout')
 
 
-def load_set(split: str | None = None) -> list[dict[str, Any]]:
-    with open(SET_FILE, encoding='utf-8') as f:
+def load_set(split: str | None = None, path: str = SET_FILE) -> list[dict[str, Any]]:
+    with open(path, encoding='utf-8') as f:
         cases = [json.loads(line) for line in f if line.strip()]
     return [c for c in cases if split is None or c['split'] == split]
+
+
+def load_offtopic(split: str | None = None) -> list[dict[str, Any]]:
+    return load_set(split, OFFTOPIC_FILE)
 
 
 def shipped_index():
@@ -27,26 +35,39 @@ def shipped_index():
     return corpus.Index(corpus.shipped_lines())
 
 
-def local_accuracy(index, cases: list[dict[str, Any]], prior=None) -> dict[str, float]:
+def judged(index, text: str) -> tuple[list[str], bool]:
+    """The local answerer's lines for `text`, best first (the answer, then "another line"s), and
+    whether it says a line fits at all."""
+    from chalicelib.chat import model, ranking
+    ranked = ranking.rank(text, index)
+    return [line['id'] for line in model._fitting(ranked, index)], ranking.fits(ranked)
+
+
+def local_accuracy(index, cases: list[dict[str, Any]]) -> dict[str, float]:
     """Share of cases whose first answer fits (top-1), and with a fitting line in the first three
-    the answerer would give, i.e. the answer and two "another line"s (top-3)."""
-    from chalicelib.chat import model
-    top1 = top3 = 0
+    the answerer would give, i.e. the answer and two "another line"s (top-3); ranked as if every
+    case were judged a situation. `no_fit`: the share told that no line fits."""
+    top1 = top3 = no_fit = 0
     for case in cases:
-        ranked = [line['id'] for line in model.fitting(case['text'], index)]
-        fits = set(case['fits'])
-        top1 += bool(ranked[:1] and ranked[0] in fits)
-        top3 += bool(fits & set(ranked[:3]))
+        ranked, fits = judged(index, case['text'])
+        wanted = set(case['fits'])
+        top1 += bool(ranked[:1] and ranked[0] in wanted)
+        top3 += bool(wanted & set(ranked[:3]))
+        no_fit += not fits
     n = len(cases) or 1
-    return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n}
+    return {'n': len(cases), 'top1': top1 / n, 'top3': top3 / n, 'no_fit': no_fit / n}
+
+
+def offtopic_no_fit(index, cases: list[dict[str, Any]]) -> dict[str, float]:
+    said = sum(not judged(index, case['text'])[1] for case in cases)
+    return {'n': len(cases), 'no_fit': said / (len(cases) or 1)}
 
 
 def misses(index, cases: list[dict[str, Any]]) -> list[str]:
     """The cases whose first answer does not fit, to see what retrieval gets wrong (tune split)."""
-    from chalicelib.chat import model
     out = []
     for case in cases:
-        ranked = [line['id'] for line in model.fitting(case['text'], index)]
+        ranked, _ = judged(index, case['text'])
         if not ranked or ranked[0] not in case['fits']:
             out.append(f"{case['id']} {case['text'][:40]} → {ranked[:3]} (want {case['fits']})")
     return out
@@ -86,8 +107,10 @@ def report(index=None) -> None:
     for split in SPLITS:
         cases = load_set(split)
         acc = local_accuracy(index, cases)
+        off = offtopic_no_fit(index, load_offtopic(split))
         print(f"relevance, local answerer, {split:<7} (n={acc['n']}): top-1 {acc['top1'] * 100:.1f} %, "
-              f"top-3 {acc['top3'] * 100:.1f} %")
+              f"top-3 {acc['top3'] * 100:.1f} %; no line fits: {off['no_fit'] * 100:.1f} % of "
+              f"{off['n']} non-situations, {acc['no_fit'] * 100:.1f} % of the situations")
     size = prompt_size(index, load_set('heldout'))
     print(f'OpenAI prompt per request ({len(index)}-line corpus, every line a candidate up to 200): '
           f"{size['chars']:.0f} characters, ≈{size['tokens']:.0f} tokens (estimate)")

@@ -40,9 +40,14 @@ def body(request: Request, chat: Chat) -> dict[str, Any]:
 
 
 def answer_body(request: Request, exchange: 'Exchange') -> dict[str, Any]:
-    """POST /chat/api's answer: the line and why, and the chat it was saved as."""
+    """POST /chat/api's answer: the line and why, and the chat it was saved as; or, when no line
+    fits, what to write instead."""
     answer, saved = exchange.answer, exchange.saved
-    return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
+    if isinstance(answer, model.NoFit):
+        return {'fits': False, 'message': answer.message, 'suggestions': answer.suggestions,
+                'source': answer.source, '_links': links.history(request)}
+    assert saved is not None
+    return {'fits': True, 'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
             'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
             'source': answer.source, 'grounded': answer.grounded, 'chat': body(request, saved),
             '_links': links.chat(request, saved['chat_id'], answer.line_id)}
@@ -51,6 +56,7 @@ def answer_body(request: Request, exchange: 'Exchange') -> dict[str, Any]:
 def legacy_answer(exchange: 'Exchange') -> dict[str, Any]:
     """The original app's answer: the line alone (its client saves the exchange itself)."""
     answer = exchange.answer
+    assert isinstance(answer, model.Answer)  # legacy mode never judges
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description}
 
 
@@ -67,21 +73,24 @@ def _save(principal: Principal, content: str, reply: dict[str, Any]) -> dict[str
 
 @dataclass(frozen=True)
 class Exchange:
-    """An answer, and the chat it was saved as (None when not saved: legacy mode)."""
-    answer: model.Answer
+    """An answer, and the chat it was saved as (None when not saved: legacy mode, no line fits)."""
+    answer: model.Answer | model.NoFit
     saved: Chat | None
 
 
-def ask(principal: Principal, data: dict[str, Any], save: bool = True) -> Exchange:
+def ask(principal: Principal, data: dict[str, Any], legacy: bool = False) -> Exchange:
     """Answer the input and save the exchange; a failing model raises before anything is saved.
-    `save=False` (legacy mode) only answers: the original client saves through `record`."""
+    `legacy` (the original client) only answers, and always with a line: that client saves
+    through `record`. Input that is no situation gets NoFit, and nothing is saved."""
     v = Validator(data)
     text = v.text('input', max_len=INPUT_MAX, multiline=True)
     exclude = _line_ids(v, 'exclude')
     v.done()
     limits.check('chat', principal.user_id)  # each may be a billable model call
     index = corpus.current()
-    answer = model.answer(text, index, exclude)
+    answer = model.answer(text, index, exclude, judge=not legacy)
+    if isinstance(answer, model.NoFit):
+        return Exchange(answer, None)
     reply = {'quote': answer.quote, 'description': answer.description, 'scene': answer.scene,
              'speaker': answer.speaker, 'source': answer.source, 'grounded': answer.grounded,
              'line_id': answer.line_id, 'sources': answer.sources}
@@ -89,7 +98,7 @@ def ask(principal: Principal, data: dict[str, Any], save: bool = True) -> Exchan
     if line and line['description'] != answer.description:
         # the model's own words may retell the input: a card shared without it shows the line's
         reply['line_description'] = line['description']
-    return Exchange(answer, _save(principal, text, reply) if save else None)
+    return Exchange(answer, None if legacy else _save(principal, text, reply))
 
 
 def _line_ids(v: Validator, name: str) -> frozenset[str]:

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from chalicelib import storage
+from chalicelib.chat import meaning
 
 EPISODES = 16  # 스토브리그 ran for 16 episodes
 SHIPPED_FILE = os.path.join(os.path.dirname(__file__), 'data', 'corpus.jsonl')
@@ -275,6 +276,7 @@ class Index:
         self._scales = {line_id: tuple(w / (1 - FIELD_B + FIELD_B * (length / a if a else 1))
                                        for w, length, a in zip(weights, lengths, avg, strict=True))
                         for line_id, (_, _, (lengths, _)) in terms_of.items()}
+        self.space = meaning.Space(self.lines)
 
     def updated(self, changes: dict[str, dict[str, Any] | None]) -> 'Index':
         """A new index with `changes` applied (line id → the line, or None: gone); this one

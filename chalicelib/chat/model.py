@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from types import SimpleNamespace
 from typing import Any
 
+from chalicelib.chat import embedding, ranking
 from chalicelib.chat.corpus import Index
 from chalicelib.core import deadline, observe, settings
 from chalicelib.core.errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
@@ -23,6 +24,16 @@ ALL_LINES_UP_TO = 200   # up to this many lines the model sees every one, so ret
 FIT_RATIO = 0.35        # a line "fits" when it scores at least this share of the best line's score
 FIT_MIN, FIT_MAX = 3, 10
 NONE_FITS = 'none'
+NO_FIT_MESSAGE = ('스토브리그 대사로 답할 만한 상황이나 마음을 찾지 못했어요. 요즘 겪은 일이나 지금 드는 마음을 '
+                  '한두 문장으로 적어 주시면, 거기에 맞는 대사를 찾아 드릴게요.')
+SUGGESTIONS = (
+    '열심히 준비한 시험에 또 떨어져서 다 그만두고 싶어요',
+    '팀장님이 제 아이디어를 자기 것처럼 발표했어요',
+    '새 회사에 왔는데 다들 저를 못 믿는 눈치예요',
+    '오래 사귄 사람과 헤어졌는데 자꾸 생각나요',
+    '동아리 회장을 맡았는데 다들 예전 방식만 고집해요',
+    '실수 하나로 팀 전체가 욕을 먹게 됐어요',
+)
 ALL_SHOWN = '이 이야기에 맞는 대사는 모두 보여 드렸어요. 상황을 조금 다르게 적어 보시면 다른 대사를 찾아 드릴게요.'
 
 
@@ -38,6 +49,21 @@ class Answer:
     sources: list[str] = field(default_factory=list)
 
 
+@dataclass
+class NoFit:
+    """No line answers the input: it is no situation or feeling (a question, a greeting,
+    keyboard mash). Said plainly, with what to write instead; nothing is saved."""
+    source: str          # who judged: "openai" or "local"
+    message: str = NO_FIT_MESSAGE
+    suggestions: list[str] = field(default_factory=list)
+
+
+def no_fit(text: str, source: str) -> NoFit:
+    """Three of the example prompts, chosen by the input so one input always gets the same."""
+    start = sum(map(ord, text)) % len(SUGGESTIONS)
+    return NoFit(source, suggestions=[SUGGESTIONS[(start + i) % len(SUGGESTIONS)] for i in range(3)])
+
+
 def _from_line(line: dict[str, Any], source: str, description: str | None = None) -> Answer:
     return Answer(scene=line.get('scene'), speaker=line['speaker'], quote=line['quote'],
                   description=description or line['description'], source=source, grounded=True,
@@ -45,9 +71,13 @@ def _from_line(line: dict[str, Any], source: str, description: str | None = None
 
 
 def fitting(text: str, index: Index) -> list[dict[str, Any]]:
-    """The lines that fit the input, best first: those scoring near the best one (at least
-    FIT_MIN when any line shares a word with it); the general-purpose lines when none does."""
-    hits = index.search(text, FIT_MAX)
+    """The lines that fit the input, best first by the fused ranking: those scoring near the
+    best one, at least FIT_MIN; the general-purpose lines when no matcher finds any."""
+    return _fitting(ranking.rank(text, index), index)
+
+
+def _fitting(ranked: ranking.Ranking, index: Index) -> list[dict[str, Any]]:
+    hits = ranked.scored[:FIT_MAX]
     if not hits:
         return [ln for ln in index.lines if '기본' in (ln.get('tags') or [])] or index.lines[:FIT_MIN]
     floor = hits[0][0] * FIT_RATIO
@@ -59,20 +89,29 @@ def _require_lines(index: Index) -> None:
         raise ServiceUnavailable('아직 알고 있는 대사가 없습니다. 운영자가 대사를 불러와야 합니다.', retry_after=60)
 
 
-def local_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
+def local_answer(text: str, index: Index, exclude: Collection[str] = (), judge: bool = True) -> Answer | NoFit:
+    """The best line not yet shown; NoFit when the input is no situation (unless `judge` is off:
+    the original client expects a line whatever it sends)."""
     _require_lines(index)
-    for line in fitting(text, index):
+    ranked = ranking.rank(text, index)
+    if judge and not ranking.fits(ranked):
+        return no_fit(text, 'local')
+    for line in _fitting(ranked, index):
         if line['id'] not in exclude:
             return _from_line(line, 'local')
     raise NotFound(ALL_SHOWN)
 
 
 def candidates(text: str, index: Index, exclude: Collection[str] = ()) -> list[dict[str, Any]]:
-    """What the model chooses from: every line of a small corpus, else the best retrieved."""
+    """What the model chooses from, in the fused ranking's order: every line of a small corpus
+    (retrieval can't hide the right one), else the best CANDIDATES."""
+    ranked = ranking.rank(text, index)
+    order = [ln for ln in _fitting(ranked, index) + ranked.lines if ln['id'] not in exclude]
     if len(index) <= ALL_LINES_UP_TO:
-        return [ln for ln in index.lines if ln['id'] not in exclude]
-    picked = [line for _, line in index.search(text, CANDIDATES + len(exclude)) if line['id'] not in exclude]
-    return picked[:CANDIDATES] or [ln for ln in fitting(text, index) if ln['id'] not in exclude]
+        order += [ln for ln in index.lines if ln['id'] not in exclude]
+    seen: set[str] = set()
+    picked = [ln for ln in order if not (ln['id'] in seen or seen.add(ln['id']))]  # first time each
+    return picked if len(index) <= ALL_LINES_UP_TO else picked[:CANDIDATES]
 
 
 def _when(line: dict[str, Any]) -> str:
@@ -246,7 +285,7 @@ def _description(data: dict[str, Any]) -> str:
     return text.strip()[:1000]
 
 
-def openai_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
+def openai_answer(text: str, index: Index, exclude: Collection[str] = (), judge: bool = True) -> Answer | NoFit:
     if not len(index):
         system = SYSTEM_PROMPT + ' 후보가 없으니 네가 확실히 아는 대사만 답하라.'
         data = _complete([{'role': 'system', 'content': system},
@@ -262,7 +301,9 @@ def openai_answer(text: str, index: Index, exclude: Collection[str] = ()) -> Ans
     data = _complete(messages(text, cands), _schema([ln['id'] for ln in cands]))
     chosen = data.get('candidate_id')
     if chosen == NONE_FITS:
-        return local_answer(text, index, exclude)  # said plainly by source="local": no model-made line
+        if judge:
+            return no_fit(text, 'openai')
+        return local_answer(text, index, exclude, judge=False)  # said plainly by source="local"
     line = next((ln for ln in cands if ln['id'] == chosen), None)
     if line is None or not isinstance(data.get('quote'), str) or not _same(data['quote'], line['quote']):
         raise BadGateway('모델이 후보에 없는 대사를 답해 버렸습니다. 지어낸 대사는 보여 드리지 않습니다.')
@@ -275,16 +316,19 @@ def messages(text: str, cands: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 @observe.answerer
-def answer(text: str, index: Index, exclude: Collection[str] = ()) -> Answer:
+def answer(text: str, index: Index, exclude: Collection[str] = (), judge: bool = True) -> Answer | NoFit:
     """The line for `text`, never one of `exclude` (lines already shown for it): NotFound
-    once every fitting line has been shown."""
+    once every fitting line has been shown; NoFit when the input is no situation at all."""
     if settings.get().openai_api_key:
-        return openai_answer(text, index, exclude)
-    return local_answer(text, index, exclude)
+        return openai_answer(text, index, exclude, judge)
+    return local_answer(text, index, exclude, judge)
 
 
 def describe() -> dict[str, Any]:
     cfg = settings.get()
+    matcher = (f'meaning: {embedding.MODEL_NAME} + example n-grams + bm25f' if embedding.available()
+               else f'spelling only (embedding model unavailable: {embedding.unavailable_reason()}): '
+                    'example n-grams + bm25f')
     if cfg.openai_api_key:
-        return {'answerer': 'openai', 'model': cfg.openai_model}
-    return {'answerer': 'local', 'model': 'bm25f-char-ngrams'}
+        return {'answerer': 'openai', 'model': cfg.openai_model, 'matcher': matcher}
+    return {'answerer': 'local', 'model': 'ranked retrieval', 'matcher': matcher}

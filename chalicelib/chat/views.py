@@ -22,7 +22,7 @@ def request() -> Request:
 def chat_ask() -> Any:
     if web.legacy_client(request()):  # the old shape; the client saves the exchange with POST /chat/model
         return web.json_string(chats.legacy_answer(chats.ask(gateway.caller(request()),
-                                                             web.form_or_json(request()), save=False)))
+                                                             web.form_or_json(request()), legacy=True)))
     return chats.answer_body(request(), chats.ask(gateway.caller(request()), web.form_or_json(request())))
 
 

@@ -1,5 +1,6 @@
 """Accessibility: axe-core (WCAG 2.1 A/AA) on every page in its main states, light and dark;
 the chat and the other actions by keyboard alone; what screen readers are told; reduced motion."""
+import json
 import re
 
 import pytest
@@ -7,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible, assert_focus_visible, tab_to
 from tests.browser.conftest import PASSWORD
+from tools.devkit.fake_openai import completion
 
 PROPOSAL = {'title': '여론에 대하여', 'content': '여론은 아무것도 책임지지 않습니다.',
             'description': '남의 말에 흔들릴 때.', 'scene': 1, 'speaker': '백승수'}
@@ -102,10 +104,19 @@ def test_chat_page(page, site, demo, fake_openai, scheme):
     expect(page.locator('.answer')).to_be_visible(timeout=FIRST_ANSWER_MS)
     assert_accessible(page, 'chat: an answer')
 
+    fake_openai.behaviour = lambda req: (200, completion(json.dumps(
+        {'candidate_id': 'none', 'quote': '', 'description': '상황이 아니에요.'}, ensure_ascii=False)), 0)
+    page.get_by_label('고민이나 상황').fill('점심 뭐 먹지')
+    page.get_by_label('고민이나 상황').press('Enter')
+    wait_for(page, lambda: len(held) == 2, 'the no-fit answer')
+    held[-1].continue_()
+    expect(page.locator('.no-fit')).to_be_visible()
+    assert_accessible(page, 'chat: no line fits')
+
     fake_openai.behaviour = lambda req: (500, {'error': {'message': 'boom', 'type': 'server_error'}}, 0)
     page.get_by_label('고민이나 상황').fill('또 다른 고민')
     page.get_by_label('고민이나 상황').press('Enter')
-    wait_for(page, lambda: len(held) == 2, 'the second held answer')
+    wait_for(page, lambda: len(held) == 3, 'the failing answer')
     held[-1].continue_()
     expect(page.locator('.chat-log [role="alert"]')).to_contain_text('답을 받지 못했어요')
     assert_accessible(page, 'chat: an answer failed')

@@ -71,6 +71,32 @@ def test_sign_up_chat_see_the_answer_card_then_the_history(page, site, demo):
     expect(page.locator('#history-summary')).to_contain_text('모두 1개')
 
 
+def test_input_that_is_no_situation_gets_a_friendly_card_whose_prompts_fill_the_box(page, site, demo):
+    """Keyboard mash is no situation: no line, a plain message with example prompts, no error,
+    and nothing saved; choosing a prompt puts it in the box."""
+    account = site.user()
+    site.sign_in(page, account)
+    box = page.get_by_label('고민이나 상황')
+    box.fill('ㅁㄴㅇㄹ ㅁㄴㅇㄹ')
+    box.press('Enter')
+    card = page.locator('.no-fit')
+    expect(card).to_be_visible()
+    expect(card.get_by_role('heading')).to_have_text('이 이야기엔 꼭 맞는 대사가 없어요')
+    expect(card.locator('.message')).to_contain_text('겪은 일이나 지금 드는 마음')
+    expect(page.locator('.answer')).to_have_count(0)
+    expect(page.locator('.chat-log [role="alert"]')).to_have_count(0)
+    prompts = card.locator('.suggestions.try .chip')
+    expect(prompts).to_have_count(3)
+    first = prompts.first.text_content()
+    prompts.first.click()
+    expect(box).to_have_value(first)
+    expect(box).to_be_focused()
+    assert history_of(site, page)['count'] == 0
+    box.press('Enter')  # a real situation from the prompt gets its line
+    expect(page.locator('.answer')).to_be_visible()
+    assert history_of(site, page)['count'] == 1
+
+
 def test_an_answer_from_openai_says_so(page, site, demo, fake_openai):
     """The real API answering through the fake OpenAI-compatible server on loopback."""
     fake_openai.behaviour = choose(lambda cands: next(c for c in cands if c['scene'] == 10),

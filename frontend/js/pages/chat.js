@@ -47,6 +47,27 @@ if (boot({ page: 'chat' })) {
   }
 
   /**
+   * No line fits (the input was no situation or feeling): a friendly card saying what to write
+   * instead, whose example prompts fill the box when chosen. Not an error: nothing failed.
+   */
+  function noFitCard(answer) {
+    const chips = (answer.suggestions || []).map((text) => {
+      const chip = el('button', { type: 'button', class: 'chip' }, text);
+      chip.addEventListener('click', () => {
+        input.value = text;
+        updateCount();
+        input.focus();
+      });
+      return el('li', {}, chip);
+    });
+    return el('article', { class: 'card no-fit', 'aria-label': '맞는 대사를 찾지 못했어요' },
+      el('h2', {}, '이 이야기엔 꼭 맞는 대사가 없어요'),
+      el('p', { class: 'message' }, answer.message),
+      chips.length ? el('p', { class: 'try-label' }, '이렇게 적어 보세요:') : null,
+      chips.length ? el('ul', { class: 'suggestions try' }, ...chips) : null);
+  }
+
+  /**
    * An answer card with "다른 대사": it asks again for the same input without the lines shown
    * so far, puts the new card below, and says so plainly when every fitting line was shown.
    */
@@ -118,10 +139,10 @@ if (boot({ page: 'chat' })) {
 
     try {
       const answer = await chat.ask(text);
-      const card = answerWithAnother(text, answer, [answer.line_id]);
+      const card = answer.fits === false ? noFitCard(answer) : answerWithAnother(text, answer, [answer.line_id]);
       card.tabIndex = -1; // focus moves to the new answer; Tab goes on to its buttons, then the box
       thinking.replaceWith(card);
-      announce(spoken(answer));
+      announce(answer.fits === false ? `맞는 대사를 찾지 못했어요. ${answer.message}` : spoken(answer));
       // unless a next worry is being typed meanwhile: then the typing is not interrupted
       if (!(input.value && document.activeElement === input)) focusTarget = card;
     } catch (err) {

@@ -1,0 +1,172 @@
+"""Answers that fit by meaning: each line's example situations, matched nearest-neighbour.
+
+For every shipped line, `data/examples/*.jsonl` holds messages people would write when that line
+is the answer, one file per writer (each wrote without seeing the others or the labelled set).
+A message is matched to the examples twice: by meaning (e5 sentence vectors, `embedding`) and
+by spelling (character n-grams, which need no model), and each line scores by its nearest
+example. `data/not_situations.jsonl` holds inputs that are no situation at all (questions,
+greetings, keyboard mash, code): when a message is nearer to those than to any line's
+examples, no line fits.
+
+A line without examples (one an admin just applied from the board) still ranks by its
+description's vector and by BM25F over its fields (`corpus.Index.search`).
+"""
+import functools
+import json
+import math
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.chat import embedding
+
+DATA = os.path.join(os.path.dirname(__file__), 'data')
+EXAMPLES_DIR = os.path.join(DATA, 'examples')
+NOT_SITUATIONS_FILE = os.path.join(DATA, 'not_situations.jsonl')
+
+
+def examples() -> dict[str, list[str]]:
+    """Line id → its example situations, every writer's file together (file order kept)."""
+    return {line_id: list(texts) for line_id, texts in _examples().items()}
+
+
+@functools.cache
+def _examples() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(os.listdir(EXAMPLES_DIR)) if os.path.isdir(EXAMPLES_DIR) else ():
+        if name.endswith('.jsonl'):
+            with open(os.path.join(EXAMPLES_DIR, name), encoding='utf-8') as f:
+                for row in f:
+                    if row.strip():
+                        record = json.loads(row)
+                        out[record['id']].extend(record['examples'])
+    return {line_id: tuple(texts) for line_id, texts in out.items()}
+
+
+@functools.cache
+def not_situations() -> tuple[str, ...]:
+    try:
+        with open(NOT_SITUATIONS_FILE, encoding='utf-8') as f:
+            return tuple(json.loads(row) for row in f if row.strip())
+    except FileNotFoundError:
+        return ()
+
+
+# -- spelling: character n-grams ------------------------------------------------------------
+_TOKEN = re.compile(r'[0-9a-z가-힣ㄱ-ㅎㅏ-ㅣ]+')
+GRAMS = (2, 3)
+
+
+def grams(text: str) -> Counter[str]:
+    """Character 2- and 3-grams inside each word (a one-syllable word counts whole)."""
+    out: Counter[str] = Counter()
+    for word in _TOKEN.findall(text.lower()):
+        if len(word) == 1:
+            out[word] += 1
+        for n in GRAMS:
+            out.update(word[i:i + n] for i in range(len(word) - n + 1))
+    return out
+
+
+class GramIndex:
+    """TF-IDF cosine between a message and each of many short texts, by an inverted index."""
+
+    def __init__(self, texts: Sequence[str]):
+        counted = [grams(t) for t in texts]
+        df: Counter[str] = Counter(g for c in counted for g in c)
+        n = len(texts)
+        self.idf = {g: math.log((n + 1) / (d + 0.5)) for g, d in df.items()}
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for row, c in enumerate(counted):
+            weights = {g: (1 + math.log(tf)) * self.idf[g] for g, tf in c.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for g, w in weights.items():
+                self.postings[g].append((row, w / norm))
+        self.size = n
+
+    def scores(self, text: str) -> list[float]:
+        weights = {g: (1 + math.log(tf)) * self.idf[g] for g, tf in grams(text).items() if g in self.idf}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        out = [0.0] * self.size
+        for g, w in weights.items():
+            w /= norm
+            for row, v in self.postings[g]:
+                out[row] += w * v
+        return out
+
+
+# -- the bank of examples, shared by every index of the process -------------------------------
+@dataclass
+class Bank:
+    owners: list[str]         # the line id each example is for
+    texts: list[str]
+    grams: GramIndex
+    vectors: Any              # (examples, DIM) float32, or None without the model
+    none_vectors: Any         # (not-situations, DIM) float32, or None
+
+
+@functools.cache
+def bank() -> Bank:
+    """Every shipped example, cut into n-grams and (with the model) embedded once per process."""
+    pairs = [(line_id, text) for line_id, texts in _examples().items() for text in texts]
+    owners, texts = [p[0] for p in pairs], [p[1] for p in pairs]
+    vectors = none_vectors = None
+    if embedding.available():
+        vectors = embedding.vectors(embedding.QUERY, texts)
+        none_vectors = embedding.vectors(embedding.QUERY, list(not_situations()))
+    return Bank(owners, texts, GramIndex(texts), vectors, none_vectors)
+
+
+# -- per index: the lines it holds ------------------------------------------------------------
+@dataclass
+class Signals:
+    """Per line of the index (in its order): how near the message is to it, by each matcher;
+    NaN where a matcher has nothing for that line. And how near it is to any line at all."""
+    dense_examples: Any       # best cosine to one of the line's examples
+    dense_description: Any    # cosine to the line's description (query → passage)
+    gram_examples: Any        # best n-gram cosine to one of the line's examples
+    nearest_line: float       # best cosine to any line's example (NaN without the model)
+    nearest_none: float       # best cosine to any no-situation input (NaN without the model)
+
+
+class Space:
+    """The lines of one corpus index as the meaning matchers see them."""
+
+    def __init__(self, lines: Sequence[dict[str, Any]]):
+        import numpy as np
+        self.ids = [line['id'] for line in lines]
+        position = {line_id: i for i, line_id in enumerate(self.ids)}
+        self.bank = bank()
+        self.owner = np.array([position.get(o, -1) for o in self.bank.owners], dtype=np.int64)
+        self.kept = self.owner >= 0           # examples of lines withdrawn from the corpus don't count
+        self.with_examples = len(set(self.owner[self.kept].tolist()))
+        self.descriptions = None
+        if self.bank.vectors is not None:
+            self.descriptions = embedding.vectors(embedding.PASSAGE, [ln['description'] for ln in lines])
+
+    @property
+    def semantic(self) -> bool:
+        return self.descriptions is not None
+
+    def _per_line(self, per_example: Any) -> Any:
+        import numpy as np
+        out = np.full(len(self.ids), -np.inf, dtype=np.float32)
+        np.maximum.at(out, self.owner[self.kept], per_example[self.kept])
+        out[np.isneginf(out)] = np.nan
+        return out
+
+    def signals(self, text: str) -> Signals:
+        import numpy as np
+        gram = self._per_line(np.asarray(self.bank.grams.scores(text), dtype=np.float32))
+        nan = np.full(len(self.ids), np.nan, dtype=np.float32)
+        if not self.semantic:
+            return Signals(nan, nan, gram, math.nan, math.nan)
+        q = embedding.query(text)
+        dense = self._per_line(self.bank.vectors @ q)
+        near_line = float(np.nanmax(dense)) if np.isfinite(dense).any() else math.nan
+        none = self.bank.none_vectors
+        near_none = float((none @ q).max()) if none is not None and len(none) else math.nan
+        return Signals(dense, self.descriptions @ q, gram, near_line, near_none)

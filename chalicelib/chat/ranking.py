@@ -1,0 +1,101 @@
+"""One ranking of the corpus's lines for a message, fused from every matcher, and whether any
+line fits at all.
+
+The matchers: BM25F over the lines' fields (`corpus.Index.search`), and by the lines' example
+situations and descriptions (`meaning.Space`). Each ranks the lines; reciprocal-rank fusion adds
+weight / (K + rank) per matcher, so matchers whose scores live on different scales combine
+without calibration. Every number here was chosen on the tune split of the labelled set and of
+the no-situation set (`python -m tools.tune_ranking`); the held-out splits only report.
+"""
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.chat import meaning
+
+
+@dataclass(frozen=True)
+class Weights:
+    bm25: float
+    dense_examples: float
+    dense_description: float
+    gram_examples: float
+    k: float
+
+
+WEIGHTS = Weights(bm25=1.5, dense_examples=1.0, dense_description=0.25, gram_examples=1.0, k=3.0)
+# Without the model only the spelling matchers rank.
+BM25_DEPTH = 30  # BM25F's ranks below this add nothing a fused ranking needs
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the message is a situation any line answers: by meaning, it must be near enough
+    to some line's example (FLOOR) and nearer to the lines' examples than to the inputs that are
+    no situation (MARGIN); by spelling alone, share enough n-grams with some example."""
+    floor: float
+    margin: float
+    gram_floor: float
+
+
+VERDICT = Verdict(floor=0.885, margin=0.0, gram_floor=0.10)
+
+
+@dataclass
+class Ranking:
+    scored: list[tuple[float, dict[str, Any]]]   # fused score and line, best first
+    signals: meaning.Signals
+    semantic: bool
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        return [line for _, line in self.scored]
+
+
+def _ranks(values: Any) -> dict[int, int]:
+    """Position (0-based) → rank (1-based) by descending value; NaN and non-positive left out."""
+    order = sorted((i for i, v in enumerate(values) if not math.isnan(v) and v > 0), key=lambda i: -values[i])
+    return {i: r for r, i in enumerate(order, start=1)}
+
+
+@dataclass
+class Evidence:
+    """What every matcher says of one message: computed once, fused under any weights."""
+    signals: meaning.Signals
+    bm25: list[tuple[float, dict[str, Any]]]
+
+
+def evidence(text: str, index: Any) -> Evidence:
+    return Evidence(index.space.signals(text), index.search(text, BM25_DEPTH))
+
+
+def fuse(index: Any, seen: Evidence, weights: Weights = WEIGHTS) -> Ranking:
+    space, signals = index.space, seen.signals
+    position = {line_id: i for i, line_id in enumerate(space.ids)}
+    fused = [0.0] * len(space.ids)
+    for r, (_, line) in enumerate(seen.bm25, start=1):
+        fused[position[line['id']]] += weights.bm25 / (weights.k + r)
+    for weight, values in ((weights.gram_examples, signals.gram_examples),
+                           (weights.dense_examples, signals.dense_examples),
+                           (weights.dense_description, signals.dense_description)):
+        if weight:
+            for i, r in _ranks(values).items():
+                fused[i] += weight / (weights.k + r)
+    order = sorted((i for i, s in enumerate(fused) if s > 0), key=lambda i: (-fused[i], space.ids[i]))
+    lines = index.lines  # in the space's order: both are the index's lines by id
+    return Ranking([(fused[i], lines[i]) for i in order], signals, space.semantic)
+
+
+def rank(text: str, index: Any) -> Ranking:
+    return fuse(index, evidence(text, index))
+
+
+def fits(ranking: Ranking, verdict: Verdict = VERDICT) -> bool:
+    s = ranking.signals
+    if ranking.semantic and not math.isnan(s.nearest_line):
+        near_none = -1.0 if math.isnan(s.nearest_none) else s.nearest_none
+        return s.nearest_line >= verdict.floor and s.nearest_line - near_none >= verdict.margin
+    grams = [v for v in s.gram_examples if not math.isnan(v)]
+    if grams:
+        return max(grams) >= verdict.gram_floor
+    return bool(ranking.scored)  # no examples at all: whatever BM25F finds
