@@ -65,11 +65,20 @@ def test_loading_is_idempotent_and_drops_lines_no_longer_shipped(store, shipped)
     ({'sources': 'https://example.com'}, 'sources:'),
     ({'sources': ['ftp://example.com/x']}, 'sources:'),
     ({'sources': [f'https://example.com/{i}' for i in range(6)]}, 'sources:'),
+    ({'wording': 'fan'}, 'wording:'),
+    ({'wording': ''}, 'wording:'),
 ])
-def test_import_refuses_bad_ids_and_sources(record, message):
+def test_import_refuses_bad_ids_sources_and_wording(record, message):
     good = {'scene': 1, 'speaker': '백승수', 'quote': '대사', 'description': '설명'}
     with pytest.raises(corpus.CorpusError, match=message):
         corpus.validate_line(dict(good, **record))
+
+
+def test_the_wording_is_optional_and_kept_as_given():
+    good = {'scene': 1, 'speaker': '백승수', 'quote': '대사', 'description': '설명'}
+    assert 'wording' not in corpus.validate_line(good)
+    for wording in corpus.WORDINGS:
+        assert corpus.validate_line(dict(good, wording=wording))['wording'] == wording
 
 
 def test_an_id_used_twice_in_one_file_is_refused():
