@@ -10,6 +10,7 @@ from chalicelib.chat import corpus
 from tools.devkit.fake_openai import candidates_of, choose
 
 EVERYDAY_TAGS = {'차였다', '이별', '금수저', '뇌물', '배신', '내부고발', '퇴사', '시험', '면접'}
+FIELDS = {'id', 'scene', 'speaker', 'quote', 'wording', 'description', 'tags', 'sources'}
 
 
 @pytest.fixture(scope='module')
@@ -23,7 +24,9 @@ def test_every_shipped_record_is_well_formed_and_cited(shipped):
         raw = [json.loads(line) for line in f if line.strip()]
     assert len(raw) == len(shipped) >= 80
     for record in raw:
-        assert set(record) == {'id', 'scene', 'speaker', 'quote', 'description', 'tags', 'sources'}, record['id']
+        assert set(record) == FIELDS, record['id']
+        assert all(record[f] not in (None, '', []) for f in FIELDS), record['id']
+        assert record['wording'] in corpus.WORDINGS, record['id']
         assert record['id'].startswith(f"e{record['scene']:02}-"), record['id']
         assert record['sources'] and all(u.startswith(('https://', 'http://')) for u in record['sources']), record['id']
         assert 5 <= len(record['tags']) <= 20 and len(set(record['tags'])) == len(record['tags']), record['id']
