@@ -1,8 +1,11 @@
 """The shipped corpus (data checked like code), "another line" (`exclude`), where a line comes
 from (`line_id`, `sources`), and what the model is shown."""
 import json
+import os
+import re
 from collections import Counter
 from difflib import SequenceMatcher
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -10,6 +13,48 @@ from chalicelib.chat import corpus
 from tools.devkit.fake_openai import candidates_of, choose
 
 EVERYDAY_TAGS = {'차였다', '이별', '금수저', '뇌물', '배신', '내부고발', '퇴사', '시험', '면접'}
+FIELDS = {'id', 'scene', 'speaker', 'quote', 'wording', 'description', 'tags', 'sources'}
+PRESS_FILE = os.path.join(os.path.dirname(__file__), '..', 'tools', 'data', 'press_domains.txt')
+
+# One address for the copies of one page. Hosts: www./m./mobile. prefixes go, and a mirror host
+# becomes the host it mirrors. Paths: AMP segments and suffixes go. Queries: tracking and AMP
+# parameters go. Sites that give one article several address shapes get one canonical shape.
+MIRRORS = {'mosen.mt.co.kr': 'osen.co.kr', 'news.zumst.com': 'news.zum.com',
+           'sbsfune.sbs.co.kr': 'ent.sbs.co.kr', 'msportalkorea.mt.co.kr': 'sportalkorea.com',
+           'celuvmedia.com': 'theceluv.com'}
+NOISE_PARAMS = {'amp', 'cooper', 'plink', 'cm', 'r', 'thumb', 't', 'outurl', 'ext', 'view', 'liststyle'}
+ARTICLE_SHAPES = [  # (host, where the article number is, canonical path)
+    ('xportsnews.com', r'(?:entry_id=|/article(?:_nview)?/)(\d+)', '/article/{}'),
+    ('ent.sbs.co.kr', r'article_id=(E\d+)', '/article/{}'),
+    ('news1.kr', r'(\d{6,})', '/articles/{}'),
+    ('joynews24.com', r'/(?:v|view)/(?:[a-z]+/)?(\d+)', '/view/{}'),
+    ('news.zum.com', r'/articles/(\d+)', '/articles/{}'),  # with or without the title slug
+]
+
+
+def address(url):
+    parts = urlsplit(url.strip())
+    host = re.sub(r'^(?:www\d*|m|mobile)\.', '', (parts.hostname or '').lower())
+    host = MIRRORS.get(host, host)
+    path = parts.path.lower()
+    path = re.sub(r'/amp(?=/)|[-_]amp(?=[./])|(?<=/)amp(?=view)|(?<=view)amp(?=\.)', '', path)
+    query = urlencode(sorted((k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if k.lower() not in NOISE_PARAMS))
+    for site, where, shape in ARTICLE_SHAPES:
+        found = re.search(where, f'{path}?{parts.query}', re.IGNORECASE) if host == site else None
+        if found:
+            return host + shape.format(found.group(1))
+    return host + path.rstrip('/') + (f'?{query}' if query else '')
+
+
+def press_domains():
+    with open(PRESS_FILE, encoding='utf-8') as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith('#')}
+
+
+def is_press(url, domains):
+    host = (urlsplit(url).hostname or '').lower()
+    return any(host == d or host.endswith('.' + d) for d in domains)
 
 
 @pytest.fixture(scope='module')
@@ -23,11 +68,59 @@ def test_every_shipped_record_is_well_formed_and_cited(shipped):
         raw = [json.loads(line) for line in f if line.strip()]
     assert len(raw) == len(shipped) >= 80
     for record in raw:
-        assert set(record) == {'id', 'scene', 'speaker', 'quote', 'description', 'tags', 'sources'}, record['id']
+        assert set(record) == FIELDS, record['id']
+        assert all(record[f] not in (None, '', []) for f in FIELDS), record['id']
+        assert record['wording'] in corpus.WORDINGS, record['id']
         assert record['id'].startswith(f"e{record['scene']:02}-"), record['id']
         assert record['sources'] and all(u.startswith(('https://', 'http://')) for u in record['sources']), record['id']
         assert 5 <= len(record['tags']) <= 20 and len(set(record['tags'])) == len(record['tags']), record['id']
         assert len(record['description']) <= 300, record['id']
+
+
+def test_every_line_has_a_press_source(shipped):
+    domains = press_domains()
+    assert not [ln['id'] for ln in shipped if not any(is_press(u, domains) for u in ln['sources'])]
+
+
+def test_fan_and_community_pages_are_not_press():
+    domains = press_domains()
+    fans = ['https://daying.tistory.com/89', 'https://theqoo.net/square/1278397536', 'https://bokgilism.com/263',
+            'https://namu.wiki/w/x', 'https://info.goandroidtips.com/entry/x']
+    assert not [u for u in fans if is_press(u, domains)]
+    assert is_press('http://mosen.mt.co.kr/article/G1', domains) and not is_press('https://notmt.co.kr/x', domains)
+
+
+def test_no_line_cites_one_page_twice_not_even_as_a_mobile_or_amp_copy(shipped):
+    twice = {ln['id']: ln['sources'] for ln in shipped
+             if len({address(u) for u in ln['sources']}) < len(ln['sources'])}
+    assert twice == {}
+
+
+@pytest.mark.parametrize('copies', [
+    ['https://www.slist.kr/news/articleView.html?idxno=1', 'http://m.slist.kr/news/articleView.html?idxno=1'],
+    ['http://mosen.mt.co.kr/article/G1', 'http://www5.osen.co.kr/article/G1', 'http://osen.co.kr/article/G1'],
+    ['https://xportsnews.com/?ac=article_view&entry_id=7', 'https://www.xportsnews.com/article/7',
+     'https://xportsnews.com/article_nview/7'],
+    ['https://ent.sbs.co.kr/amp/article.do?article_id=E1', 'https://ent.sbs.co.kr/news/article.do?article_id=E1',
+     'http://sbsfune.sbs.co.kr/news/news_content.jsp?article_id=E1&cooper=SBSENTERNEWS&plink=REL'],
+    ['https://insight.co.kr/news/5', 'https://insight.co.kr/amp/news/5'],
+    ['https://www.topstarnews.net/news/articleViewAmp.html?idxno=3', 'http://topstarnews.net/news/articleView.html?idxno=3'],
+    ['https://cm.asiae.co.kr/ampview.htm?no=9', 'https://cm.asiae.co.kr/view.htm?no=9'],
+    ['http://news.zumst.com/articles/4?cm=popular', 'https://news.zum.com/articles/4'],
+    ['https://m.news1.kr/articles/?3819806?view=m', 'http://news1.kr/articles/?3819806'],
+    ['https://joynews24.com/view/wrlted/12', 'http://m.joynews24.com/v/12'],
+    ['https://m.news.zum.com/articles/56889244/%EC%8A%A4', 'https://news.zum.com/articles/56889244'],
+    ['https://example.com/a?id=1&amp=1', 'https://example.com/a?id=1'],
+])
+def test_copies_of_one_page_share_an_address(copies):
+    assert len({address(u) for u in copies}) == 1, [address(u) for u in copies]
+
+
+def test_different_pages_keep_different_addresses():
+    pages = ['https://xportsnews.com/article/1221767', 'https://www.xportsnews.com/article/1221785',
+             'http://www.slist.kr/news/articleView.html?idxno=135589', 'http://www.slist.kr/news/articleView.html?idxno=135590',
+             'https://news.zum.com/articles/56890498', 'https://news.zum.com/articles/56889332']
+    assert len({address(u) for u in pages}) == len(pages)
 
 
 def test_no_line_twice_not_even_worded_differently(shipped):
@@ -65,11 +158,20 @@ def test_loading_is_idempotent_and_drops_lines_no_longer_shipped(store, shipped)
     ({'sources': 'https://example.com'}, 'sources:'),
     ({'sources': ['ftp://example.com/x']}, 'sources:'),
     ({'sources': [f'https://example.com/{i}' for i in range(6)]}, 'sources:'),
+    ({'wording': 'fan'}, 'wording:'),
+    ({'wording': ''}, 'wording:'),
 ])
-def test_import_refuses_bad_ids_and_sources(record, message):
+def test_import_refuses_bad_ids_sources_and_wording(record, message):
     good = {'scene': 1, 'speaker': '백승수', 'quote': '대사', 'description': '설명'}
     with pytest.raises(corpus.CorpusError, match=message):
         corpus.validate_line(dict(good, **record))
+
+
+def test_the_wording_is_optional_and_kept_as_given():
+    good = {'scene': 1, 'speaker': '백승수', 'quote': '대사', 'description': '설명'}
+    assert 'wording' not in corpus.validate_line(good)
+    for wording in corpus.WORDINGS:
+        assert corpus.validate_line(dict(good, wording=wording))['wording'] == wording
 
 
 def test_an_id_used_twice_in_one_file_is_refused():

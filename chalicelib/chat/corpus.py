@@ -30,6 +30,9 @@ class CorpusError(ValueError):
 
 LINE_ID = re.compile(r'^[a-z0-9][a-z0-9-]{0,63}$')
 SOURCES_MAX = 5
+# How sure we are of a line's words: 'verbatim' when a cited page quotes the dialogue as spoken,
+# 'press' when it gives a reporter's rendering (condensed, or turned into the press's plain style).
+WORDINGS = ('verbatim', 'press')
 
 
 def validate_line(obj: Any, scene_required: bool = True) -> dict[str, Any]:
@@ -64,6 +67,11 @@ def validate_line(obj: Any, scene_required: bool = True) -> dict[str, Any]:
             or not all(isinstance(u, str) and len(u) <= 500 and re.match(r'^https?://[^\s]+$', u) for u in sources)):
         raise CorpusError(f'sources: http(s) 주소 {SOURCES_MAX}개까지의 목록이어야 합니다')
     line['sources'] = list(sources)
+    wording = obj.get('wording')
+    if wording is not None:
+        if wording not in WORDINGS:
+            raise CorpusError(f"wording: {' 또는 '.join(WORDINGS)}여야 합니다")
+        line['wording'] = wording
     return line
 
 
