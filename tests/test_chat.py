@@ -319,3 +319,10 @@ def test_delete_one_and_delete_all(api, token):
     _save(api, token, 2)
     assert api.post('/chat/delete/', token=token).status == 204
     assert history(api, token)['results'] == []
+
+
+def test_health_says_which_matcher_ranks_the_lines(api, demo, token):
+    assert ask(api, token, '시험에 떨어졌어요').status == 200
+    model = api.get('/health').json['model']
+    assert model['answerer'] == 'local'
+    assert model['matcher'].startswith('meaning: multilingual-e5-small')

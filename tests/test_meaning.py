@@ -170,6 +170,6 @@ def test_without_the_model_the_answerer_goes_on_by_spelling_and_says_so(no_model
     answer = model.local_answer('회사에서 파벌 싸움 때문에 지쳐요', index)
     assert isinstance(answer, model.Answer) and answer.source == 'local'
     assert isinstance(model.local_answer('ㅁㄴㅇㄹ', index), model.NoFit)
-    assert model.describe()['matcher'].startswith('spelling only')
+    assert model.matcher().startswith('spelling only')
     corpus.Index(shipped)
     assert caplog.text.count('embedding model unavailable') == 1  # said once

@@ -2,7 +2,11 @@
 API on Chalice's local server (loopback HTTP), with the local answerer, so the model's own
 latency is left out. Each part is its own function:
 
-- relevance: top-1/top-3 on the labelled situations (tools/relevance.py);
+- relevance: top-1/top-3 on the labelled situations and the two "no line fits" rates
+  (tools/relevance.py), and how many lines have no example situations;
+- the local answerer in a new process pinned to one core (tools/bench_answerer.py): a new
+  container's cold start (imports, embedding model, index with vectors), the chat's own work
+  per request besides any model call p50/p95, resident memory; and the embedding layer's size;
 - chat route: p50/p95 of POST /chat/api with a 1,000-line corpus (local answerer, and the
   OpenAI path against a fake server that answers at once);
 - corpus: what a new container pays to build the index of 1,000 lines, and what one that holds
@@ -19,11 +23,14 @@ import http.client
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -95,6 +102,30 @@ def start_api():
     server = make_server('127.0.0.1', dynamodb_local.free_port(), quiet=True)
     threading.Thread(target=server.server.serve_forever, daemon=True).start()
     return server, f'http://127.0.0.1:{server.port}'
+
+
+# -- the answerer, as a new container on one core --------------------------------------------------
+def bench_answerer() -> None:
+    from chalicelib.chat import corpus, meaning
+    lines = corpus.shipped_lines()
+    bare = [ln['id'] for ln in lines if ln['id'] not in meaning.examples()]
+    named = f' ({", ".join(bare)})' if bare else ''
+    print(f'lines without example situations: {len(bare)} of {len(lines)} shipped{named}')
+    pin = ['taskset', '-c', '0'] if shutil.which('taskset') else []
+    subprocess.run([*pin, sys.executable, '-m', 'tools.bench_answerer'], cwd=ROOT, check=True,
+                   env=dict(os.environ, JWT_SECRET='x' * 40))
+    with tempfile.TemporaryDirectory() as out:
+        runtime = f'python{sys.version_info[0]}.{sys.version_info[1]}'
+        built = subprocess.run([os.path.join(ROOT, 'deploy', 'build_layer.sh'), out, runtime], cwd=ROOT,
+                               capture_output=True, text=True)
+        if built.returncode:
+            print(f'embedding layer: not built ({built.stderr.strip()[-300:]})')
+            return
+        with zipfile.ZipFile(os.path.join(out, 'embedding-layer.zip')) as zf:
+            unzipped = sum(i.file_size for i in zf.infolist())
+        zipped = os.path.getsize(os.path.join(out, 'embedding-layer.zip'))
+        print(f'embedding layer ({runtime}): {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped '
+              f'(Lambda: function and layers at most 250 MiB unzipped)')
 
 
 # -- chat route ---------------------------------------------------------------------------------
@@ -377,6 +408,7 @@ def main() -> None:
         settings.reload()
         from tools import relevance
         relevance.report()
+        bench_answerer()
         storage.store().create_tables()
         corpus.import_text(synthetic_corpus(1000), origin='bench')
         server, url = start_api()

@@ -213,7 +213,7 @@ def corpus_line(q: Proposal) -> Line:
     line = corpus.validate_line({'quote': q['content'], 'description': q['description'], 'scene': q.get('scene'),
                                  'speaker': q.get('speaker') or '미상', 'tags': [q['title'][:30]]},
                                 scene_required=False)
-    return dict(line, origin='board')
+    return corpus.with_vectors([dict(line, origin='board')])[0]
 
 
 def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalView:

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from chalicelib import storage
-from chalicelib.chat import meaning
+from chalicelib.chat import embedding, meaning
 
 EPISODES = 16  # 스토브리그 ran for 16 episodes
 SHIPPED_FILE = os.path.join(os.path.dirname(__file__), 'data', 'corpus.jsonl')
@@ -96,11 +96,20 @@ def parse_jsonl(text: str, origin: str) -> list[dict[str, Any]]:
     return lines
 
 
+def with_vectors(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines with their descriptions' e5 vectors, made once as they are written, so no
+    container embeds them when it builds its index. Without the model, as they are."""
+    if not lines or not embedding.available():
+        return lines
+    vectors = embedding.vectors(embedding.PASSAGE, [line['description'] for line in lines], cache={})
+    return [dict(line, vector=embedding.encode(v)) for line, v in zip(lines, vectors, strict=True)]
+
+
 def import_text(text: str, origin: str = 'import') -> int:
     """Validate all, then write all: a malformed record leaves the corpus untouched."""
     lines = parse_jsonl(text, origin)
     if lines:
-        storage.store().put_corpus_lines(lines)
+        storage.store().put_corpus_lines(with_vectors(lines))
     return len(lines)
 
 

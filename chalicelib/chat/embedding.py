@@ -8,6 +8,7 @@ description). Vectors are L2-normalised, so a dot product is the cosine.
 Where the model can't load (the package missing, a CPU its engine does not run on), `model()`
 is None, this is logged once, and the answerer goes on lexically.
 """
+import base64
 import hashlib
 import logging
 import os
@@ -100,6 +101,17 @@ def vectors(kind: str, texts: Sequence[str], cache: dict[str, Any] | None = None
             out[i] = new[row]
             found[key(kind, texts[i])] = new[row]
     return out
+
+
+def encode(vector: Any) -> str:
+    """A vector as a line item keeps it: float16, base64 (1 KB)."""
+    import numpy as np
+    return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode()
+
+
+def decode(text: str) -> Any:
+    import numpy as np
+    return np.frombuffer(base64.b64decode(text), dtype=np.float16).astype(np.float32)
 
 
 def query(text: str) -> Any:

@@ -120,6 +120,9 @@ def bank() -> Bank:
     return Bank(owners, texts, GramIndex(texts), vectors, none_vectors)
 
 
+NEIGHBOURS = 5
+
+
 # -- per index: the lines it holds ------------------------------------------------------------
 @dataclass
 class Signals:
@@ -130,6 +133,7 @@ class Signals:
     gram_examples: Any        # best n-gram cosine to one of the line's examples
     nearest_line: float       # best cosine to any line's example (NaN without the model)
     nearest_none: float       # best cosine to any no-situation input (NaN without the model)
+    none_share: float         # of the message's NEIGHBOURS nearest texts, the share that are no situation
 
 
 class Space:
@@ -145,7 +149,15 @@ class Space:
         self.with_examples = len(set(self.owner[self.kept].tolist()))
         self.descriptions = None
         if self.bank.vectors is not None:
-            self.descriptions = embedding.vectors(embedding.PASSAGE, [ln['description'] for ln in lines])
+            self.descriptions = np.zeros((len(lines), embedding.DIM), dtype=np.float32)
+            # a line written with its vector (imported, applied) brings it; a shipped line's was
+            # shipped; any other (written while the model was down) is embedded now, once
+            bare = [i for i, line in enumerate(lines) if not line.get('vector')]
+            for i, line in enumerate(lines):
+                if line.get('vector'):
+                    self.descriptions[i] = embedding.decode(line['vector'])
+            if bare:
+                self.descriptions[bare] = embedding.vectors(embedding.PASSAGE, [lines[i]['description'] for i in bare])
 
     @property
     def semantic(self) -> bool:
@@ -163,10 +175,15 @@ class Space:
         gram = self._per_line(np.asarray(self.bank.grams.scores(text), dtype=np.float32))
         nan = np.full(len(self.ids), np.nan, dtype=np.float32)
         if not self.semantic:
-            return Signals(nan, nan, gram, math.nan, math.nan)
+            return Signals(nan, nan, gram, math.nan, math.nan, math.nan)
         q = embedding.query(text)
+        to_examples = (self.bank.vectors @ q)[self.kept]
         dense = self._per_line(self.bank.vectors @ q)
-        near_line = float(np.nanmax(dense)) if np.isfinite(dense).any() else math.nan
+        near_line = float(to_examples.max()) if len(to_examples) else math.nan
         none = self.bank.none_vectors
-        near_none = float((none @ q).max()) if none is not None and len(none) else math.nan
-        return Signals(dense, self.descriptions @ q, gram, near_line, near_none)
+        to_none = none @ q if none is not None else np.zeros(0, dtype=np.float32)
+        near_none = float(to_none.max()) if len(to_none) else math.nan
+        pooled = np.concatenate([to_examples, to_none])
+        nearest = np.argsort(-pooled)[:NEIGHBOURS]
+        share = float(np.mean(nearest >= len(to_examples))) if len(nearest) else math.nan
+        return Signals(dense, self.descriptions @ q, gram, near_line, near_none, share)

@@ -324,11 +324,16 @@ def answer(text: str, index: Index, exclude: Collection[str] = (), judge: bool =
     return local_answer(text, index, exclude, judge)
 
 
+def matcher() -> str:
+    """What ranks the lines: by meaning and spelling, or (the model down) by spelling only."""
+    if embedding.available():
+        return f'meaning: {embedding.MODEL_NAME} + example n-grams + bm25f'
+    return f'spelling only (embedding model unavailable: {embedding.unavailable_reason()}): example n-grams + bm25f'
+
+
 def describe() -> dict[str, Any]:
     cfg = settings.get()
-    matcher = (f'meaning: {embedding.MODEL_NAME} + example n-grams + bm25f' if embedding.available()
-               else f'spelling only (embedding model unavailable: {embedding.unavailable_reason()}): '
-                    'example n-grams + bm25f')
+    matcher_now = matcher()
     if cfg.openai_api_key:
-        return {'answerer': 'openai', 'model': cfg.openai_model, 'matcher': matcher}
-    return {'answerer': 'local', 'model': 'ranked retrieval', 'matcher': matcher}
+        return {'answerer': 'openai', 'model': cfg.openai_model, 'matcher': matcher_now}
+    return {'answerer': 'local', 'model': 'ranked retrieval', 'matcher': matcher_now}

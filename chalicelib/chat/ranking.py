@@ -30,15 +30,17 @@ BM25_DEPTH = 30  # BM25F's ranks below this add nothing a fused ranking needs
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether the message is a situation any line answers: by meaning, it must be near enough
-    to some line's example (FLOOR) and nearer to the lines' examples than to the inputs that are
-    no situation (MARGIN); by spelling alone, share enough n-grams with some example."""
+    """Whether the message is a situation any line answers. By meaning: near enough to some
+    line's example (floor), nearer to the lines' examples than to the inputs that are no
+    situation (margin), and among its nearest texts fewer than `none_share` of those inputs.
+    By spelling alone: enough n-grams shared with some example (gram_floor)."""
     floor: float
     margin: float
+    none_share: float
     gram_floor: float
 
 
-VERDICT = Verdict(floor=0.885, margin=0.0, gram_floor=0.10)
+VERDICT = Verdict(floor=0.88, margin=0.01, none_share=0.4, gram_floor=0.15)
 
 
 @dataclass
@@ -94,7 +96,8 @@ def fits(ranking: Ranking, verdict: Verdict = VERDICT) -> bool:
     s = ranking.signals
     if ranking.semantic and not math.isnan(s.nearest_line):
         near_none = -1.0 if math.isnan(s.nearest_none) else s.nearest_none
-        return s.nearest_line >= verdict.floor and s.nearest_line - near_none >= verdict.margin
+        return (s.nearest_line >= verdict.floor and s.nearest_line - near_none >= verdict.margin
+                and not s.none_share >= verdict.none_share)
     grams = [v for v in s.gram_examples if not math.isnan(v)]
     if grams:
         return max(grams) >= verdict.gram_floor

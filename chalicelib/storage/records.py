@@ -64,6 +64,8 @@ class Line(TypedDict, total=False):
     tags: list[str]
     sources: list[str]
     origin: str            # 'corpus' (shipped), 'board', 'import'…
+    wording: str           # 'verbatim' (the dialogue as aired) or 'press' (a reporter's rendering)
+    vector: str            # the description's e5 vector (base64 float16), made when the line was written
 
 
 class SessionIndex(TypedDict, total=False):
