@@ -18,7 +18,7 @@ VIEWER_STAMP := $(VIEWER)/.copied-$(shell cat package-lock.json | cksum | cut -d
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test test-fast lint print-python fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi
+.PHONY: run test test-fast lint print-python fuzz bench soak admin import-quotes rotate-jwt-secret deps tools-check browser clean package deploy openapi
 
 run: deps
 	$(PY) -m tools.dev
@@ -57,6 +57,11 @@ admin: deps
 import-quotes: deps
 	@test -n "$(FILE)" || { echo "usage: make import-quotes FILE=lines.jsonl" >&2; exit 2; }
 	$(PY) -m tools.cli import-quotes "$(FILE)"
+
+# A new token-signing secret; the old one still verifies, so nobody is logged out (DROP_PREVIOUS=1:
+# it does not, everyone logs in again). Restart `make run` to use it. Deployed: deploy/README.md.
+rotate-jwt-secret: $(PY_STAMP)
+	$(PY) -m tools.cli rotate-jwt-secret $(if $(DROP_PREVIOUS),--drop-previous)
 
 deps: tools-check $(PY_STAMP) $(NODE_STAMP) $(VIEWER_STAMP)
 

@@ -267,11 +267,16 @@ def test_deployed_a_container_meeting_a_newer_key_reads_the_secret_again_once_a_
     assert secrets_manager.calls[calls:] == []
 
 
-def test_deployed_a_failing_store_on_reread_is_401_not_500(api, secrets_manager):
+def test_deployed_a_failing_store_on_reread_is_401_not_500_and_says_so(api, secrets_manager, capsys):
     joined = api.join()
     secrets_manager.fail = ConnectionError('store unreachable')
+    capsys.readouterr()
     assert_401(profile(api, resign(joined['access'], new_secret())))
     assert secrets_manager.calls[-1] == 'AWSCURRENT'
+    # the authorizer runs outside the request's line: a WARN line of its own
+    warned = [json.loads(line) for line in capsys.readouterr().out.splitlines() if 'jwt_keys_reread' in line]
+    assert warned == [{'level': 'WARN', 'message': 'could not read the JWT secret again',
+                       'jwt_keys_reread_error': 'ConnectionError'}]
     assert profile(api, joined['access']).status == 200
 
 

@@ -50,7 +50,7 @@ def secret_for(kid: str) -> str | None:
         return found
     try:
         changed = settings.reread_jwt_secrets()
-    except Exception as exc:  # the store failed: the token stays unverified (401), the line says why
-        observe.note(jwt_keys_reread_error=type(exc).__name__)
+    except Exception as exc:  # the store failed: the token stays unverified (401), a log line says why
+        observe.warn('could not read the JWT secret again', jwt_keys_reread_error=type(exc).__name__)
         return None
     return ring().by_kid.get(kid) if changed else None
