@@ -113,7 +113,8 @@ package: $(PY_STAMP)
 	deploy/package.sh $(PACKAGE_DIR)
 
 lint-template: package
-	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json && echo "cfn-lint: $(PACKAGE_DIR)/sam.json has no findings"
+	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json deploy/site-waf.json \
+	  && echo "cfn-lint: $(PACKAGE_DIR)/sam.json and deploy/site-waf.json have no findings"
 
 deploy: package $(VIEWER_STAMP)
 	deploy/deploy.sh --package-dir $(PACKAGE_DIR) $(if $(DRY_RUN),--dry-run)
