@@ -46,6 +46,12 @@ fuzz: deps
 bench: deps
 	$(PY) -m tools.bench
 
+# The local stack driven for SOAK_SECONDS with a day's mix of requests: requests/s, p50/p95/p99 per
+# route, answers by status and the API process's memory each minute (tools/soak.py; README, Soak).
+SOAK_SECONDS ?= 600
+soak: deps
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m tools.soak
+
 # Rewrites chalicelib/service/openapi.json from tools/build_openapi.py (after adding or changing a route).
 openapi: $(PY_STAMP)
 	$(PY) -m tools.build_openapi
