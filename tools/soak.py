@@ -463,6 +463,12 @@ class Soak:
 
 
 # -- processes and memory --------------------------------------------------------------------------
+def shown(path: str) -> str:
+    """A path as short as it reads well: relative inside the repository, else as it is."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith('..') else rel
+
+
 def rss_mib(pid: int) -> float | None:
     """VmRSS of a process, from /proc/<pid>/status (Linux)."""
     try:
@@ -668,7 +674,7 @@ def main() -> int:
         config = (f'target {rate:g} actions/s, {users} users, {workers} workers, corpus {lines} lines, '
                   f"answerer {'OpenAI-compatible' if env.get('OPENAI_API_KEY') else 'local'}, bcrypt "
                   f'{settings.get().bcrypt_rounds} rounds; limits: {limits}')
-        print(f'soak: API pid {api.pid} on http://{HOST}:{api_port} (log {os.path.relpath(log.name, ROOT)}), '
+        print(f'soak: API pid {api.pid} on http://{HOST}:{api_port} (log {shown(log.name)}), '
               f'DynamoDB Local pid {ddb.pid}; {seconds:g} s at most, {max_requests} requests at most\n  {config}',
               flush=True)
 
