@@ -47,13 +47,13 @@ class Settings:
     keep_limit_per_day: int
 
 
-def _secret(name: str, client: Config | None = None) -> str | None:
+def _secret(name: str, config: Config | None = None) -> str | None:
     """A secret from the environment, or from a secret store the environment names:
     NAME_SECRET_ID (AWS Secrets Manager, what the deploy template uses) or NAME_PARAM
     (SSM Parameter Store). Deployed, the template passes the secret's name; get() is cached,
     so the store is read once per container. An empty or placeholder value ('', '-', 'none')
-    means unset, e.g. an OpenAI key secret not yet filled in → the local answerer. `client` is
-    the botocore Config of the store's client (timeouts), boto3's defaults if None.
+    means unset, e.g. an OpenAI key secret not yet filled in → the local answerer. `config` is
+    the store client's botocore Config (timeouts), boto3's defaults if None.
     """
     value = os.environ.get(name)
     if value:
@@ -62,7 +62,7 @@ def _secret(name: str, client: Config | None = None) -> str | None:
     param = os.environ.get(name + '_PARAM')
     if not secret_id and not param:
         return None
-    kw = {'config': client} if client else {}
+    kw = {'config': config} if config else {}
     if secret_id:
         value = boto3.client('secretsmanager', **kw).get_secret_value(SecretId=secret_id).get('SecretString') or ''
     else:
@@ -75,10 +75,10 @@ def _unset_if_placeholder(value: str) -> str | None:
     return None if value.lower() in ('', '-', 'none') else value
 
 
-def _previous_version(secret_id: str, client: Config | None = None) -> str | None:
+def _previous_version(secret_id: str, config: Config | None = None) -> str | None:
     """The version of a Secrets Manager secret labelled AWSPREVIOUS: the value it had before the
     last `put-secret-value` (or rotation). None before the first change."""
-    kw = {'config': client} if client else {}
+    kw = {'config': config} if config else {}
     try:
         answer = boto3.client('secretsmanager', **kw).get_secret_value(SecretId=secret_id, VersionStage='AWSPREVIOUS')
     except ClientError as exc:
@@ -91,17 +91,17 @@ def _previous_version(secret_id: str, client: Config | None = None) -> str | Non
 MIN_JWT_SECRET = 32
 
 
-def _jwt_secrets(client: Config | None = None) -> tuple[str, str | None]:
+def _jwt_secrets(config: Config | None = None) -> tuple[str, str | None]:
     """(current, previous): JWT_SECRET and JWT_SECRET_PREVIOUS as plain values (locally), else the
     AWSCURRENT and AWSPREVIOUS versions of the secret JWT_SECRET_SECRET_ID names (deployed).
-    Only the current one signs; both verify, so a rotation logs nobody out (README, Security)."""
-    current = _secret('JWT_SECRET', client)
+    Only the current one signs; both verify, so a rotation logs nobody out (README, API notes)."""
+    current = _secret('JWT_SECRET', config)
     if not current or len(current) < MIN_JWT_SECRET:
         raise RuntimeError(f'JWT_SECRET must be set to at least {MIN_JWT_SECRET} characters')
-    previous = _unset_if_placeholder(_secret('JWT_SECRET_PREVIOUS', client) or '')  # 'none' too
+    previous = _unset_if_placeholder(_secret('JWT_SECRET_PREVIOUS', config) or '')  # 'none' too
     secret_id = os.environ.get('JWT_SECRET_SECRET_ID')
     if previous is None and secret_id and not os.environ.get('JWT_SECRET'):
-        previous = _previous_version(secret_id, client)
+        previous = _previous_version(secret_id, config)
     if previous is not None and len(previous) < MIN_JWT_SECRET:
         raise RuntimeError(f'JWT_SECRET_PREVIOUS must be at least {MIN_JWT_SECRET} characters (or unset)')
     return current, (None if previous == current else previous)
