@@ -575,7 +575,7 @@ def minute_line(stats: Stats, minute: int, seconds: float, api_rss: float | None
             + (f'  (DynamoDB Local {ddb_rss:.0f} MiB)' if ddb_rss else ''))
 
 
-def report(stats: Stats, soak: Soak, elapsed: float, memory: list[tuple[int, float]], p99s: list[float],
+def report(stats: Stats, soak: Soak, elapsed: float, memory: list[tuple[int, float | None]], p99s: list[float],
            config: str) -> bool:
     print(f'\n== soak: {elapsed:.0f} s, {stats.count} requests, {stats.count / elapsed:.1f} req/s ({config})')
     print(f"\n{'route':38} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}  ms")
@@ -614,7 +614,7 @@ def report(stats: Stats, soak: Soak, elapsed: float, memory: list[tuple[int, flo
               server == 0 and not stats.transport_errors),
              (f'429s only where meant: {unmeant} elsewhere', unmeant == 0 and exact)]
     print('\nAPI process resident memory (VmRSS), by minute: '
-          + ', '.join(f'{m}: {mib:.1f}' for m, mib in memory) + ' MiB')
+          + ', '.join(f'{m}: {mib:.1f}' if mib else f'{m}: n/a' for m, mib in memory) + ' MiB')
     after = [mib for m, mib in memory if m >= 1 and mib]
     if len(after) >= 2:
         base = after[0]
@@ -702,7 +702,7 @@ def main() -> int:
         for t in threads:
             t.start()
 
-        memory: list[tuple[int, float]] = [(0, baseline)]
+        memory: list[tuple[int, float | None]] = [(0, baseline)]
         p99s: list[float] = []
         deadline = started + seconds
         minute = 0
