@@ -18,7 +18,7 @@ VIEWER_STAMP := $(VIEWER)/.copied-$(shell cat package-lock.json | cksum | cut -d
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test test-fast lint print-python fuzz bench admin import-quotes deps tools-check browser clean package deploy openapi vectors tune
+.PHONY: run test test-fast lint print-python fuzz bench soak admin import-quotes rotate-jwt-secret deps tools-check browser clean package deploy openapi vectors tune
 
 run: deps
 	$(PY) -m tools.dev
@@ -56,6 +56,12 @@ vectors: $(PY_STAMP)
 tune: $(PY_STAMP)
 	$(PY) -m tools.tune_ranking
 
+# The local stack driven for SOAK_SECONDS with a day's mix of requests: requests/s, p50/p95/p99 per
+# route, answers by status and the API process's memory each minute (tools/soak.py; README, Soak).
+SOAK_SECONDS ?= 600
+soak: deps
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m tools.soak
+
 # Rewrites chalicelib/service/openapi.json from tools/build_openapi.py (after adding or changing a route).
 openapi: $(PY_STAMP)
 	$(PY) -m tools.build_openapi
@@ -67,6 +73,11 @@ admin: deps
 import-quotes: deps
 	@test -n "$(FILE)" || { echo "usage: make import-quotes FILE=lines.jsonl" >&2; exit 2; }
 	$(PY) -m tools.cli import-quotes "$(FILE)"
+
+# A new token-signing secret; the old one still verifies, so nobody is logged out (DROP_PREVIOUS=1:
+# it does not, everyone logs in again). Restart `make run` to use it. Deployed: deploy/README.md.
+rotate-jwt-secret: $(PY_STAMP)
+	$(PY) -m tools.cli rotate-jwt-secret $(if $(DROP_PREVIOUS),--drop-previous)
 
 deps: tools-check $(PY_STAMP) $(NODE_STAMP) $(VIEWER_STAMP)
 
@@ -118,7 +129,8 @@ package: $(PY_STAMP)
 	deploy/package.sh $(PACKAGE_DIR)
 
 lint-template: package
-	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json && echo "cfn-lint: $(PACKAGE_DIR)/sam.json has no findings"
+	$(VENV)/bin/cfn-lint $(PACKAGE_DIR)/sam.json deploy/site-waf.json \
+	  && echo "cfn-lint: $(PACKAGE_DIR)/sam.json and deploy/site-waf.json have no findings"
 
 deploy: package $(VIEWER_STAMP)
 	deploy/deploy.sh --package-dir $(PACKAGE_DIR) $(if $(DRY_RUN),--dry-run)

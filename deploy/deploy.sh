@@ -17,6 +17,9 @@
 #   ARTIFACTS_BUCKET     S3 bucket for the Lambda zip and the template
 #                        (default stove-league-artifacts-<account>-<region>, created if missing)
 #   PARAMETER_OVERRIDES  extra stack parameters, e.g. "ApiRateLimit=50 LogRetentionDays=90"
+#   SITE_WAF             0: no firewall (AWS WAF) in front of the site (default 1: the stack
+#                        deploy/site-waf.json in us-east-1, named $STACK_NAME-site-waf)
+#   SITE_WAF_PARAMETERS  its parameters, e.g. "SiteRateLimit=5000"
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -102,7 +105,23 @@ if [ "$DRY_RUN" = 1 ] || ! aws s3api head-bucket --bucket "$ARTIFACTS_BUCKET" --
     --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
 fi
 
-# -- 3. the API stack --------------------------------------------------------------------------
+# -- 3. the site's firewall ----------------------------------------------------------------------
+# A CloudFront distribution's WebACL (scope CLOUDFRONT) can only live in us-east-1, whatever the
+# region of the app: a stack of its own there, deployed first; its ARN goes to the app's stack.
+SITE_WAF_STACK=$STACK_NAME-site-waf
+SITE_WEB_ACL_ARN=
+if [ "${SITE_WAF:-1}" != 0 ]; then
+  step "the site's firewall: stack $SITE_WAF_STACK in us-east-1 (deploy/site-waf.json)"
+  # shellcheck disable=SC2086  # SITE_WAF_PARAMETERS is a list of Key=Value words
+  aws_ cloudformation deploy --template-file deploy/site-waf.json --stack-name "$SITE_WAF_STACK" \
+    --no-fail-on-empty-changeset ${SITE_WAF_PARAMETERS:+--parameter-overrides $SITE_WAF_PARAMETERS} --region us-east-1
+  SITE_WEB_ACL_ARN=$(aws_out "arn:aws:wafv2:us-east-1:$ACCOUNT:global/webacl/$SITE_WAF_STACK/dry-run" \
+    cloudformation describe-stacks --stack-name "$SITE_WAF_STACK" --region us-east-1 \
+    --query "Stacks[0].Outputs[?OutputKey=='SiteWebAclArn'].OutputValue" --output text)
+  [[ "$SITE_WEB_ACL_ARN" == arn:*:wafv2:us-east-1:* ]] || die "unexpected SiteWebAclArn output: '$SITE_WEB_ACL_ARN'"
+fi
+
+# -- 4. the API stack --------------------------------------------------------------------------
 step "uploading the Lambda zip (aws cloudformation package)"
 aws_ cloudformation package --template-file "$TEMPLATE" --s3-bucket "$ARTIFACTS_BUCKET" \
   --s3-prefix "$STACK_NAME" --output-template-file "$PACKAGED" --use-json --region "$REGION"
@@ -112,7 +131,7 @@ step "creating/updating the stack (aws cloudformation deploy)"
 aws_ cloudformation deploy --template-file "$PACKAGED" --stack-name "$STACK_NAME" \
   --s3-bucket "$ARTIFACTS_BUCKET" --s3-prefix "$STACK_NAME" \
   --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
-  ${PARAMETER_OVERRIDES:+--parameter-overrides $PARAMETER_OVERRIDES} --region "$REGION"
+  --parameter-overrides "SiteWebAclArn=$SITE_WEB_ACL_ARN" ${PARAMETER_OVERRIDES:-} --region "$REGION"
 
 output() {  # output NAME PLACEHOLDER: one of the stack's outputs
   aws_out "$2" cloudformation describe-stacks --stack-name "$STACK_NAME" --region "$REGION" \
@@ -128,7 +147,7 @@ API_URL=${API_URL%/}
 [ -n "$BUCKET" ] && [ "$BUCKET" != None ] || die "the stack has no FrontendBucketName output"
 echo "API $API_URL; frontend bucket $BUCKET; distribution $DISTRIBUTION"
 
-# -- 4. data: the demo corpus (idempotent: lines are keyed by content) --------------------------
+# -- 5. data: the demo corpus (idempotent: lines are keyed by content) --------------------------
 if [ "$SEED" = 1 ]; then
   step "loading the demo quote corpus into the tables (tools/cli.py init)"
   if [ "$DRY_RUN" = 1 ]; then
@@ -139,7 +158,7 @@ if [ "$SEED" = 1 ]; then
   fi
 fi
 
-# -- 5. the frontend, with the API's URL ---------------------------------------------------------
+# -- 6. the frontend, with the API's URL ---------------------------------------------------------
 step "assembling the frontend in $FRONTEND_OUT"
 rm -rf "$FRONTEND_OUT"
 mkdir -p "$FRONTEND_OUT"

@@ -25,7 +25,7 @@ def dynamodb():
                        # DynamoDB Local on a busy machine can pause for seconds; fault tests set their own
                        'DYNAMODB_READ_TIMEOUT': '10',
                        'CORS_ORIGINS': FRONTEND_ORIGIN + ',http://127.0.0.1:8080'})
-    for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM',
+    for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM', 'JWT_SECRET_PREVIOUS',
                  'JWT_SECRET_SECRET_ID', 'OPENAI_API_KEY_SECRET_ID'):  # never reach a real secret store
         os.environ.pop(name, None)
     from chalicelib.core import settings

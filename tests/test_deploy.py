@@ -293,6 +293,171 @@ def test_api_is_throttled_as_a_cost_guard(resources):
     assert setting['ThrottlingRateLimit'] == {'Ref': 'ApiRateLimit'}
 
 
+# -- AWS WAF: the API stage's firewall and the site's ---------------------------------------------
+CORE_RULE_SET = 'awswaf:managed:aws:core-rule-set:'
+
+
+@pytest.fixture(scope='session')
+def site_waf():
+    with open(os.path.join(ROOT, 'deploy', 'site-waf.json'), encoding='utf-8') as f:
+        return json.load(f)
+
+
+def rules_by_name(acl):
+    rules = acl['Properties']['Rules']
+    assert len({r['Priority'] for r in rules}) == len(rules), 'priorities must differ'
+    return {r['Name']: r for r in sorted(rules, key=lambda r: r['Priority'])}
+
+
+def custom_response(rule):
+    return rule['Action']['Block']['CustomResponse']
+
+
+def check_firewall(acl, limit_parameter, status_codes_body):
+    """Rate per client address first, then AWS's common rule set (counting: it labels what it
+    matches), then a rule blocking what it labelled with our own answer. Returns the rules."""
+    props = acl['Properties']
+    assert acl['Type'] == 'AWS::WAFv2::WebACL' and props['DefaultAction'] == {'Allow': {}}
+    rules = rules_by_name(acl)
+    names = list(rules)
+    rate = rules['RateLimitPerAddress']
+    assert names[0] == 'RateLimitPerAddress', 'a flood is cut before anything costlier runs'
+    statement = rate['Statement']['RateBasedStatement']
+    assert statement['AggregateKeyType'] == 'IP' and statement['Limit'] == {'Ref': limit_parameter}
+    assert statement['EvaluationWindowSec'] == 300
+    assert custom_response(rate)['ResponseCode'] == 429
+    assert {'Name': 'Retry-After', 'Value': '60'} in custom_response(rate)['ResponseHeaders']
+
+    managed = rules['AWSManagedRulesCommonRuleSet']
+    assert managed['Statement'] == {'ManagedRuleGroupStatement': {'VendorName': 'AWS',
+                                                                  'Name': 'AWSManagedRulesCommonRuleSet'}}
+    assert managed['OverrideAction'] == {'Count': {}}  # labels only; the next rule answers for it
+    block = rules['BlockCommonRuleSetMatches']
+    assert names.index('BlockCommonRuleSetMatches') == names.index('AWSManagedRulesCommonRuleSet') + 1
+    [labelled, not_size] = block['Statement']['AndStatement']['Statements']
+    assert labelled == {'LabelMatchStatement': {'Scope': 'NAMESPACE', 'Key': CORE_RULE_SET}}
+    assert not_size == {'NotStatement': {'Statement': {'LabelMatchStatement': {
+        'Scope': 'LABEL', 'Key': CORE_RULE_SET + 'SizeRestrictions_Body'}}}}
+    assert custom_response(block)['ResponseCode'] == 403
+
+    bodies = props['CustomResponseBodies']
+    for rule in rules.values():
+        assert rule['VisibilityConfig']['CloudWatchMetricsEnabled'] is True
+        assert rule['VisibilityConfig']['SampledRequestsEnabled'] is True
+        if 'Action' in rule:
+            response = custom_response(rule)
+            kind, body = status_codes_body[response['ResponseCode']]
+            assert bodies[response['CustomResponseBodyKey']]['ContentType'] == kind
+            content = bodies[response['CustomResponseBodyKey']]['Content']
+            assert body(content), (rule['Name'], content)
+    return rules
+
+
+def test_the_api_stage_has_a_firewall_attached(resources, template, prod_env):
+    acl = resources['ApiWebAcl']
+    assert acl['Properties']['Scope'] == 'REGIONAL'  # an API Gateway stage's, edge-optimized ones too
+    [association] = of_type(resources, 'AWS::WAFv2::WebACLAssociation').values()
+    assert association['Properties']['WebACLArn'] == {'Fn::GetAtt': ['ApiWebAcl', 'Arn']}
+    assert association['Properties']['ResourceArn'] == {'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}'
+                                                                   '::/restapis/${RestAPI}/stages/${RestAPI.Stage}'}
+    with open(os.path.join(ROOT, '.chalice', 'config.json'), encoding='utf-8') as f:
+        stage = json.load(f)['stages']['prod']['api_gateway_stage']
+    assert resources['RestAPI']['Properties']['StageName'] == stage
+    assert template['Parameters']['WafRateLimit']['Type'] == 'Number'
+    assert template['Outputs']['ApiWebAclArn']['Value'] == {'Fn::GetAtt': ['ApiWebAcl', 'Arn']}
+
+
+def test_the_api_firewall_answers_like_the_gateway_json_and_cors(resources):
+    """A blocked request gets what the gateway's own errors give: the app's JSON error shape and
+    CORS for the frontend's origin with credentials (only no request id: WAF answers before
+    API Gateway numbers the request, and its bodies are fixed text)."""
+    gateway = resources['RestAPI']['Properties']['DefinitionBody']['x-amazon-apigateway-gateway-responses']
+    throttled = json.loads(gateway['THROTTLED']['responseTemplates']['application/json'])
+
+    def error(code):
+        def check(content):
+            body = json.loads(content)
+            return (set(body) == {'Code', 'Message', 'RequestId'} and body['Code'] == code
+                    and body['RequestId'] is None and any('\uac00' <= c <= '\ud7a3' for c in body['Message']))
+        return check
+    rules = check_firewall(resources['ApiWebAcl'], 'WafRateLimit', {
+        429: ('APPLICATION_JSON', error('TooManyRequestsError')), 403: ('APPLICATION_JSON', error('ForbiddenError'))})
+    bodies = resources['ApiWebAcl']['Properties']['CustomResponseBodies']
+    assert json.loads(bodies['TooManyRequests']['Content'])['Message'] == throttled['Message']
+    for rule in rules.values():
+        if 'Action' not in rule:
+            continue
+        headers = {h['Name']: h['Value'] for h in custom_response(rule)['ResponseHeaders']}
+        assert headers['Access-Control-Allow-Origin'] == FRONTEND_ORIGIN, rule['Name']
+        assert headers['Access-Control-Allow-Credentials'] == 'true' and headers['Vary'] == 'Origin'
+        assert {'Retry-After', 'X-Request-Id'} <= set(headers['Access-Control-Expose-Headers'].split(', '))
+        assert headers['X-Content-Type-Options'] == 'nosniff'
+    # CORS preflights are counted apart (same limit): a refused preflight is a network error to
+    # the page, a refused request with CORS headers a readable 429
+    options = {'ByteMatchStatement': {'FieldToMatch': {'Method': {}}, 'PositionalConstraint': 'EXACTLY',
+                                      'SearchString': 'OPTIONS',
+                                      'TextTransformations': [{'Priority': 0, 'Type': 'NONE'}]}}
+    main, preflight = rules['RateLimitPerAddress'], rules['PreflightRateLimitPerAddress']
+    assert main['Statement']['RateBasedStatement']['ScopeDownStatement'] == {'NotStatement': {'Statement': options}}
+    assert preflight['Statement']['RateBasedStatement'] == dict(main['Statement']['RateBasedStatement'],
+                                                                ScopeDownStatement=options)
+
+
+def test_the_site_has_a_cloudfront_firewall_from_us_east_1(template, resources, site_waf):
+    acl = site_waf['Resources']['SiteWebAcl']
+    assert acl['Properties']['Scope'] == 'CLOUDFRONT'
+    [assertion] = site_waf['Rules']['OnlyInUsEast1']['Assertions']
+    assert assertion['Assert'] == {'Fn::Equals': [{'Ref': 'AWS::Region'}, 'us-east-1']}
+    html = ('TEXT_HTML', lambda content: content.startswith('<!doctype html>') and 'lang="ko"' in content)
+    check_firewall(acl, 'SiteRateLimit', {429: html, 403: html})
+    assert site_waf['Outputs']['SiteWebAclArn']['Value'] == {'Fn::GetAtt': ['SiteWebAcl', 'Arn']}
+    # attached: the distribution takes the ARN deploy.sh reads from that stack
+    config = resources['FrontendDistribution']['Properties']['DistributionConfig']
+    assert config['WebACLId'] == {'Fn::If': ['HasSiteWebAcl', {'Ref': 'SiteWebAclArn'}, {'Ref': 'AWS::NoValue'}]}
+    assert template['Conditions']['HasSiteWebAcl'] == {'Fn::Not': [{'Fn::Equals': [{'Ref': 'SiteWebAclArn'}, '']}]}
+    pattern = template['Parameters']['SiteWebAclArn']['AllowedPattern']
+    assert re.fullmatch(pattern, 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/stove-site-waf/0a1b2c')
+    assert re.fullmatch(pattern, '')
+    assert not re.fullmatch(pattern, 'arn:aws:wafv2:ap-northeast-2:123456789012:regional/webacl/x/0a1b2c')
+
+
+def test_the_site_firewall_template_passes_cfn_lint():
+    proc = subprocess.run([os.path.join(VENV_BIN, 'cfn-lint'), os.path.join(ROOT, 'deploy', 'site-waf.json')],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_firewalls_log_what_they_block_to_cloudwatch_and_no_secret(template, resources, site_waf):
+    for where, acl, group, redacted in (
+            (resources, 'ApiWebAcl', 'ApiWafLogs', [{'SingleHeader': {'Name': 'authorization'}}, {'QueryString': {}},
+                                                    {'UriPath': {}}]),
+            (site_waf['Resources'], 'SiteWebAcl', 'SiteWafLogs', [{'QueryString': {}}])):
+        [logging] = of_type(where, 'AWS::WAFv2::LoggingConfiguration').values()
+        props = logging['Properties']
+        assert props['ResourceArn'] == {'Fn::GetAtt': [acl, 'Arn']}
+        # a log group's ARN without the ":*" GetAtt gives it (WAF refuses that form)
+        assert props['LogDestinationConfigs'] == [{'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:'
+                                                              '${AWS::AccountId}:log-group:${' + group + '}'}]
+        name = where[group]['Properties']['LogGroupName']['Fn::Sub']
+        assert name.startswith('aws-waf-logs-'), 'WAF writes only to log groups named so'
+        assert where[group]['Properties']['RetentionInDays'] == {'Ref': 'LogRetentionDays'}
+        # tokens, query strings (search words, cursors) and share ids in paths never reach a log,
+        # as in the app's own lines; only what was blocked or counted is kept (cost)
+        assert props['RedactedFields'] == redacted
+        assert props['LoggingFilter']['DefaultBehavior'] == 'DROP'
+        [kept] = props['LoggingFilter']['Filters']
+        assert kept['Behavior'] == 'KEEP' and {c['ActionCondition']['Action'] for c in kept['Conditions']} == {
+            'BLOCK', 'COUNT'}
+    ours, theirs = site_waf['Parameters']['LogRetentionDays'], template['Parameters']['LogRetentionDays']
+    assert (ours['Default'], ours['AllowedValues']) == (theirs['Default'], theirs['AllowedValues'])
+
+
+def test_the_firewall_limits_are_justified_in_the_readme(template, site_waf):
+    readme = Path(ROOT, 'README.md').read_text(encoding='utf-8')
+    for parameter in (template['Parameters']['WafRateLimit'], site_waf['Parameters']['SiteRateLimit']):
+        assert f"{parameter['Default']:,} requests per client address in 5 minutes" in readme
+
+
 # -- operations: tracing, alarms, dashboard -------------------------------------------------------
 @pytest.fixture(scope='session')
 def lambda_timeout_ms():
@@ -426,6 +591,12 @@ def test_dashboard_shows_the_apps_metrics_and_every_alarm(template, resources):
     assert {'ModelTokensIn', 'ModelTokensOut', 'ModelTokens', 'LoginFailures', 'ModelCalls', 'ModelLatency'} <= plain
     assert plain <= set(observe.METRICS)
     assert any(w['type'] == 'log' and 'request_id' in w['properties']['query'] for w in widgets)
+    # the firewall: what each of its blocking rules refused
+    waf = {(m[3], m[-1]) for w in widgets if w['type'] == 'metric' for m in w['properties']['metrics']
+           if m[:2] == ['AWS/WAFV2', 'BlockedRequests']}
+    blocking = {r['Name'] for r in resources['ApiWebAcl']['Properties']['Rules'] if 'Action' in r}
+    assert waf == {('<AWS::StackName>-api', rule) for rule in blocking}
+    assert resources['ApiWebAcl']['Properties']['Name'] == {'Fn::Sub': '${AWS::StackName}-api'}
     assert template['Outputs']['DashboardURL']['Value']['Fn::Sub'].endswith('#dashboards:name=${Dashboard}')
 
 
@@ -579,9 +750,10 @@ def path_without_aws():
                            if d and not os.path.exists(os.path.join(d, 'aws')))
 
 
-def run_deploy(args, path, cwd=ROOT):
+def run_deploy(args, path, cwd=ROOT, env=None):
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith('AWS_')}
-    env.update(PATH=path, STACK_NAME='stove-test', AWS_REGION='ap-northeast-2')
+    env.update(PATH=path, STACK_NAME='stove-test', AWS_REGION='ap-northeast-2', **extra)
     # stderr into stdout: the dry run prints some aws commands on stderr, and their order matters.
     return subprocess.run([os.path.join(ROOT, 'deploy', 'deploy.sh')] + args, cwd=cwd, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
@@ -598,12 +770,16 @@ def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_p
     assert not log.exists(), f'the dry run called aws: {log.read_text()}'
 
     printed = [line[2:] for line in proc.stdout.splitlines() if line.startswith('+ aws ')]
-    order = ['sts get-caller-identity', 'cloudformation package', 'cloudformation deploy',
-             'cloudformation describe-stacks', 's3 sync', 'cloudfront create-invalidation']
+    order = ['sts get-caller-identity', 'cloudformation deploy --template-file deploy/site-waf.json',
+             'cloudformation package', 'cloudformation deploy --template-file ' + os.path.join(package_dir, 'packaged'),
+             'cloudformation describe-stacks --stack-name stove-test ', 's3 sync', 'cloudfront create-invalidation']
     positions = [next(i for i, line in enumerate(printed) if line.startswith('aws ' + step)) for step in order]
     assert positions == sorted(positions), printed
-    deploy = next(line for line in printed if line.startswith('aws cloudformation deploy'))
-    assert '--stack-name stove-test' in deploy and 'CAPABILITY_IAM' in deploy and '--region ap-northeast-2' in deploy
+    [site, deploy] = [line for line in printed if line.startswith('aws cloudformation deploy')]
+    assert '--stack-name stove-test-site-waf' in site and site.endswith('--region us-east-1')  # CloudFront's WAF region
+    assert '--stack-name stove-test ' in deploy and 'CAPABILITY_IAM' in deploy and '--region ap-northeast-2' in deploy
+    # the site's WebACL, read from its stack's outputs, is passed to the app's stack
+    assert re.search(r'--parameter-overrides SiteWebAclArn=arn:aws:wafv2:us-east-1:\d{12}:global/webacl/\S+ ', deploy)
     package = next(line for line in printed if line.startswith('aws cloudformation package'))
     assert os.path.join(package_dir, 'sam.json') in package
 
@@ -613,6 +789,15 @@ def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_p
     assert (out / 'index.html').read_bytes() == before
     assert not (out / 'config.example.js').exists()
     assert Path(ROOT, 'frontend', 'index.html').read_bytes() == before
+
+
+def test_deploy_without_the_site_firewall_when_asked(package_dir, tmp_path):
+    proc = run_deploy(['--dry-run', '--package-dir', package_dir, '--frontend-out', str(tmp_path / 'site')],
+                      path_without_aws(), env={'SITE_WAF': '0', 'PARAMETER_OVERRIDES': 'ApiRateLimit=50'})
+    assert proc.returncode == 0, proc.stdout
+    [deploy] = [line for line in proc.stdout.splitlines() if line.startswith('+ aws cloudformation deploy')]
+    assert '--parameter-overrides SiteWebAclArn= ApiRateLimit=50 ' in deploy  # empty: detached on an update too
+    assert 'site-waf' not in proc.stdout.replace('deploy/site-waf.json', '')
 
 
 def test_deploy_without_aws_cli_says_so(package_dir, tmp_path):

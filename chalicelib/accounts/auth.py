@@ -10,7 +10,7 @@ import bcrypt
 import jwt
 
 from chalicelib import limits, storage
-from chalicelib.core import settings
+from chalicelib.core import keys, settings
 from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.principal import Principal
@@ -42,19 +42,24 @@ def _dummy_hash(rounds: int) -> str:
 
 # -- tokens -----------------------------------------------------------------------------------
 def _encode(claims: dict[str, Any]) -> str:
-    return jwt.encode(claims, settings.get().jwt_secret, algorithm=ALGORITHM)
+    """Signed with the current secret only, its key id in the header (core/keys.py)."""
+    ring = keys.ring()
+    return jwt.encode(claims, ring.signing_secret, algorithm=ALGORITHM, headers={'kid': ring.signing_kid})
 
 
 def _issue(user_id: str, session_id: str, at: int | None = None, parent_jti: str | None = None,
-           legacy: bool = False) -> tuple[str, str, str, int]:
+           legacy: bool = False, parent_key: str | None = None) -> tuple[str, str, str, int]:
     """(access, refresh, refresh jti, refresh expiry). A pair that replaces the refresh token
-    `parent_jti` is derived from it and its time: issuing it again gives the very same pair."""
+    `parent_jti` is derived from it and its time: issuing it again gives the very same pair.
+    The ids are derived with the secret that verified the parent (`parent_key`), so a rotation
+    between two tabs' refreshes of one token still gives them one successor."""
     cfg = settings.get()
     now = int(time.time()) if at is None else at
     if parent_jti:
+        key = (parent_key or cfg.jwt_secret).encode()
+
         def derive(kind: str) -> str:
-            return hmac.new(cfg.jwt_secret.encode(), (f'{kind}|{parent_jti}').encode(),
-                                               hashlib.sha256).hexdigest()[:32]
+            return hmac.new(key, (f'{kind}|{parent_jti}').encode(), hashlib.sha256).hexdigest()[:32]
         access_jti, refresh_jti = derive('access'), derive('refresh')
     else:
         access_jti, refresh_jti = uuid.uuid4().hex, uuid.uuid4().hex
@@ -69,17 +74,43 @@ def _issue(user_id: str, session_id: str, at: int | None = None, parent_jti: str
     return access, refresh, refresh_jti, refresh_exp
 
 
-def _decode(token: str, kind: str) -> dict[str, Any]:
+BAD_TOKEN = '토큰이 올바르지 않습니다.'
+
+
+def _verify(token: str, kind: str) -> tuple[dict[str, Any], str]:
+    """The token's claims and the secret that verified it. The header's `kid` picks the secret
+    (current or previous; any other id is a 401). A token without one was issued before key ids
+    existed: it is tried against the current and the previous secret, so the deploy that added
+    them logged nobody out (such tokens are all expired REFRESH_TOKEN_TTL after it)."""
     try:
-        claims = jwt.decode(token, settings.get().jwt_secret, algorithms=[ALGORITHM],
-                            options={'require': ['exp', 'sub', 'sid', 'jti', 'type']})
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized('토큰이 만료되었습니다.') from None
+        kid = jwt.get_unverified_header(token).get('kid')
     except jwt.PyJWTError:
-        raise Unauthorized('토큰이 올바르지 않습니다.') from None
-    if claims.get('type') != kind:
-        raise Unauthorized('토큰 종류가 올바르지 않습니다.')
-    return claims
+        raise Unauthorized(BAD_TOKEN) from None
+    if kid is None:
+        candidates = keys.ring().secrets()
+    else:
+        secret = keys.secret_for(kid) if isinstance(kid, str) else None
+        if secret is None:
+            raise Unauthorized('토큰의 서명 키를 알 수 없습니다. 다시 로그인해 주세요.')
+        candidates = [secret]
+    for secret in candidates:
+        try:
+            claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                                options={'require': ['exp', 'sub', 'sid', 'jti', 'type']})
+        except jwt.InvalidSignatureError:
+            continue  # signed with another of the candidates, or with none of them
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized('토큰이 만료되었습니다.') from None
+        except jwt.PyJWTError:
+            raise Unauthorized(BAD_TOKEN) from None
+        if claims.get('type') != kind:
+            raise Unauthorized('토큰 종류가 올바르지 않습니다.')
+        return claims, secret
+    raise Unauthorized(BAD_TOKEN)
+
+
+def _decode(token: str, kind: str) -> dict[str, Any]:
+    return _verify(token, kind)[0]
 
 
 def bearer_token(header: str | None) -> str:
@@ -194,12 +225,12 @@ def refresh(data: dict[str, Any], legacy: bool = False) -> dict[str, Any]:
     v = Validator(data)
     token = v.text('refresh', max_len=4096)
     v.done()
-    claims = _decode(token, 'refresh')
+    claims, key = _verify(token, 'refresh')
     if legacy and claims.get('legacy'):
         return _refresh_in_place(claims, token)
     cfg, st, now = settings.get(), storage.store(), int(time.time())
     user_id, sid, jti = claims['sub'], claims['sid'], claims['jti']
-    access, new_refresh, new_jti, exp = _issue(user_id, sid, now, parent_jti=jti)
+    access, new_refresh, new_jti, exp = _issue(user_id, sid, now, parent_jti=jti, parent_key=key)
     try:
         st.rotate_session(user_id, sid, jti, new_jti, exp, now)
     except storage.ConditionFailed as exc:
@@ -208,7 +239,7 @@ def refresh(data: dict[str, Any], legacy: bool = False) -> dict[str, Any]:
                 0 <= now - session['rotated_at'] <= cfg.refresh_reuse_grace:
             # Rotated a moment ago by this same token (two tabs refreshing at once): the same
             # successor pair, not a logout.
-            access, new_refresh, _, _ = _issue(user_id, sid, session['rotated_at'], parent_jti=jti)
+            access, new_refresh, _, _ = _issue(user_id, sid, session['rotated_at'], parent_jti=jti, parent_key=key)
             return {'access': access, 'refresh': new_refresh}
         if session:  # a refresh token used again later may be stolen: end the whole session
             st.delete_session(user_id, sid)

@@ -133,6 +133,16 @@ def note(**fields: Any) -> None:
         seen.fields.update(fields)
 
 
+def warn(message: str, **fields: Any) -> None:
+    """Something an operator should see that is not a bug: on this request's line, or (outside a
+    request, e.g. in the authorizer) a WARN line of its own."""
+    seen = current()
+    if seen is not None:
+        seen.fields.update(fields)
+    else:
+        _write(dict({'level': 'WARN', 'message': message}, **fields))
+
+
 def unexpected(exc: BaseException) -> None:
     """A bug: its traceback goes on this request's line (once), the client gets a plain 500."""
     seen = current()
