@@ -23,7 +23,7 @@ class Weights:
     k: float
 
 
-WEIGHTS = Weights(bm25=1.5, dense_examples=1.0, dense_description=0.25, gram_examples=1.0, k=3.0)
+WEIGHTS = Weights(bm25=1.0, dense_examples=1.0, dense_description=0.5, gram_examples=1.0, k=1.0)
 # Without the model only the spelling matchers rank.
 BM25_DEPTH = 30  # BM25F's ranks below this add nothing a fused ranking needs
 
@@ -40,7 +40,7 @@ class Verdict:
     gram_floor: float
 
 
-VERDICT = Verdict(floor=0.88, margin=0.01, none_share=0.4, gram_floor=0.15)
+VERDICT = Verdict(floor=0.885, margin=0.01, none_share=0.4, gram_floor=0.17)
 
 
 @dataclass
