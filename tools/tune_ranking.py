@@ -60,13 +60,14 @@ def shipped_non_situations(index) -> list:
     space = index.space
     examples = space.bank.vectors[space.kept]
     none = space.bank.none_vectors
+    texts = meaning.not_situations()
     out = []
     for i in range(len(none)):
         to_examples, to_none = examples @ none[i], np.delete(none @ none[i], i)
         pooled = np.concatenate([to_examples, to_none])
         nearest = np.argsort(-pooled)[:meaning.NEIGHBOURS]
         out.append(meaning.Signals(None, None, None, float(to_examples.max()), float(to_none.max()),
-                                   float(np.mean(nearest >= len(to_examples)))))
+                                   float(np.mean(nearest >= len(to_examples))), meaning.names_a_feeling(texts[i])))
     assert not any(math.isnan(s.nearest_line) for s in out)
     return out
 
@@ -93,7 +94,8 @@ def shipped_examples_as_messages(index, every: int = 3) -> list:
                 to_examples, to_none = bank.vectors[keep] @ bank.vectors[i], none @ bank.vectors[i]
                 nearest = np.argsort(-np.concatenate([to_examples, to_none]))[:meaning.NEIGHBOURS]
                 out.append(meaning.Signals(None, None, None, float(to_examples.max()), float(to_none.max()),
-                                           float(np.mean(nearest >= len(to_examples)))))
+                                           float(np.mean(nearest >= len(to_examples))),
+                                           meaning.names_a_feeling(bank.texts[i])))
     return out
 
 

@@ -121,6 +121,21 @@ def bank() -> Bank:
 
 
 NEIGHBOURS = 5
+# Word stems that name how someone feels. A message saying how its writer feels is what the bot
+# is for, however short ("지쳐요" is near few examples); questions of fact seldom hold one.
+FEELINGS = (
+    '힘들', '힘드', '지쳐', '지친', '지침', '우울', '슬퍼', '슬프', '외로', '외롭', '불안', '걱정', '무서',
+    '두려', '두렵', '짜증', '빡치', '빡쳐', '빡침', '열받', '화나', '화난', '화가나', '속상', '억울', '답답',
+    '서운', '섭섭', '후회', '괴로', '괴롭', '허무', '막막', '현타', '멘탈', '눈물', '울었', '울고싶', '창피',
+    '부끄', '실망', '절망', '상처', '배신감', '자책', '자존감', '질투', '부러', '부럽', '긴장', '떨려',
+    '설레', '미치겠', '죽겠', '죽고싶', '그만두고싶', '포기하고싶', '쪽팔', '민망', '서럽', '서러', '분하',
+    '분해', '원망', '미안', '죄책', '무기력', '공허', '비참', '초조', '심란', '착잡', '서글프', '서글퍼',
+)
+_FEELING = re.compile('|'.join(sorted(set(FEELINGS), key=len, reverse=True)))
+
+
+def names_a_feeling(text: str) -> bool:
+    return bool(_FEELING.search(re.sub(r'\s+', '', text)))
 
 
 # -- per index: the lines it holds ------------------------------------------------------------
@@ -134,6 +149,7 @@ class Signals:
     nearest_line: float       # best cosine to any line's example (NaN without the model)
     nearest_none: float       # best cosine to any no-situation input (NaN without the model)
     none_share: float         # of the message's NEIGHBOURS nearest texts, the share that are no situation
+    feeling: bool             # the message names a feeling (지쳐요, 억울해): a feeling is always for a line
 
 
 class Space:
@@ -146,7 +162,9 @@ class Space:
         self.bank = bank()
         self.owner = np.array([position.get(o, -1) for o in self.bank.owners], dtype=np.int64)
         self.kept = self.owner >= 0           # examples of lines withdrawn from the corpus don't count
-        self.with_examples = len(set(self.owner[self.kept].tolist()))
+        self.has_examples = np.zeros(len(self.ids), dtype=bool)
+        self.has_examples[self.owner[self.kept]] = True
+        self.with_examples = int(self.has_examples.sum())
         self.descriptions = None
         if self.bank.vectors is not None:
             self.descriptions = np.zeros((len(lines), embedding.DIM), dtype=np.float32)
@@ -174,8 +192,9 @@ class Space:
         import numpy as np
         gram = self._per_line(np.asarray(self.bank.grams.scores(text), dtype=np.float32))
         nan = np.full(len(self.ids), np.nan, dtype=np.float32)
+        feeling = names_a_feeling(text)
         if not self.semantic:
-            return Signals(nan, nan, gram, math.nan, math.nan, math.nan)
+            return Signals(nan, nan, gram, math.nan, math.nan, math.nan, feeling)
         q = embedding.query(text)
         to_examples = (self.bank.vectors @ q)[self.kept]
         dense = self._per_line(self.bank.vectors @ q)
@@ -186,4 +205,4 @@ class Space:
         pooled = np.concatenate([to_examples, to_none])
         nearest = np.argsort(-pooled)[:NEIGHBOURS]
         share = float(np.mean(nearest >= len(to_examples))) if len(nearest) else math.nan
-        return Signals(dense, self.descriptions @ q, gram, near_line, near_none, share)
+        return Signals(dense, self.descriptions @ q, gram, near_line, near_none, share, feeling)

@@ -30,7 +30,8 @@ BM25_DEPTH = 30  # BM25F's ranks below this add nothing a fused ranking needs
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether the message is a situation any line answers. By meaning: near enough to some
+    """Whether the message is a situation any line answers. One that names a feeling always is.
+    Else by meaning: near enough to some
     line's example (floor), nearer to the lines' examples than to the inputs that are no
     situation (margin), and among its nearest texts fewer than `none_share` of those inputs.
     By spelling alone: enough n-grams shared with some example (gram_floor)."""
@@ -40,7 +41,7 @@ class Verdict:
     gram_floor: float
 
 
-VERDICT = Verdict(floor=0.885, margin=0.01, none_share=0.4, gram_floor=0.17)
+VERDICT = Verdict(floor=0.885, margin=0.0, none_share=0.4, gram_floor=0.18)
 
 
 @dataclass
@@ -74,15 +75,20 @@ def evidence(text: str, index: Any) -> Evidence:
 def fuse(index: Any, seen: Evidence, weights: Weights = WEIGHTS) -> Ranking:
     space, signals = index.space, seen.signals
     position = {line_id: i for i, line_id in enumerate(space.ids)}
+    bm25 = {position[line['id']]: r for r, (_, line) in enumerate(seen.bm25, start=1)}
+    by_description = _ranks(signals.dense_description)
     fused = [0.0] * len(space.ids)
-    for r, (_, line) in enumerate(seen.bm25, start=1):
-        fused[position[line['id']]] += weights.bm25 / (weights.k + r)
-    for weight, values in ((weights.gram_examples, signals.gram_examples),
-                           (weights.dense_examples, signals.dense_examples),
-                           (weights.dense_description, signals.dense_description)):
-        if weight:
-            for i, r in _ranks(values).items():
-                fused[i] += weight / (weights.k + r)
+    for weight, ranks in ((weights.bm25, bm25), (weights.gram_examples, _ranks(signals.gram_examples)),
+                          (weights.dense_examples, _ranks(signals.dense_examples)),
+                          (weights.dense_description, by_description)):
+        for i, r in ranks.items():
+            fused[i] += weight / (weights.k + r)
+    # A line without examples (just applied from the board) takes, for each example matcher, its
+    # rank by the matcher of its own fields, so it can come first as a line with examples can.
+    for i in (i for i, has in enumerate(space.has_examples) if not has):
+        for weight, ranks in ((weights.dense_examples, by_description), (weights.gram_examples, bm25)):
+            if i in ranks:
+                fused[i] += weight / (weights.k + ranks[i])
     order = sorted((i for i, s in enumerate(fused) if s > 0), key=lambda i: (-fused[i], space.ids[i]))
     lines = index.lines  # in the space's order: both are the index's lines by id
     return Ranking([(fused[i], lines[i]) for i in order], signals, space.semantic)
@@ -94,6 +100,8 @@ def rank(text: str, index: Any) -> Ranking:
 
 def fits(ranking: Ranking, verdict: Verdict = VERDICT) -> bool:
     s = ranking.signals
+    if s.feeling:
+        return True
     if ranking.semantic and not math.isnan(s.nearest_line):
         near_none = -1.0 if math.isnan(s.nearest_none) else s.nearest_none
         return (s.nearest_line >= verdict.floor and s.nearest_line - near_none >= verdict.margin

@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
+from chalicelib.chat import model
 from tests.browser.conftest import PASSWORD, with_request_id
 from tools.devkit.fake_openai import choose, completion
 
@@ -18,7 +19,7 @@ def history_of(site, page):
 def ask_via_api(site, account, texts):
     for text in texts:
         r = site.api.post('/chat/api', {'input': text}, token=account['access'])
-        assert r.status == 200, r
+        assert r.status == 200 and r.json['fits'], r  # a situation: answered and saved
 
 
 def test_sign_up_chat_see_the_answer_card_then_the_history(page, site, demo):
@@ -60,7 +61,7 @@ def test_sign_up_chat_see_the_answer_card_then_the_history(page, site, demo):
     expect(card.locator('.quote')).to_have_text(reply['quote'])
     expect(card.locator('.description')).to_have_text(reply['description'])
     expect(card.locator('.source')).to_have_text('로컬 검색으로 찾았어요')
-    assert '파벌' in reply['quote']  # the local answerer found the line about factions
+    assert reply['line_id'] == model.fitting('회사에서 파벌 싸움 때문에 지쳤어요', demo)[0]['id']  # ranked first
 
     page.get_by_role('link', name='기록').click()
     expect(page).to_have_url(site.url('history.html'))
@@ -159,10 +160,10 @@ def api_pages(page):
 
 def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     account = site.user()
-    ask_via_api(site, account, [f'고민 {i}번' for i in range(7)])  # newest first: 6 … 0
+    ask_via_api(site, account, [f'고민 {i}번: 면접에서 또 떨어졌어요' for i in range(7)])  # newest first: 6 … 0
     site.sign_in(page, account, 'history.html')
     bubbles = page.locator('.history-item .bubble')
-    first_page = [f'나: 고민 {i}번' for i in (6, 5, 4, 3, 2)]
+    first_page = [f'나: 고민 {i}번: 면접에서 또 떨어졌어요' for i in (6, 5, 4, 3, 2)]
     expect(bubbles).to_have_text(first_page)
     pager = page.get_by_role('navigation', name='대화 기록 페이지')
     expect(pager.locator('.page-info')).to_have_text('1 / 2쪽 · 모두 7개')
@@ -170,7 +171,7 @@ def test_history_pages_by_next_previous_and_numbers(page, site, demo):
 
     asked = api_pages(page)
     pager.get_by_role('link', name='다음').click()
-    expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
+    expect(bubbles).to_have_text(['나: 고민 1번: 면접에서 또 떨어졌어요', '나: 고민 0번: 면접에서 또 떨어졌어요'])
     expect(page).to_have_url(re.compile(r'/history\.html\?page=2&cursor=[\w-]+$'))
     expect(pager.locator('[aria-current="page"]')).to_have_text('2')
     assert asked[-1][1], asked  # followed the API's `next` link, cursor and all
@@ -180,11 +181,11 @@ def test_history_pages_by_next_previous_and_numbers(page, site, demo):
     expect(page).to_have_url(site.url('history.html'))  # page 1 is the bare address
 
     pager.get_by_role('link', name='2 쪽').click()  # "2" shown, "쪽" for screen readers
-    expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
+    expect(bubbles).to_have_text(['나: 고민 1번: 면접에서 또 떨어졌어요', '나: 고민 0번: 면접에서 또 떨어졌어요'])
     page.go_back()
     expect(bubbles).to_have_text(first_page)
     page.goto(site.url('history.html?page=2'))  # the address alone opens a page
-    expect(bubbles).to_have_text(['나: 고민 1번', '나: 고민 0번'])
+    expect(bubbles).to_have_text(['나: 고민 1번: 면접에서 또 떨어졌어요', '나: 고민 0번: 면접에서 또 떨어졌어요'])
 
 
 def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store, configure):
