@@ -235,18 +235,21 @@ def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store,
     assert len(asked) == 2 and asked[1][1], asked
 
 
+FIRST, SECOND, THIRD = '첫째 고민: 시험에 떨어졌어요', '둘째 고민: 팀장님이 내 아이디어를 가로챘어요', '셋째 고민: 오래 사귄 사람과 헤어졌어요'
+
+
 def test_delete_one_then_all_after_confirming(page, site, demo):
     account = site.user()
-    ask_via_api(site, account, ['첫째 고민', '둘째 고민', '셋째 고민'])
+    ask_via_api(site, account, [FIRST, SECOND, THIRD])
     site.sign_in(page, account, 'history.html')
     items = page.locator('.history-item')
     expect(items).to_have_count(3)
 
-    items.filter(has_text='둘째 고민').get_by_role('button', name='삭제').click()
+    items.filter(has_text=SECOND).get_by_role('button', name='삭제').click()
     expect(page.locator('#page-status')).to_have_text('대화를 삭제했어요.')
-    expect(items.locator('.bubble')).to_have_text(['나: 셋째 고민', '나: 첫째 고민'])
+    expect(items.locator('.bubble')).to_have_text(['나: ' + THIRD, '나: ' + FIRST])
     expect(items.nth(1).get_by_role('button', name='삭제')).to_be_focused()  # focus stays in the list
-    assert [c['content'] for c in history_of(site, page)['results']] == ['셋째 고민', '첫째 고민']
+    assert [c['content'] for c in history_of(site, page)['results']] == [THIRD, FIRST]
 
     page.get_by_role('button', name='전체 삭제').click()
     dialog = page.get_by_role('dialog')
@@ -268,7 +271,7 @@ def test_delete_one_then_all_after_confirming(page, site, demo):
 
 def test_phone_screen_has_no_sideways_scrolling(phone, site, demo):
     account = site.user(nickname='아주아주긴닉네임을가진야구팬')
-    ask_via_api(site, account, ['가' * 300 + ' https://example.com/' + 'x' * 150])
+    ask_via_api(site, account, ['회사 일이 너무 힘들어요 ' + '가' * 300 + ' https://example.com/' + 'x' * 150])
     overflow = '() => document.documentElement.scrollWidth - document.documentElement.clientWidth'
     site.sign_in(phone, account)
     box = phone.get_by_label('고민이나 상황')
