@@ -6,9 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from chalicelib.chat import model
 from tests.browser.a11y import assert_accessible, assert_focus_visible, tab_to
 from tests.browser.conftest import PASSWORD
-from chalicelib.chat import model
 from tools.devkit.fake_openai import completion
 
 PROPOSAL = {'title': '여론에 대하여', 'content': '여론은 아무것도 책임지지 않습니다.',
