@@ -235,7 +235,8 @@ def test_deep_pages_keep_their_cursor_through_reload_and_back(page, site, store,
     assert len(asked) == 2 and asked[1][1], asked
 
 
-FIRST, SECOND, THIRD = '첫째 고민: 시험에 떨어졌어요', '둘째 고민: 팀장님이 내 아이디어를 가로챘어요', '셋째 고민: 오래 사귄 사람과 헤어졌어요'
+FIRST, SECOND = '첫째 고민: 시험에 떨어졌어요', '둘째 고민: 팀장님이 내 아이디어를 가로챘어요'
+THIRD = '셋째 고민: 오래 사귄 사람과 헤어졌어요'
 
 
 def test_delete_one_then_all_after_confirming(page, site, demo):
