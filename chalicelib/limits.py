@@ -44,6 +44,6 @@ def check(kind: str, key: str) -> None:
     windows = [(limit, seconds) for limit, seconds in spec.windows(settings.get()) if limit > 0]
     if not windows:
         return
-    wait = storage.store().count_use(f'{kind}#{key}', windows, time.time())
+    wait = storage.store().limits.count_use(f'{kind}#{key}', windows, time.time())
     if wait is not None:
         raise TooManyRequests(spec.message, int(wait) + 1)

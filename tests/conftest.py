@@ -42,8 +42,8 @@ def store(dynamodb):
     from chalicelib.core import settings
     settings.reload()
     st = storage.store()
-    st.drop_tables()
-    st.create_tables()
+    st.tables.drop()
+    st.tables.create()
     corpus.forget_cache()
     return st
 

@@ -3,6 +3,7 @@ share links (their public pages go 404) and its per-line counters."""
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.accounts import auth, purge
+from chalicelib.storage import keys
 
 PASSWORD = 'correct horse 1'
 
@@ -10,9 +11,9 @@ PASSWORD = 'correct horse 1'
 def items_of(store, user_id):
     """Every item of the user in the quotes table's per-user partitions."""
     found = []
-    for kind in ('LINES', 'BOOKMARKS', 'SHARES'):
-        found += store.quotes.query(KeyConditionExpression=Key('pk').eq(f'USER#{user_id}#{kind}'),
-                                    ConsistentRead=True)['Items']
+    for kind in keys.KEPT:
+        found += store.db.quotes.query(KeyConditionExpression=Key('pk').eq(keys.kept_pk(user_id, kind)),
+                                       ConsistentRead=True)['Items']
     return found
 
 
@@ -37,10 +38,10 @@ def test_deleting_the_account_deletes_its_bookmarks_ratings_and_links(api, store
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=token).status == 204
 
     assert api.get('/share/' + link).status == 404  # at once, before the purge removes it
-    assert store.get_share(link) is not None
+    assert store.shares.get(link) is not None
     assert purge.sweep(settle=0) == 1
     assert items_of(store, uid) == []
-    assert store.get_share(link) is None
+    assert store.shares.get(link) is None
     stats = next(r for r in api.get('/corpus/stats?per-page=50', token=admin).json['results']
                  if r['line']['id'] == line_id)
     assert (stats['up'], stats['down']) == (1, 0)  # the leaver's 👎 went with them
@@ -53,7 +54,7 @@ def test_deleting_chats_of_a_vanished_account_makes_no_ghost_account(store):
     """A delete racing the account's deletion must not re-create the account item as a counter."""
     from tests.test_search_export import seed
     ids = seed(store, 'ghost-user', 3)
-    store.users.delete_item(Key={'pk': 'USER#ghost-user'})  # put_chats_bulk counted on it: gone now
-    assert store.delete_chat('ghost-user', ids[0]) is False
-    assert store.delete_chats('ghost-user') == 0
-    assert store.get_user('ghost-user') is None
+    store.db.users.delete_item(Key=keys.user('ghost-user'))  # chats.put_bulk counted on it: gone now
+    assert store.chats.delete('ghost-user', ids[0]) is False
+    assert store.chats.delete_all('ghost-user') == 0
+    assert store.users.get('ghost-user') is None

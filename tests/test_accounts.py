@@ -7,6 +7,7 @@ import jwt
 import pytest
 
 from chalicelib.accounts import purge
+from chalicelib.storage import keys
 
 PASSWORD = 'correct horse 1'
 
@@ -109,7 +110,7 @@ def test_login_returns_tokens_and_records_login(api, store):
     assert r.status == 200, r
     assert r.json['token_type'] == 'Bearer' and r.json['expires_in'] == 900
     assert r.json['user']['pk'] == user['id'] and r.json['user']['last_login']
-    saved = store.get_user(user['id'])
+    saved = store.users.get(user['id'])
     assert saved['ip_address'] == '127.0.0.1' and saved['last_login'] == r.json['user']['last_login']
 
 
@@ -209,7 +210,7 @@ def test_login_answers_with_the_account_as_it_is_now(api):
 def test_an_account_from_before_the_login_copy_still_logs_in(api, store):
     """Email items written before they held the login copy: read the account, then fill the copy."""
     user = api.join()['user']
-    store.users.put_item(Item={'pk': 'EMAIL#user@example.com', 'user_id': user['id']})
+    store.db.users.put_item(Item=dict(keys.email('user@example.com'), user_id=user['id']))
     first = login(api)
     assert first.status == 200 and first.json['user']['nickname'] == '사용자'
     from tools.devkit.dynamo_calls import DynamoCalls
@@ -226,7 +227,7 @@ def test_a_password_changed_during_a_login_fails_that_login(api, store, monkeypa
 
     def change_meanwhile(password, hashed):
         ok = real(password, hashed)
-        store.update_account(store.user_id_for_email('user@example.com'), 'user@example.com',
+        store.users.update(store.users.id_for_email('user@example.com'), 'user@example.com',
                              {'password_hash': auth.hash_password('another one 3')})
         return ok
     monkeypatch.setattr(auth, 'check_password', change_meanwhile)
@@ -444,9 +445,9 @@ def test_delete_account_needs_password_then_removes_everything(api, store):
     assert api.get('/rest-auth/profile', token=token).status == 401
     assert api.post('/rest-auth/token/refresh', {'refresh': joined['refresh']}).status == 401
     assert login(api).status == 401
-    assert len(store.chats_of(joined['user']['id']).page(50)) == 1  # the purge removes it, not the request
+    assert len(store.chats.of(joined['user']['id']).page(50)) == 1  # the purge removes it, not the request
     assert purge.sweep(settle=0) == 1
-    assert store.chats_of(joined['user']['id']).page(50) == []
+    assert store.chats.of(joined['user']['id']).page(50) == []
     again = {'email': 'user@example.com', 'nickname': 'again', 'password': PASSWORD}
     assert api.post('/rest-auth/join', again).status == 201
 

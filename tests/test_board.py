@@ -111,20 +111,21 @@ def test_edit_may_clear_scene_and_speaker(api, people):
 
 def test_an_edit_racing_an_apply_wins_cleanly(api, people, store):
     q = propose(api, people['author'])
-    seen = store.get_proposal(q['id'])
+    seen = store.board.get(q['id'])
     assert api.put('/quote/' + q['id'], {'content': '고친 대사'}, token=people['author']).status == 200
     from chalicelib import storage
     from chalicelib.board import proposals
     with pytest.raises(storage.ConditionFailed):  # the admin's apply was based on the old text
-        store.set_applied(q['id'], seen['updated_at'], proposals.corpus_line(seen), 'now')
-    assert store.corpus_lines() == [] and store.get_proposal(q['id'])['is_apply'] is False
+        store.board.set_applied(q['id'], seen['updated_at'], proposals.corpus_line(seen), 'now')
+    assert store.corpus.lines() == [] and store.board.get(q['id'])['is_apply'] is False
 
 
-def test_proposals_need_a_living_account(store):
+def test_proposals_need_a_living_account(api, people, store):
     from chalicelib import storage
     with pytest.raises(storage.ConditionFailed):
-        store.put_proposal({'id': '0' * 22, 'user_id': 'gone', 'title': 't', 'content': 'c', 'description': 'd'})
-    assert store.proposal_count() == 0
+        store.board.put({'id': '0' * 22, 'user_id': 'gone', 'title': 't', 'content': 'c', 'description': 'd'})
+    board = api.get('/quote', token=people['author']).json
+    assert board['count'] == 0 and board['results'] == []  # neither written nor counted
 
 
 def test_short_emails_are_masked_too():
@@ -196,7 +197,7 @@ def test_account_deletion_keeps_applied_lines_without_the_author(api, people, st
     assert api.get('/quote/' + pending['id'], token=people['other']).status == 404
     kept = api.get('/quote/' + applied['id'], token=people['other']).json
     assert kept['is_apply'] is True and kept['user'] is None
-    assert 'jmkim' not in str(store.get_proposal(applied['id']))
+    assert 'jmkim' not in str(store.board.get(applied['id']))
     answer = ask(api, people['other'], '좋은 선수 찾으러 발품 팔며 스카우트하는 게 힘들어요')
     assert answer['quote'] == PROPOSAL['content']
     assert api.get('/quote', token=people['other']).json['count'] == 1

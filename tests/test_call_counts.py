@@ -73,14 +73,14 @@ def test_every_route_makes_at_most_three_calls_besides_the_authorizer(api, demo,
 # -- each page kind: the same calls and capacity at any depth ------------------------------------
 def seed_chats(store, user_id, n):
     at = now_iso()
-    store.put_chats_bulk(user_id, [{'chat_id': new_id(), 'content': f'대화 {k:05}', 'created_at': at,
+    store.chats.put_bulk(user_id, [{'chat_id': new_id(), 'content': f'대화 {k:05}', 'created_at': at,
                                     'reply': {'id': new_id(), 'quote': 'q', 'description': 'd', 'scene': 1,
                                               'speaker': 's', 'created_at': at}} for k in range(n)])
 
 
 def seed_proposals(store, user_id, n):
     at = now_iso()
-    store.put_proposals_bulk([{'id': new_id(), 'user_id': user_id, 'title': f'제안 {k:05}', 'content': '대사',
+    store.board.put_bulk([{'id': new_id(), 'user_id': user_id, 'title': f'제안 {k:05}', 'content': '대사',
                                'description': '설명', 'scene': 1, 'speaker': '백승수', 'is_apply': False,
                                'created_at': at, 'updated_at': at, 'applied_at': None} for k in range(n)])
 

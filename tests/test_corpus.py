@@ -143,13 +143,13 @@ def test_everyday_situation_words_are_covered(shipped):
 
 
 def test_loading_is_idempotent_and_drops_lines_no_longer_shipped(store, shipped):
-    store.put_corpus_lines([dict(id='demo-0123456789abcdef', scene=1, speaker='백승수', quote='예전 대사',
+    store.corpus.put([dict(id='demo-0123456789abcdef', scene=1, speaker='백승수', quote='예전 대사',
                                  description='예전 설명', tags=[], sources=[], origin='demo'),
                             dict(id='import-0123456789abcdef', scene=2, speaker='이세영', quote='들여온 대사',
                                  description='운영자가 들여온 대사', tags=[], sources=[], origin='import')])
     assert corpus.load_shipped() == len(shipped)
     assert corpus.load_shipped() == len(shipped)
-    ids = {ln['id'] for ln in store.corpus_lines()}
+    ids = {ln['id'] for ln in store.corpus.lines()}
     assert ids == {ln['id'] for ln in shipped} | {'import-0123456789abcdef'}
 
 

@@ -34,7 +34,7 @@ def answers(index):
 
 
 def assert_same_as_full_rebuild(index, store):
-    full = corpus.Index(store.corpus_lines())
+    full = corpus.Index(store.corpus.lines())
     assert index.lines == full.lines
     assert answers(index) == answers(full)
 
@@ -60,7 +60,7 @@ def test_each_kind_of_change_is_caught_up_to_the_index_a_full_rebuild_gives(api,
     changes = {
         'import (a new line and an edited one)': lambda: corpus.import_text('\n'.join(
             json.dumps(r, ensure_ascii=False) for r in (record(40), record(3, quote='고쳐 쓴 대사: 스카우트 발품')))),
-        'delete': lambda: store.delete_corpus_lines(['line-007', 'line-008']),
+        'delete': lambda: store.corpus.delete(['line-007', 'line-008']),
         'apply': lambda: api.post('/quote/{}/apply'.format(q['id']), token=admin),
         'apply another': lambda: api.post('/quote/{}/apply'.format(other['id']), token=admin),
         'unapply': lambda: api.delete('/quote/{}/apply'.format(q['id']), token=admin),
@@ -85,7 +85,7 @@ def test_a_catch_up_reads_only_the_changed_lines(store):
     with DynamoCalls() as cold:
         corpus.current()
     assert [c.items for c in cold.calls] == [1, 300]  # a new container reads every line
-    store.put_corpus_lines([dict(record(5, quote='바뀐 대사'), origin='import')])
+    store.corpus.put([dict(record(5, quote='바뀐 대사'), origin='import')])
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP
     assert [c.items for c in calls.calls] == [1, 1]  # the version, one log item (with the line)
@@ -100,8 +100,8 @@ def test_several_versions_behind_is_one_catch_up(store):
     load(50)
     corpus.current()
     for i in range(5):
-        store.put_corpus_lines([dict(record(50 + i), origin='import')])
-    store.delete_corpus_lines(['line-050', 'line-001'])
+        store.corpus.put([dict(record(50 + i), origin='import')])
+    store.corpus.delete(['line-050', 'line-001'])
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP
     assert [c.items for c in calls.calls] == [1, 6]  # six log items: 51-54 put, 50 and 1 gone
@@ -131,11 +131,11 @@ def test_a_gap_in_the_log_falls_back_to_reading_every_line(store, monkeypatch):
     load(60)
     corpus.current()
     for i in range(4):  # one version more than the log keeps
-        store.put_corpus_lines([dict(record(60 + i), origin='import')])
+        store.corpus.put([dict(record(60 + i), origin='import')])
     index, calls = catch_up(store)
     assert full_read(calls, 64), calls
     assert_same_as_full_rebuild(index, store)
-    store.put_corpus_lines([dict(record(70), origin='import')])  # and from there, caught up again
+    store.corpus.put([dict(record(70), origin='import')])  # and from there, caught up again
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP
     assert_same_as_full_rebuild(index, store)
@@ -162,18 +162,18 @@ def test_a_new_container_reads_every_line(store):
 
 def test_loading_an_unchanged_shipped_file_moves_no_version(store):
     corpus.load_shipped()
-    version = store.corpus_version()
+    version = store.corpus.version()
     corpus.load_shipped()
-    assert store.corpus_version() == version
+    assert store.corpus.version() == version
 
 
 def test_racing_writers_each_get_their_own_version_and_log_item(api, store, admin):
     load(10)
     corpus.current()
-    since = store.corpus_version()
+    since = store.corpus.version()
     proposals = [api.post('/quote', dict(PROPOSAL, content=f'경쟁하는 제안 {i}'), token=admin).json for i in range(3)]
     writers = 6
-    jobs = [lambda i=i: store.put_corpus_lines([dict(record(200 + i), origin='import')]) for i in range(writers)]
+    jobs = [lambda i=i: store.corpus.put([dict(record(200 + i), origin='import')]) for i in range(writers)]
     # through the server's threads
     jobs += [lambda p=p: api.post(f"/quote/{p['id']}/apply", token=admin) for p in proposals]
     barrier, results = threading.Barrier(len(jobs)), [None] * len(jobs)
@@ -193,11 +193,11 @@ def test_racing_writers_each_get_their_own_version_and_log_item(api, store, admi
     assert results[:writers] == [None] * writers
     assert [r.status for r in results[writers:]] == [200] * len(proposals)
     total = writers + len(proposals)
-    assert store.corpus_version() == since + total
+    assert store.corpus.version() == since + total
     expected = {f'line-{200 + i:03d}' for i in range(writers)} | {storage.board_line_id(p['id']) for p in proposals}
-    assert set(store.corpus_changes(since, since + total)) == expected
+    assert set(store.corpus.changes(since, since + total)) == expected
     for v in range(since, since + total):  # one log item per version, none shared
-        assert len(store.corpus_changes(v, v + 1)) == 1
+        assert len(store.corpus.changes(v, v + 1)) == 1
     index, calls = catch_up(store)
     assert calls.names == CATCH_UP
     assert_same_as_full_rebuild(index, store)
@@ -208,9 +208,9 @@ def test_reading_every_line_gives_back_exactly_what_was_written(store):
              {'id': 'board-x', 'scene': None, 'speaker': '미상', 'quote': '대사', 'description': '설명', 'tags': [],
               'sources': [], 'origin': 'board', 'weight': -3, 'ratio': Decimal('1.5'), 'flag': True,
               'nested': {'a': [1, '둘']}}]
-    store.put_corpus_lines(lines)
-    assert sorted(store.corpus_lines(), key=lambda ln: ln['id']) == sorted(lines, key=lambda ln: ln['id'])
-    read = {ln['id']: ln for ln in store.corpus_lines()}
+    store.corpus.put(lines)
+    assert sorted(store.corpus.lines(), key=lambda ln: ln['id']) == sorted(lines, key=lambda ln: ln['id'])
+    read = {ln['id']: ln for ln in store.corpus.lines()}
     assert type(read['line-001']['scene']) is int and type(read['board-x']['ratio']) is float  # no Decimals
 
 
@@ -218,8 +218,8 @@ def test_reading_every_line_spans_query_pages(store):
     big = [dict(record(i), quote='대사' * 250, description=f'설명{i} ' + '긴 설명' * 330, origin='import')
            for i in range(260)]  # ~4.5 kB each: more than one 1 MB page
     for start in range(0, len(big), 100):
-        store.put_corpus_lines(big[start:start + 100])
+        store.corpus.put(big[start:start + 100])
     with DynamoCalls() as calls:
-        lines = store.corpus_lines()
+        lines = store.corpus.lines()
     assert calls.names == ['Query', 'Query']
     assert sorted(lines, key=lambda ln: ln['id']) == big

@@ -93,7 +93,7 @@ def test_the_authorizer_never_raises(api, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError('something nobody expected')
-    monkeypatch.setattr(storage.Store, 'get_session', broken)
+    monkeypatch.setattr(type(storage.store().sessions), 'get', broken)
     r = api.get('/chat/model', token=token)
     assert_unavailable(r)
 
@@ -101,7 +101,7 @@ def test_the_authorizer_never_raises(api, monkeypatch):
 def test_an_unexpected_dynamodb_error_code_is_a_503(api, monkeypatch):
     from botocore.exceptions import ClientError
     token = api.join()['access']
-    client = storage.store().client
+    client = storage.store().db.client
 
     def failing(**kwargs):
         raise ClientError({'Error': {'Code': 'InternalServerError', 'Message': 'oops'}}, 'Query')

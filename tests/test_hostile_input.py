@@ -64,9 +64,9 @@ def test_text_already_stored_with_a_lone_surrogate_cannot_break_an_answer(api, s
     """Stored before validation refused them: every page showing it must still answer JSON."""
     from chalicelib.core import ids
     user_id = api.get('/rest-auth/profile', token=token).json['id']
-    store.update_account(user_id, 'user@example.com', {'nickname': '짝\ud800없음'})
+    store.users.update(user_id, 'user@example.com', {'nickname': '짝\ud800없음'})
     at = ids.now_iso()
-    store.put_proposal({'id': ids.new_id(), 'user_id': user_id, 'title': 'bad \udc00 title', 'content': 'c',
+    store.board.put({'id': ids.new_id(), 'user_id': user_id, 'title': 'bad \udc00 title', 'content': 'c',
                         'description': 'd', 'scene': None, 'speaker': None, 'is_apply': False,
                         'created_at': at, 'updated_at': at, 'applied_at': None})
     for path in ('/quote', '/rest-auth/profile'):

@@ -44,7 +44,7 @@ def test_a_malformed_record_is_named_and_nothing_is_imported(store, tmp_path, ba
     result = run_cli('import-quotes', str(path))
     assert result.returncode == 2
     assert '3번째 줄' in result.stderr and message in result.stderr
-    assert store.corpus_lines() == []
+    assert store.corpus.lines() == []
 
 
 def test_demo_corpus_is_well_formed_and_cites_episodes(store):
@@ -72,7 +72,7 @@ def test_a_throttled_table_is_a_clear_503_and_loses_nothing(api, monkeypatch):
     reply = {'scene': 1, 'quote': 'q', 'description': 'd'}
     saved = api.post('/chat/model', {'content': '첫 대화', 'chat_reply': reply}, token=token)
     assert saved.status == 201
-    client = storage.store().client
+    client = storage.store().db.client
 
     def throttle(**kwargs):
         raise ClientError({'Error': {'Code': 'ProvisionedThroughputExceededException', 'Message': 'slow down'}},

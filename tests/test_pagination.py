@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from chalicelib.storage import keys
 from tests.test_call_counts import link, seed_chats, seed_proposals
 
 
@@ -125,7 +126,7 @@ def test_a_cursor_of_the_first_release_still_opens_its_page(api, reader):
     {'d': 'x', 'p': 2, 'k': '0' * 22},   # unknown kind
     {'d': 'a', 'p': 1, 'k': '0' * 22},   # after an item is never page 1
     {'d': 'b', 'p': 0, 'k': '0' * 22},
-    {'d': 'b', 'p': 2, 'k': 'USER#x'},   # not an id
+    {'d': 'b', 'p': 2, 'k': keys.account_pk('x')},  # a key, not an id
     {'d': 'a', 'p': True, 'k': '0' * 22},
     {'d': 'l', 'p': 0},
     {'d': 'l'},

@@ -1,5 +1,5 @@
 """Searching one's history and exporting it, through the real HTTP server; large histories are
-written with storage.put_chats_bulk."""
+written with store.chats.put_bulk."""
 import csv
 import io
 import secrets
@@ -34,7 +34,7 @@ def seed(store, user_id, n, content=lambda k: f'chat {k}', quote='q', descriptio
               'reply': {'id': f'{base + k:014x}{secrets.token_hex(4)}', 'quote': quote, 'description': description,
                         'scene': 1 + k % 16, 'speaker': '백승수', 'created_at': at, 'source': 'client'}}
              for k in range(n)]
-    store.put_chats_bulk(user_id, chats)
+    store.chats.put_bulk(user_id, chats)
     return [c['chat_id'] for c in chats]
 
 
@@ -93,13 +93,13 @@ def test_each_search_request_reads_a_bounded_part_of_a_long_history(api, store, 
     uid = user['user']['id']
     ids = seed(store, uid, 2500, content=lambda k: f'오래된 비밀 {k}' if k < 2 else f'chat {k}')
     read = []
-    real = store.chats.query
+    real = store.db.chats.query
 
     def counting(**kwargs):
         resp = real(**kwargs)
         read[-1] += resp['ScannedCount']
         return resp
-    monkeypatch.setattr(store.chats, 'query', counting)
+    monkeypatch.setattr(store.db.chats, 'query', counting)
 
     found, url, requests = [], '/chat/model?q=%EB%B9%84%EB%B0%80', 0  # 비밀: only the two oldest
     while url:

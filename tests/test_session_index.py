@@ -9,6 +9,7 @@ from boto3.dynamodb.conditions import Key
 
 from chalicelib import storage
 from chalicelib.accounts import purge
+from chalicelib.storage import keys
 
 PASSWORD = 'correct horse 1'
 NEW_PASSWORD = 'new password 2'
@@ -21,12 +22,13 @@ def login(api, email='user@example.com', password=PASSWORD):
 
 
 def live_sessions(store, user_id):
-    items = store.auth.query(KeyConditionExpression=Key('pk').eq('USER#' + user_id), ConsistentRead=True)['Items']
-    return sorted(i['sk'][len('SESSION#'):] for i in items if i['sk'].startswith('SESSION#'))
+    items = store.db.auth.query(KeyConditionExpression=Key('pk').eq(keys.account_pk(user_id)) & Key('sk').begins_with(
+        keys.SESSION_PREFIX), ConsistentRead=True)['Items']
+    return sorted(keys.sid_of(i['sk']) for i in items)
 
 
 def index_of(store, user_id):
-    return store.auth.get_item(Key={'pk': 'USER#' + user_id, 'sk': 'SESSIONS'}, ConsistentRead=True).get('Item')
+    return store.db.auth.get_item(Key=keys.session_index(user_id), ConsistentRead=True).get('Item')
 
 
 def sid_of(tokens):
@@ -55,7 +57,7 @@ def test_an_account_older_than_the_index_still_ends_every_session(api, store):
     joined = api.join()
     uid = joined['user']['id']
     other = login(api)
-    store.auth.delete_item(Key={'pk': 'USER#' + uid, 'sk': 'SESSIONS'})  # as before the index existed
+    store.db.auth.delete_item(Key=keys.session_index(uid))  # as before the index existed
     another = login(api)  # a login after the upgrade lists itself in an index not known complete
     assert index_of(store, uid).get('complete') is None
     assert change_password(api, joined['access']).status == 200
@@ -68,9 +70,9 @@ def test_an_account_older_than_the_index_still_ends_every_session(api, store):
 def test_a_login_between_reading_the_index_and_the_change_is_ended_too(api, store):
     joined = api.join()
     uid = joined['user']['id']
-    user, index = store.account_with_sessions(uid)
+    user, index = store.users.with_sessions(uid)
     late = login(api)  # lists itself after the index was read
-    store.update_user_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
+    store.users.update_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
     assert live_sessions(store, uid) == [sid_of(joined)]
     assert api.get('/rest-auth/profile', token=late['access']).status == 401
 
@@ -78,15 +80,15 @@ def test_a_login_between_reading_the_index_and_the_change_is_ended_too(api, stor
 def test_a_login_between_reading_the_index_and_the_deletion_is_ended_too(api, store):
     joined = api.join()
     uid = joined['user']['id']
-    user, index = store.account_with_sessions(uid)
+    user, index = store.users.with_sessions(uid)
     late = login(api)
-    store.delete_account(uid, user['email'], index, storage.GiveBack([], [], 0, 0))
+    store.users.delete(uid, user['email'], index, storage.GiveBack([], [], 0, 0))
     assert live_sessions(store, uid) == [] and index_of(store, uid) is None
     assert api.get('/rest-auth/profile', token=late['access']).status == 401
 
 
 def test_a_full_index_is_pruned_to_the_live_sessions(api, store, monkeypatch):
-    monkeypatch.setattr(storage.Store, 'SESSION_INDEX_MAX', 3)
+    monkeypatch.setattr(type(store.sessions), 'INDEX_MAX', 3)
     joined = api.join()
     uid = joined['user']['id']
     for _ in range(5):  # logins that log out leave their ids behind in the index
@@ -98,7 +100,7 @@ def test_a_full_index_is_pruned_to_the_live_sessions(api, store, monkeypatch):
 
 
 def test_more_live_sessions_than_the_index_holds_still_log_in_and_all_end(api, store, monkeypatch):
-    monkeypatch.setattr(storage.Store, 'SESSION_INDEX_MAX', 2)
+    monkeypatch.setattr(type(store.sessions), 'INDEX_MAX', 2)
     joined = api.join()
     uid = joined['user']['id']
     others = [login(api) for _ in range(4)]  # all alive: pruning frees nothing, the login still lists itself
@@ -111,13 +113,14 @@ def test_more_live_sessions_than_the_index_holds_still_log_in_and_all_end(api, s
 def test_a_password_change_with_many_sessions_ends_past_one_transaction(api, store):
     joined = api.join()
     uid = joined['user']['id']
-    user = store.get_user(uid)
+    user = store.users.get(uid)
     for k in range(120):  # more than one transaction holds (an index grown before its size limit)
-        store._transact([{'Put': {'TableName': store.cfg.auth_table,
-                                  'Item': store._session_item(uid, f'extra{k:03}', 'jti', int(time.time()) + 600)}},
-                         store._index_add(uid, f'extra{k:03}', bounded=False)])
-    _, index = store.account_with_sessions(uid)
-    store.update_user_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
+        sid = f'extra{k:03}'
+        store.db.transact([{'Put': {'TableName': store.cfg.auth_table,
+                                    'Item': store.sessions.item(uid, sid, 'jti', int(time.time()) + 600)}},
+                           store.sessions.listing_op(uid, sid, bounded=False)])
+    _, index = store.users.with_sessions(uid)
+    store.users.update_ending_sessions(uid, {'nickname': '바뀜'}, keep=sid_of(joined), email=user['email'], index=index)
     assert live_sessions(store, uid) == [sid_of(joined)]
 
 
@@ -135,9 +138,9 @@ def deleted_with_chats(api, n):
 def test_the_sweep_waits_for_the_index_to_settle_and_purges_once(api, store):
     uid = deleted_with_chats(api, 3)
     assert purge.sweep(settle=60) == 0  # deleted just now: not yet
-    assert len(store.chats_of(uid).page(50)) == 3
+    assert len(store.chats.of(uid).page(50)) == 3
     assert purge.sweep(settle=0) == 1
-    assert store.chats_of(uid).page(50) == [] and store.purge_jobs(older_than=time.time()) == []
+    assert store.chats.of(uid).page(50) == [] and store.purges.jobs(older_than=time.time()) == []
     assert purge.sweep(settle=0) == 0
 
 
@@ -147,12 +150,12 @@ def test_a_sweep_cut_short_is_finished_by_the_next(api, store, monkeypatch):
     def cut(user_id):
         raise RuntimeError('Lambda timed out here')
     with monkeypatch.context() as m:
-        m.setattr(storage.Store, 'delete_kept', lambda self, user_id: cut(user_id))
+        m.setattr(type(store.shares), 'delete_all', lambda self, user_id: cut(user_id))  # right after the chats
         with contextlib.suppress(RuntimeError):
             purge.sweep(settle=0)
-    assert store.chats_of(uid).page(50) == []  # done before the cut
-    assert store.purge_jobs(older_than=time.time()) == [uid]  # the job stays until the end
-    assert purge.sweep(settle=0) == 1 and store.purge_jobs(older_than=time.time()) == []
+    assert store.chats.of(uid).page(50) == []  # done before the cut
+    assert store.purges.jobs(older_than=time.time()) == [uid]  # the job stays until the end
+    assert purge.sweep(settle=0) == 1 and store.purges.jobs(older_than=time.time()) == []
 
 
 def test_the_email_can_sign_up_again_before_the_purge(api, store):
@@ -170,7 +173,7 @@ def test_the_email_can_sign_up_again_before_the_purge(api, store):
 
 def test_the_purge_removes_sessions_a_crash_left_behind(api, store):
     uid = deleted_with_chats(api, 1)
-    store.auth.put_item(Item=store._session_item(uid, 'left-behind', 'jti', int(time.time()) + 600))
+    store.db.auth.put_item(Item=store.sessions.item(uid, 'left-behind', 'jti', int(time.time()) + 600))
     assert purge.sweep(settle=0) == 1
     assert live_sessions(store, uid) == []
 
@@ -181,15 +184,15 @@ def test_one_failing_purge_does_not_hold_up_the_others(api, store, monkeypatch):
     api.post('/chat/model', {'content': '둘째', 'chat_reply': {'scene': 1, 'quote': 'q', 'description': 'd'}},
              token=joined['access'])
     assert api.delete('/rest-auth/profile', {'password': PASSWORD}, token=joined['access']).status == 204
-    real = storage.Store.delete_kept
+    real = type(store.shares).delete_all
 
     def broken_for_the_first(self, user_id):
         if user_id == first:
             raise RuntimeError('a bug in one account')
         return real(self, user_id)
-    monkeypatch.setattr(storage.Store, 'delete_kept', broken_for_the_first)
+    monkeypatch.setattr(type(store.shares), 'delete_all', broken_for_the_first)
     with pytest.raises(RuntimeError, match='purge failed for 1 of 2'):  # so its Lambda counts an error
         purge.sweep(settle=0)
-    assert store.purge_jobs(older_than=time.time()) == [first]  # the other one is done
-    monkeypatch.setattr(storage.Store, 'delete_kept', real)
-    assert purge.sweep(settle=0) == 1 and store.purge_jobs(older_than=time.time()) == []
+    assert store.purges.jobs(older_than=time.time()) == [first]  # the other one is done
+    monkeypatch.setattr(type(store.shares), 'delete_all', real)
+    assert purge.sweep(settle=0) == 1 and store.purges.jobs(older_than=time.time()) == []

@@ -2,6 +2,7 @@
 the embedding model and numpy are imported late, tools/ imports nothing from tests/, and app.py
 only wires blueprints."""
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,10 @@ def library_graph() -> dict[str, set[str]]:
     files = {module_name(p): p for p in (ROOT / 'chalicelib').rglob('*.py')}
     graph = {}
     for name, path in files.items():
-        graph[name] = {target for target, _, _ in imports_of(path) if target in files and target != name}
+        # a module's own package (its __init__, run first anyway) is no edge: `from chalicelib.storage
+        # import keys` inside storage/ names the module keys
+        graph[name] = {target for target, _, _ in imports_of(path)
+                       if target in files and target != name and not name.startswith(target + '.')}
     return graph
 
 
@@ -88,3 +92,70 @@ def test_app_py_only_wires_the_blueprints():
     homes = {entry.view_function.__module__ for methods in app.app.routes.values()
              for method, entry in methods.items() if method != 'OPTIONS'}
     assert homes == {f'chalicelib.{feature}.views' for feature in ('accounts', 'board', 'chat', 'keep', 'service')}
+
+
+# -- the store: composed of concerns, every key built in one module ---------------------------------
+STORAGE = ROOT / 'chalicelib' / 'storage'
+
+
+def classes_of(path: Path) -> list[ast.ClassDef]:
+    return [n for n in ast.parse(path.read_text(encoding='utf-8')).body if isinstance(n, ast.ClassDef)]
+
+
+def test_the_store_is_composed_not_mixed_in():
+    """No storage class inherits from another (the store was six mixins deep): each concern is a
+    small class in its own module, holding the DynamoDB helpers it shares rather than being them."""
+    ours = {c.name for p in STORAGE.glob('*.py') for c in classes_of(p)}
+    for path in STORAGE.glob('*.py'):
+        for cls in classes_of(path):
+            bases = [b.id for b in cls.bases if isinstance(b, ast.Name) and b.id in ours]
+            assert not bases, f'{path.name}: {cls.name} inherits {bases}; compose instead'
+            methods = [m for m in cls.body if isinstance(m, ast.FunctionDef) and not m.name.startswith('_')]
+            assert len(methods) <= 14, f'{path.name}: {cls.name} has {len(methods)} public methods; split it'
+    store = next(c for c in classes_of(STORAGE / '__init__.py') if c.name == 'Store')
+    init = next(m for m in store.body if isinstance(m, ast.FunctionDef) and m.name == '__init__')
+    concerns = {t.attr for n in ast.walk(init) if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Attribute)}
+    assert {'users', 'sessions', 'chats', 'corpus', 'board', 'bookmarks', 'shares', 'limits'} <= concerns
+    assert [m.name for m in store.body if isinstance(m, ast.FunctionDef)] == ['__init__']  # nothing but its concerns
+
+
+def test_no_module_reaches_for_another_modules_private_names():
+    """`_name` is its module's (or its class's) own: another module that needs it asks for a
+    public name (storage/board.py once called `_corpus_change`, defined in storage/corpus.py)."""
+    found = []
+    for path in (ROOT / 'chalicelib').rglob('*.py'):
+        tree = ast.parse(path.read_text(encoding='utf-8'))
+        own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        own |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)}
+        own |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                found += [(path.name, a.name) for a in node.names if a.name.startswith('_')]
+            elif (isinstance(node, ast.Attribute) and node.attr.startswith('_') and not node.attr.startswith('__')
+                  and node.attr not in own):
+                found.append((path.name, ast.unparse(node)))
+    assert found == []
+
+
+KEY_PREFIX = re.compile(r'(?<![A-Za-z0-9_])[A-Z][A-Z_]+#')
+
+
+def strings_in(path: Path) -> list[str]:
+    """The string literals of a file (f-strings' literal parts too), docstrings left out."""
+    tree = ast.parse(path.read_text(encoding='utf-8'))
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return [n.value for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+
+
+def test_every_key_is_built_in_the_keys_module():
+    """'USER#', 'SESSION#', 'SHARE#'…: spelled in chalicelib/storage/keys.py and nowhere else
+    (not in the app, the tools or the tests), so the layout can be read, and changed, in one place."""
+    home = STORAGE / 'keys.py'
+    assert any(KEY_PREFIX.search(s) for s in strings_in(home))
+    files = [p for folder in ('chalicelib', 'tools', 'tests') for p in (ROOT / folder).rglob('*.py') if p != home]
+    found = [(str(p.relative_to(ROOT)), s) for p in files for s in strings_in(p) if KEY_PREFIX.search(s)]
+    assert found == []

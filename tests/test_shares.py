@@ -2,6 +2,7 @@
 owner's list and revocation, and what the card never shows."""
 import pytest
 
+from chalicelib.storage import keys
 from tools.devkit.fake_openai import choose
 
 ORIGIN = {'Origin': 'http://localhost:8080'}
@@ -185,10 +186,10 @@ def test_a_chat_saved_without_the_lines_own_description_still_keeps_the_models_w
     line = demo.lines[0]
     from tests.test_search_export import seed
     [chat_id] = seed(store, uid, 1, content=lambda k: '비밀스러운 내 고민')
-    store.chats.update_item(Key={'user_id': uid, 'chat_id': chat_id},
-                            UpdateExpression='SET reply.line_id = :l, reply.#s = :o, reply.description = :d',
-                            ExpressionAttributeNames={'#s': 'source'},
-                            ExpressionAttributeValues={':l': line['id'], ':o': 'openai',
-                                                       ':d': '비밀스러운 고민에 맞춘 설명'})
+    store.db.chats.update_item(Key=keys.chat(uid, chat_id),
+                               UpdateExpression='SET reply.line_id = :l, reply.#s = :o, reply.description = :d',
+                               ExpressionAttributeNames={'#s': 'source'},
+                               ExpressionAttributeValues={':l': line['id'], ':o': 'openai',
+                                                          ':d': '비밀스러운 고민에 맞춘 설명'})
     card = api.get('/share/' + share(api, token, chat_id).json['id']).json
     assert card['description'] == line['description']

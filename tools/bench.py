@@ -174,8 +174,8 @@ def bench_corpus_rebuild(n: int = 20, changes: int = 40) -> None:
         return corpus.current()
     total, _ = timed(cold, n)
     index, calls = calls_of(cold)
-    lines = st.corpus_lines()
-    read, _ = timed(st.corpus_lines, n)
+    lines = st.corpus.lines()
+    read, _ = timed(st.corpus.lines, n)
     build = getattr(corpus, 'Index', None)  # the index class, if it is still called so
     built = f', building: {timed(lambda: build(lines), n)[0]:.1f} ms' if build else ''
     print(f'corpus index at {len(index)} lines, a new container: p50 {total:.1f} ms (reading every line: '
@@ -184,12 +184,12 @@ def bench_corpus_rebuild(n: int = 20, changes: int = 40) -> None:
     # one line edited (what an import or an apply does), then the next request's current()
     line, samples, cpu = dict(lines[0]), [], []
     for i in range(changes + 1):
-        st.put_corpus_lines([dict(line, quote=f"{line['quote']} ({i})")])
+        st.corpus.put([dict(line, quote=f"{line['quote']} ({i})")])
         start, start_cpu = time.perf_counter(), time.process_time()
         index, calls = calls_of(corpus.current)
         samples.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
-    st.put_corpus_lines([line])
+    st.corpus.put([line])
     corpus.current()
     p50, p95 = percentiles(samples[1:])
     # CPU time is what a busy machine stretches least: our side's cost, DynamoDB Local's left out
@@ -262,10 +262,10 @@ def bench_pages(api: Api, n: int = 60) -> None:
                            'created_at': at}} for i in range(k)]
     small = api.join(email='small@example.com')
     large = api.join(email='large@example.com')
-    st.put_chats_bulk(small['user']['id'], chats(10))
-    st.put_chats_bulk(large['user']['id'], chats(BIG))
+    st.chats.put_bulk(small['user']['id'], chats(10))
+    st.chats.put_bulk(large['user']['id'], chats(BIG))
     author = api.join(email='author@example.com')
-    st.put_proposals_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': f'제안 {i:05}',
+    st.board.put_bulk([{'id': new_id(), 'user_id': author['user']['id'], 'title': f'제안 {i:05}',
                             'content': '대사', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                             'is_apply': False, 'created_at': at, 'updated_at': at, 'applied_at': None}
                            for i in range(BIG)])
@@ -297,7 +297,7 @@ def bench_route_calls(api: Api) -> None:
     purge.sweep(settle=0)  # the account measure() deleted: the sweep timed below is this one's alone
     joined = api.join(email='leaving@example.com', password=route_calls.PASSWORD)
     at = now_iso()
-    storage.store().put_chats_bulk(joined['user']['id'], [
+    storage.store().chats.put_bulk(joined['user']['id'], [
         {'chat_id': new_id(), 'content': f'대화 {k}', 'created_at': at,
          'reply': dict(route_calls.REPLY, id=new_id(), created_at=at)} for k in range(1000)])
     with DynamoCalls() as calls:
@@ -366,7 +366,7 @@ def bench_keep(api: Api, n: int = 10_000) -> None:
     from chalicelib.core.ids import new_id, now_iso
     joined = api.join(email='keep@example.com')
     tok, at = joined['access'], now_iso()
-    storage.store().put_chats_bulk(joined['user']['id'], [
+    storage.store().chats.put_bulk(joined['user']['id'], [
         {'chat_id': new_id(), 'content': f'오늘의 고민 {k}번', 'created_at': at,
          'reply': {'id': new_id(), 'quote': f'대사 {k}', 'description': '설명', 'scene': 1, 'speaker': '백승수',
                    'created_at': at}} for k in range(n)])
@@ -409,7 +409,7 @@ def main() -> None:
         from tools import relevance
         relevance.report()
         bench_answerer()
-        storage.store().create_tables()
+        storage.store().tables.create()
         corpus.import_text(synthetic_corpus(1000), origin='bench')
         server, url = start_api()
         api = Api(url)

@@ -49,7 +49,7 @@ def main(argv=None) -> int:
                 count = corpus.import_text(f.read())
             print(f'imported {count} lines from {args.file}')
         else:
-            created = storage.store().create_tables()
+            created = storage.store().tables.create()
             print(f"tables created: {', '.join(created) or 'none (all present)'}")
             print(f'corpus: {corpus.load_shipped()} lines')
     except (AppError, corpus.CorpusError, storage.ConditionFailed) as exc:

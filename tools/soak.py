@@ -663,7 +663,7 @@ def main() -> int:
         from chalicelib.chat import corpus
         from chalicelib.core import settings
         settings.reload()
-        storage.store().create_tables()
+        storage.store().tables.create()
         lines = corpus.load_shipped()
         limits = Limits()
         log = open(os.path.join(OUT_DIR, 'api.log'), 'w')  # noqa: SIM115 (closed in finally)

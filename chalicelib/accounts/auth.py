@@ -124,7 +124,7 @@ def bearer_token(header: str | None) -> str:
 def authenticate(header: str | None) -> Principal:
     """Verify an access token and that its session is still alive (not logged out or deleted)."""
     claims = _decode(bearer_token(header), 'access')
-    if storage.store().get_session(claims['sub'], claims['sid']) is None:
+    if storage.store().sessions.get(claims['sub'], claims['sid']) is None:
         raise Unauthorized('로그아웃되었거나 만료된 세션입니다.')
     return Principal(claims['sub'], claims['sid'])
 
@@ -132,7 +132,7 @@ def authenticate(header: str | None) -> Principal:
 def _start_session(user_id: str, legacy: bool = False) -> dict[str, Any]:
     sid = new_id()
     access, refresh, jti, exp = _issue(user_id, sid, legacy=legacy)
-    storage.store().put_session(user_id, sid, jti, exp)
+    storage.store().sessions.put(user_id, sid, jti, exp)
     return {'access': access, 'refresh': refresh}
 
 
@@ -166,7 +166,7 @@ def join(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]:
     user = {'id': new_id(), 'email': email, 'nickname': nickname, 'password_hash': hash_password(password),
             'created_at': now_iso(), 'last_login': None, 'ip_address': None, 'is_admin': False}
     try:
-        storage.store().create_user(user)
+        storage.store().users.create(user)
     except storage.EmailTaken:
         raise Conflict('이미 가입된 이메일입니다.', fields={'email': '이미 가입된 이메일입니다.'}) from None
     return dict(_start_session(user['id'], legacy), user=public_user(user))
@@ -187,7 +187,7 @@ def _reserve_attempt(email: str, ip: str, message: str) -> tuple[int, int]:
     cfg, now = settings.get(), time.time()
     window, window_end = _window(now)
     keys = [('email#' + email, cfg.login_max_failures), ('ip#' + ip, cfg.login_max_failures_per_address)]
-    if storage.store().reserve_attempts(keys, window, window_end + 60) is not None:
+    if storage.store().throttle.reserve(keys, window, window_end + 60) is not None:
         raise TooManyRequests(message, int(window_end - now) + 1)
     return window, window_end + 60
 
@@ -204,14 +204,14 @@ def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]
     v.done()
     cfg, st = settings.get(), storage.store()
     window, counts_expire = _reserve_attempt(email, ip, LOGIN_THROTTLED)  # counted before the check
-    user = st.login_record(email)
+    user = st.users.login_record(email)
     hashed = user['password_hash'] if user else _dummy_hash(cfg.bcrypt_rounds)
     if not check_password(password, hashed) or user is None:
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.')  # the reserved counts stand as failures
     sid, at = new_id(), now_iso()
     access, refresh_token, jti, exp = _issue(user['id'], sid, legacy=legacy)
     try:
-        st.finish_login(user, {'last_login': at, 'ip_address': ip},
+        st.users.finish_login(user, {'last_login': at, 'ip_address': ip},
                         {'sid': sid, 'refresh_jti': jti, 'expires_at': exp},
                         storage.GiveBack(['ip#' + ip], ['email#' + email], window, counts_expire))
     except storage.ConditionFailed:
@@ -232,7 +232,7 @@ def refresh(data: dict[str, Any], legacy: bool = False) -> dict[str, Any]:
     user_id, sid, jti = claims['sub'], claims['sid'], claims['jti']
     access, new_refresh, new_jti, exp = _issue(user_id, sid, now, parent_jti=jti, parent_key=key)
     try:
-        st.rotate_session(user_id, sid, jti, new_jti, exp, now)
+        st.sessions.rotate(user_id, sid, jti, new_jti, exp, now)
     except storage.ConditionFailed as exc:
         session = exc.detail
         if session and session.get('prev_jti') == jti and cfg.refresh_reuse_grace > 0 and \
@@ -242,7 +242,7 @@ def refresh(data: dict[str, Any], legacy: bool = False) -> dict[str, Any]:
             access, new_refresh, _, _ = _issue(user_id, sid, session['rotated_at'], parent_jti=jti, parent_key=key)
             return {'access': access, 'refresh': new_refresh}
         if session:  # a refresh token used again later may be stolen: end the whole session
-            st.delete_session(user_id, sid)
+            st.sessions.delete(user_id, sid)
         raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.') from exc
     return {'access': access, 'refresh': new_refresh}
 
@@ -253,22 +253,22 @@ def _refresh_in_place(claims: dict[str, Any], token: str) -> dict[str, Any]:
     origin, refreshed from one, is spared rotation; the token stays valid for its lifetime
     and dies with its session (logout, password change, account deletion)."""
     st = storage.store()
-    session = st.get_session(claims['sub'], claims['sid'])
+    session = st.sessions.get(claims['sub'], claims['sid'])
     if session is None:
         raise Unauthorized('로그아웃되었거나 만료된 세션입니다.')
     if session.get('refresh_jti') != claims['jti']:  # another client rotated it: a reuse, as in refresh()
-        st.delete_session(claims['sub'], claims['sid'])
+        st.sessions.delete(claims['sub'], claims['sid'])
         raise Unauthorized('이미 사용되었거나 폐기된 refresh 토큰입니다.')
     access = _issue(claims['sub'], claims['sid'])[0]
     return {'access': access, 'refresh': token}
 
 
 def logout(principal: Principal) -> None:
-    storage.store().delete_session(principal.user_id, principal.session_id)
+    storage.store().sessions.delete(principal.user_id, principal.session_id)
 
 
 def profile(principal: Principal) -> User:
-    user = storage.store().get_user(principal.user_id)
+    user = storage.store().users.get(principal.user_id)
     if user is None:
         raise NotFound('계정을 찾을 수 없습니다.')
     return user
@@ -289,7 +289,7 @@ def _confirm_password(user: User, password: str, ip: str, field: str) -> storage
 
 def _account_and_sessions(principal: Principal) -> tuple[User, SessionIndex | None]:
     """The caller's account and its session index, in one read (404 if the account is gone)."""
-    user, sessions = storage.store().account_with_sessions(principal.user_id)
+    user, sessions = storage.store().users.with_sessions(principal.user_id)
     if user is None:
         raise NotFound('계정을 찾을 수 없습니다.')
     return user, sessions
@@ -315,9 +315,9 @@ def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> User:
         fields['password_hash'] = hash_password(new_password)
     try:
         if new_password is None:
-            st.update_account(user['id'], user['email'], fields)
+            st.users.update(user['id'], user['email'], fields)
         else:  # whoever else held a session with the old password loses it, in the same transaction
-            st.update_user_ending_sessions(user['id'], fields, keep=principal.session_id, email=user['email'],
+            st.users.update_ending_sessions(user['id'], fields, keep=principal.session_id, email=user['email'],
                                            index=sessions, give_back=give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted meanwhile
@@ -335,15 +335,15 @@ def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
     v.done()
     give_back = _confirm_password(user, password, ip, 'password')
     try:
-        storage.store().delete_account(user['id'], user['email'], sessions, give_back)
+        storage.store().users.delete(user['id'], user['email'], sessions, give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted by a parallel request
 
 
 def set_admin(email: str, is_admin: bool = True) -> dict[str, Any]:
     st = storage.store()
-    user_id = st.user_id_for_email(email.strip().lower())
+    user_id = st.users.id_for_email(email.strip().lower())
     if not user_id:
         raise NotFound(f'그 이메일의 계정이 없습니다: {email}')
-    st.update_account(user_id, email.strip().lower(), {'is_admin': is_admin})
-    return st.get_user(user_id)
+    st.users.update(user_id, email.strip().lower(), {'is_admin': is_admin})
+    return st.users.get(user_id)

@@ -19,17 +19,18 @@ SETTLE_SECONDS = 5
 def purge_account(user_id: str) -> None:
     st = storage.store()
     proposals.forget_author(user_id)
-    st.delete_chats(user_id, account=False)  # with their share links and ratings
-    st.delete_kept(user_id)
-    st.delete_sessions_left(user_id)  # any a crash left between the deletion and its batch
-    st.finish_purge(user_id)
+    st.chats.delete_all(user_id, account=False)  # with their share links and ratings
+    st.shares.delete_all(user_id)  # any link left (its chat took the rest)
+    st.bookmarks.delete_all(user_id)
+    st.sessions.delete_left(user_id)  # any a crash left between the deletion and its batch
+    st.purges.finish(user_id)
 
 
 def sweep(settle: float = SETTLE_SECONDS) -> int:
     """Purge every deleted account older than `settle` seconds; how many were purged. One
     that fails does not hold up the others; the sweep raises at the end (so its Lambda counts
     an error and the alarm fires) and the next sweep tries it again."""
-    jobs = storage.store().purge_jobs(older_than=time.time() - settle)
+    jobs = storage.store().purges.jobs(older_than=time.time() - settle)
     failed: list[str] = []
     for user_id in jobs:
         try:

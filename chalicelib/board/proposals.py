@@ -22,7 +22,7 @@ def mask_email(email: str) -> str:
 
 
 def _caller(principal: Principal) -> User:
-    user = storage.store().get_user(principal.user_id)
+    user = storage.store().users.get(principal.user_id)
     if user is None:
         raise NotFound('계정을 찾을 수 없습니다.')
     return user
@@ -101,7 +101,7 @@ def _validate(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 def _get(quote_id: str) -> Proposal:
-    q = storage.store().get_proposal(quote_id) if is_id(quote_id) else None
+    q = storage.store().board.get(quote_id) if is_id(quote_id) else None
     if q is None:
         raise NotFound('제안을 찾을 수 없습니다.')
     return q
@@ -111,7 +111,7 @@ def _caller_and(principal: Principal, quote_id: str) -> tuple[User, Proposal | N
     """The caller's account and the proposal (None if there is none), read in one call."""
     if not is_id(quote_id):
         return _caller(principal), None
-    caller, q = storage.store().user_and_proposal(principal.user_id, quote_id)
+    caller, q = storage.store().board.user_and_proposal(principal.user_id, quote_id)
     if caller is None:
         raise NotFound('계정을 찾을 수 없습니다.')
     return caller, q
@@ -131,7 +131,7 @@ def create(principal: Principal, data: dict[str, Any]) -> ProposalView:
     q = dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'], is_apply=False,
              created_at=at, updated_at=at, applied_at=None)
     try:
-        storage.store().put_proposal(q)
+        storage.store().board.put(q)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.') from None
     return ProposalView(q, {caller['id']: caller}, caller)
@@ -145,16 +145,16 @@ def board(principal: Principal, asked: PageRequest) -> BoardPage:
     ahead: dict[str, Any] = {}
 
     def count() -> int:
-        ahead['users'], ahead['count'] = st.users_and_board_count([principal.user_id])
+        ahead['users'], ahead['count'] = st.board.users_and_count([principal.user_id])
         return ahead['count']
 
-    page = fetch_page(asked, st.proposals(), count)
+    page = fetch_page(asked, st.board.proposals(), count)
     wanted = {q['user_id'] for q in page.items if q.get('user_id')}
     if ahead:
         users, total = ahead['users'], ahead['count']
-        users.update(st.get_users(wanted - users.keys()))
+        users.update(st.users.get_many(wanted - users.keys()))
     else:
-        users, total = st.users_and_board_count(wanted | {principal.user_id})
+        users, total = st.board.users_and_count(wanted | {principal.user_id})
     caller = users.get(principal.user_id)
     if caller is None:
         raise NotFound('계정을 찾을 수 없습니다.')
@@ -179,7 +179,7 @@ def read(principal: Principal, quote_id: str) -> ProposalView:
 def _authors_of(q: Proposal, caller: User) -> dict[str, User]:
     if q.get('user_id') == caller['id']:
         return {caller['id']: caller}
-    return storage.store().get_users([q['user_id']]) if q.get('user_id') else {}
+    return storage.store().users.get_many([q['user_id']]) if q.get('user_id') else {}
 
 
 def update(principal: Principal, quote_id: str, data: dict[str, Any]) -> ProposalView:
@@ -189,7 +189,7 @@ def update(principal: Principal, quote_id: str, data: dict[str, Any]) -> Proposa
         raise Forbidden('작성자만 수정할 수 있습니다.')
     fields = _validate(data, partial=True)
     try:
-        q = storage.store().update_proposal(quote_id, dict(fields, updated_at=now_iso()), unapplied_only=True)
+        q = storage.store().board.update(quote_id, dict(fields, updated_at=now_iso()), unapplied_only=True)
     except storage.ConditionFailed:
         _get(quote_id)  # 404 if it was deleted meanwhile
         raise Conflict('이미 반영된 제안은 수정할 수 없습니다. 관리자에게 반영 취소를 요청해 주세요.') from None
@@ -202,7 +202,7 @@ def delete(principal: Principal, quote_id: str) -> None:
     if not can_delete(q, caller):
         raise Forbidden('작성자나 관리자만 삭제할 수 있습니다.')
     try:
-        storage.store().delete_proposal(quote_id, applied=bool(q.get('is_apply')))
+        storage.store().board.delete(quote_id, applied=bool(q.get('is_apply')))
     except storage.ConditionFailed:
         _get(quote_id)  # 404 if it is gone; otherwise it was just applied or withdrawn
         raise Conflict('제안이 방금 반영되거나 취소되었습니다. 다시 시도해 주세요.') from None
@@ -224,7 +224,7 @@ def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalV
     if bool(q.get('is_apply')) != applied:  # already so: nothing to do (idempotent)
         at = now_iso() if applied else None
         try:
-            storage.store().set_applied(quote_id, q['updated_at'], corpus_line(q) if applied else None, at)
+            storage.store().board.set_applied(quote_id, q['updated_at'], corpus_line(q) if applied else None, at)
             # what the transaction wrote, given its condition (unchanged since read)
             q = dict(q, is_apply=applied, applied_at=at)
         except storage.ConditionFailed:
@@ -237,10 +237,10 @@ def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalV
 def forget_author(user_id: str) -> None:
     """On account deletion: unapplied proposals go; applied ones stay, without their author."""
     st = storage.store()
-    for quote_id in st.proposal_ids_of(user_id):
-        q = st.get_proposal(quote_id)
+    for quote_id in st.board.ids_of(user_id):
+        q = st.board.get(quote_id)
         if q and q.get('is_apply'):
-            st.anonymize_proposal(quote_id)
+            st.board.anonymize(quote_id)
         elif q:
             with contextlib.suppress(storage.ConditionFailed):  # deleted or applied meanwhile
-                st.delete_proposal(quote_id, applied=False)
+                st.board.delete(quote_id, applied=False)

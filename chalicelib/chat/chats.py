@@ -65,7 +65,7 @@ def _save(principal: Principal, content: str, reply: dict[str, Any]) -> dict[str
     chat = {'chat_id': new_id(), 'user_id': principal.user_id, 'content': content, 'created_at': at,
             'reply': dict(reply, id=new_id(), created_at=at)}
     try:
-        storage.store().put_chat(principal.user_id, chat)
+        storage.store().chats.put(principal.user_id, chat)
     except storage.ConditionFailed:
         raise Unauthorized('계정이 더 이상 없습니다.') from None
     return chat
@@ -152,8 +152,8 @@ def history(principal: Principal, asked: PageRequest, q: str | None = None) -> L
         page = search(principal, asked, words)
         return Listing(page, [shape(c) for c in page.items], None)
     st = storage.store()
-    count = lambda: st.chat_count(principal.user_id)  # noqa: E731
-    page = fetch_page(asked, st.chats_of(principal.user_id), count)
+    count = lambda: st.chats.count(principal.user_id)  # noqa: E731
+    page = fetch_page(asked, st.chats.of(principal.user_id), count)
     return Listing(page, [shape(c) for c in page.items], page.count if page.count is not None else count())
 
 
@@ -166,10 +166,10 @@ def search(principal: Principal, asked: PageRequest, words: list[str]) -> Page:
     last page. A bare page number skips the matches before it.
     """
     st, uid, per_page, cursor = storage.store(), principal.user_id, asked.per_page, asked.cursor
-    read = lambda start, newest_first: st.search_chats(  # noqa: E731
+    read = lambda start, newest_first: st.chats.search(  # noqa: E731
         uid, words, per_page, start, SEARCH_READ_BUDGET, newest_first)
     if cursor is None and asked.page > 1:
-        after = st.skip_search(uid, words, (asked.page - 1) * per_page)
+        after = st.chats.skip_search(uid, words, (asked.page - 1) * per_page)
         if after is None:
             return Page([], asked.page, past_end=True)
         cursor = Cursor(AFTER, asked.page, after)
@@ -191,7 +191,7 @@ def search(principal: Principal, asked: PageRequest, words: list[str]) -> Page:
 
 
 def get(principal: Principal, chat_id: str) -> Chat:
-    chat = storage.store().get_chat(principal.user_id, chat_id) if is_id(chat_id) else None
+    chat = storage.store().chats.get(principal.user_id, chat_id) if is_id(chat_id) else None
     if chat is None:  # another user's chat looks exactly like a missing one
         raise NotFound('대화를 찾을 수 없습니다.')
     return chat
@@ -199,9 +199,9 @@ def get(principal: Principal, chat_id: str) -> Chat:
 
 def delete(principal: Principal, chat_id: str) -> None:
     """Delete one chat; its rating leaves the line's counts and its share links stop working."""
-    if not is_id(chat_id) or not storage.store().delete_chat(principal.user_id, chat_id):
+    if not is_id(chat_id) or not storage.store().chats.delete(principal.user_id, chat_id):
         raise NotFound('대화를 찾을 수 없습니다.')
 
 
 def delete_all(principal: Principal) -> int:
-    return storage.store().delete_chats(principal.user_id)
+    return storage.store().chats.delete_all(principal.user_id)

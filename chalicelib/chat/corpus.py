@@ -109,7 +109,7 @@ def import_text(text: str, origin: str = 'import') -> int:
     """Validate all, then write all: a malformed record leaves the corpus untouched."""
     lines = parse_jsonl(text, origin)
     if lines:
-        storage.store().put_corpus_lines(with_vectors(lines))
+        storage.store().corpus.put(with_vectors(lines))
     return len(lines)
 
 
@@ -125,11 +125,11 @@ def load_shipped() -> int:
     """
     lines = shipped_lines()
     st = storage.store()
-    stored = {line['id']: line for line in st.corpus_lines()}
+    stored = {line['id']: line for line in st.corpus.lines()}
     keep = {line['id'] for line in lines}
     # only what differs is written, so an unchanged file moves no version and costs no rebuild
-    st.put_corpus_lines([line for line in lines if stored.get(line['id']) != line])
-    st.delete_corpus_lines([i for i, line in stored.items() if line.get('origin') in SHIPPED_ORIGINS and i not in keep])
+    st.corpus.put([line for line in lines if stored.get(line['id']) != line])
+    st.corpus.delete([i for i, line in stored.items() if line.get('origin') in SHIPPED_ORIGINS and i not in keep])
     return len(lines)
 
 
@@ -364,7 +364,7 @@ def current() -> Index:
     """
     global _cached
     st = storage.store()
-    version = st.corpus_version()
+    version = st.corpus.version()
     cached_version, index = _cached
     if index is not None and cached_version == version:
         return index
@@ -376,9 +376,9 @@ def current() -> Index:
 
 
 def _rebuilt(st: storage.Store, index: Index | None, since: int | None, version: int) -> Index:
-    changes = st.corpus_changes(since, version) if index is not None and since is not None else None
+    changes = st.corpus.changes(since, version) if index is not None and since is not None else None
     if changes is None:
-        return Index(st.corpus_lines())
+        return Index(st.corpus.lines())
     return index.updated(changes)
 
 

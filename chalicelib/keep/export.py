@@ -76,7 +76,7 @@ def part(principal: Principal, fmt: str | None, cursor: str | None) -> Part:
         if c.kind != AFTER:
             raise BadRequest('cursor 값이 올바르지 않습니다.')
         after, number = c.key, c.page
-    got = storage.store().chats_of(principal.user_id).page(PART_CHATS + 1, after)
+    got = storage.store().chats.of(principal.user_id).page(PART_CHATS + 1, after)
     items, more_after = got[:PART_CHATS], (got[PART_CHATS - 1]['chat_id'] if len(got) > PART_CHATS else None)
     shaped = [chats.shape(c) for c in items]
     kept = bookmarks.every(principal) if number == 1 else []

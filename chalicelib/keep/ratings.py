@@ -25,15 +25,10 @@ def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str, 
     value = v.integer('value', -1, 1)
     v.done()
     limits.check('keep', principal.user_id)
-    chat = storage.store().rate_chat(principal.user_id, chat_id, value) if is_id(chat_id) else None
+    chat = storage.store().chats.rate(principal.user_id, chat_id, value) if is_id(chat_id) else None
     if chat is None:
         raise NotFound('대화를 찾을 수 없습니다.')
     return chat
-
-
-def line_ratings() -> dict[str, tuple[int, int]]:
-    """{line id: (👍, 👎)} over every saved answer: what a ranking prior can lean on."""
-    return {line_id: (s['up'], s['down']) for line_id, s in storage.store().line_stats().items()}
 
 
 def _line(line: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +52,7 @@ def stats(principal: Principal, asked: PageRequest, sort: str | None) -> StatsPa
     sort = sort or 'down'
     if sort not in SORTS:
         raise ValidationError({'sort': f"{', '.join(SORTS)} 중 하나여야 합니다."})
-    counts = storage.store().line_stats()
+    counts = storage.store().stats.lines()
     zero = {'given': 0, 'up': 0, 'down': 0}
     rows = [dict(counts.get(line['id'], zero), line=_line(line)) for line in corpus.current().lines]
     rows.sort(key=SORTS[sort])

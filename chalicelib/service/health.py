@@ -7,7 +7,7 @@ from chalicelib.chat import model
 
 def check() -> dict[str, Any]:
     try:
-        store = 'ok' if storage.store().ping() else 'down'
+        store = 'ok' if storage.store().tables.ping() else 'down'
     except Exception:  # any failure to reach the table is "down"; its cause is in the log line
         store = 'down'
     return {'status': 'ok' if store == 'ok' else 'degraded', 'store': {'dynamodb': store}, 'model': model.describe()}

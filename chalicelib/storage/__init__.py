@@ -20,25 +20,53 @@ Tables (names from settings):
           "THROTTLE#<scope>#<value>"/<window start> failed-login counters,
           "LIMIT#<kind>#<key>"/<window start> abuse-limit counters (limits.py)
 Every request-path access is a GetItem or a Query by key; nothing scans.
+
+The store is one object per concern, each a small class in its own module sharing the
+DynamoDB helpers (dynamo.py's Dynamo) by composition: `store().chats.put(...)`,
+`store().sessions.get(...)`. keys.py builds every key; no other module spells a prefix.
 """
 import functools
 
 from chalicelib.core import settings
-from chalicelib.storage.accounts import Accounts, GiveBack
-from chalicelib.storage.board import Board
+from chalicelib.storage import keys
+from chalicelib.storage.board import Board, board_line_id
+from chalicelib.storage.bookmarks import Bookmarks
 from chalicelib.storage.chats import Chats
 from chalicelib.storage.corpus import CORPUS_LOG_IDS, CORPUS_LOG_LINES, Corpus
-from chalicelib.storage.dynamo import ConditionFailed, Partition
-from chalicelib.storage.keep import Keep
-from chalicelib.storage.layout import EmailTaken, board_line_id
-from chalicelib.storage.schema import Schema
+from chalicelib.storage.counters import Counters
+from chalicelib.storage.dynamo import ConditionFailed, Dynamo, Partition
+from chalicelib.storage.limits import Limits
+from chalicelib.storage.purges import Purges
+from chalicelib.storage.sessions import Sessions
+from chalicelib.storage.shares import Shares
+from chalicelib.storage.stats import Stats
+from chalicelib.storage.tables import Tables
+from chalicelib.storage.throttle import GiveBack, Throttle
+from chalicelib.storage.users import EmailTaken, Users
 
-__all__ = ['CORPUS_LOG_IDS', 'CORPUS_LOG_LINES', 'ConditionFailed',
-           'EmailTaken', 'GiveBack', 'Partition', 'Store', 'board_line_id', 'store']
+__all__ = ['CORPUS_LOG_IDS', 'CORPUS_LOG_LINES', 'ConditionFailed', 'EmailTaken', 'GiveBack', 'Partition',
+           'Shares', 'Store', 'board_line_id', 'keys', 'store']
 
 
-class Store(Accounts, Chats, Keep, Board, Corpus, Schema):
-    """Every read and write of the app's items (each feature's in its own module)."""
+class Store:
+    """Every read and write of the app's items, one concern an attribute."""
+
+    def __init__(self, cfg: settings.Settings):
+        self.cfg = cfg
+        self.db = db = Dynamo(cfg)
+        counters = Counters(db)
+        self.tables = Tables(db)            # create, drop, ping (operator work, the health check)
+        self.sessions = Sessions(db)        # login sessions and each account's index of them
+        self.throttle = Throttle(db)        # failed-login counts
+        self.limits = Limits(db)            # abuse and cost limits' counts
+        self.purges = Purges(db)            # deleted accounts whose things are still to be removed
+        self.users = Users(db, self.sessions, self.throttle, self.purges)  # accounts and their email items
+        self.stats = Stats(db)              # per-line given/👍/👎 counts
+        self.chats = Chats(db, counters, self.stats)
+        self.bookmarks = Bookmarks(db, counters)
+        self.shares = Shares(db, counters)
+        self.corpus = Corpus(db, counters)  # the chatbot's lines, their version and change log
+        self.board = Board(db, counters, self.corpus)  # quote proposals, applied into the corpus
 
 
 @functools.lru_cache(maxsize=1)

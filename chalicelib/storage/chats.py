@@ -1,75 +1,65 @@
-"""Chats, their ratings and share links as they go with them, and the per-line counts."""
+"""Chats, their ratings, and the share links that go with them."""
 import random
-import time
 from collections import Counter
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
-from chalicelib.core.errors import ServiceUnavailable
+from chalicelib.storage import keys
+from chalicelib.storage.counters import Counters
 from chalicelib.storage.dynamo import (
+    AGAIN,
     TRANSACTION_MAX,
+    Again,
     ConditionFailed,
+    Dynamo,
     Partition,
     failed_at,
     plain,
-)
-from chalicelib.storage.layout import (
-    SHARE_SK,
-    STATS,
-    Layout,
+    retried,
 )
 from chalicelib.storage.records import Chat
+from chalicelib.storage.stats import Stats
 
 
-class Chats(Layout):
-    # -- chats ------------------------------------------------------------------------------
-    def _given_ops(self, user_id: str, given: Counter) -> list[dict[str, Any]]:
-        """Count lines given: to this user (their "times given") and overall (the admin's stats)."""
-        ops = []
-        for line_id, n in sorted(given.items()):
-            for key in ({'pk': f'USER#{user_id}#LINES', 'sk': line_id}, {'pk': STATS, 'sk': line_id}):
-                ops.append({'Update': {'TableName': self.cfg.quotes_table, 'Key': key,
-                                       'UpdateExpression': 'ADD given :n', 'ExpressionAttributeValues': {':n': n}}})
-        return ops
+class Chats:
+    DELETE_BATCH = 49
 
-    def _rating_op(self, line_id: str, up: int, down: int) -> dict[str, Any]:
-        return {'Update': {'TableName': self.cfg.quotes_table, 'Key': {'pk': STATS, 'sk': line_id},
-                           'UpdateExpression': 'ADD up :u, down :d',
-                           'ExpressionAttributeValues': {':u': up, ':d': down}}}
+    def __init__(self, db: Dynamo, counters: Counters, stats: Stats):
+        self.db, self.counters, self.stats = db, counters, stats
 
-    def put_chat(self, user_id: str, chat: Chat) -> None:
+    def put(self, user_id: str, chat: Chat) -> None:
         """Save a chat and count it (and the line it gave), atomically; ConditionFailed if the
         account is gone."""
         line_id = chat['reply'].get('line_id')
-        self._transact([
-            {'Put': {'TableName': self.cfg.chats_table, 'Item': dict(chat, user_id=user_id),
+        self.db.transact([
+            {'Put': {'TableName': self.db.cfg.chats_table, 'Item': dict(chat, user_id=user_id),
                      'ConditionExpression': 'attribute_not_exists(chat_id)'}},
-            self._user_counter(user_id, 'chat_count', 1),
-        ] + self._given_ops(user_id, Counter([line_id] if line_id else [])))
+            self.counters.on_account(user_id, 'chat_count', 1),
+        ] + self.stats.given_ops(user_id, Counter([line_id] if line_id else [])))
 
-    def put_chats_bulk(self, user_id: str, chats: list[Chat]) -> None:
+    def put_bulk(self, user_id: str, chats: list[Chat]) -> None:
         """Seed many chats at once (benchmarks, migrations): batch writes, then the counters."""
-        with self.chats.batch_writer() as batch:
+        with self.db.chats.batch_writer() as batch:
             for chat in chats:
                 batch.put_item(Item=dict(chat, user_id=user_id))
-        self.users.update_item(Key={'pk': 'USER#' + user_id}, UpdateExpression='ADD chat_count :n',
+        self.db.users.update_item(Key=keys.user(user_id), UpdateExpression='ADD chat_count :n',
                                ExpressionAttributeValues={':n': len(chats)})
         given = Counter(c['reply']['line_id'] for c in chats if c['reply'].get('line_id'))
-        for op in self._given_ops(user_id, given):
+        for op in self.stats.given_ops(user_id, given):
             u = op['Update']
-            self.quotes.update_item(Key=u['Key'], UpdateExpression=u['UpdateExpression'],
+            self.db.quotes.update_item(Key=u['Key'], UpdateExpression=u['UpdateExpression'],
                                     ExpressionAttributeValues=u['ExpressionAttributeValues'])
 
-    def get_chat(self, user_id: str, chat_id: str, consistent: bool = False) -> Chat | None:
-        item = self.chats.get_item(Key={'user_id': user_id, 'chat_id': chat_id}, ConsistentRead=consistent).get('Item')
+    def get(self, user_id: str, chat_id: str, consistent: bool = False) -> Chat | None:
+        item = self.db.chats.get_item(Key=keys.chat(user_id, chat_id), ConsistentRead=consistent).get('Item')
         return plain(item) if item else None
 
-    def chats_of(self, user_id: str) -> Partition:
-        return Partition(self.chats, 'user_id', user_id, 'chat_id')
+    def of(self, user_id: str) -> Partition:
+        return Partition(self.db.chats, 'user_id', user_id, 'chat_id')
 
-    def chat_count(self, user_id: str) -> int:
-        return self._user_count(user_id, 'chat_count')
+    def count(self, user_id: str) -> int:
+        return self.counters.of_account(user_id, 'chat_count')
 
     @staticmethod
     def _search_filter(words: list[str]) -> ConditionBase:
@@ -80,7 +70,7 @@ class Chats(Layout):
             cond = either if cond is None else cond & either
         return cond
 
-    def search_chats(self, user_id: str, words: list[str], limit: int, start: str | None,
+    def search(self, user_id: str, words: list[str], limit: int, start: str | None,
                      read_budget: int, newest_first: bool = True) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `limit` matches following `start` in that order, within one user's partition,
         reading at most `read_budget` chats.
@@ -99,7 +89,7 @@ class Chats(Layout):
         read, chunk = 0, min(read_budget, max(100, limit * 10))
         while True:
             kwargs['Limit'] = min(chunk, read_budget - read)
-            resp = self.chats.query(**kwargs)
+            resp = self.db.chats.query(**kwargs)
             read += resp['ScannedCount']
             items.extend(resp['Items'])
             if len(items) > limit:  # a full page and proof of more: go on after its last item
@@ -116,7 +106,7 @@ class Chats(Layout):
         """chat_id of the n-th newest match, or None if there are fewer (reads until found)."""
         kwargs = {'KeyConditionExpression': Key('user_id').eq(user_id), 'ScanIndexForward': False,
                   'FilterExpression': self._search_filter(words), 'ProjectionExpression': 'chat_id'}
-        for seen, item in enumerate(self._query_all(self.chats, **kwargs), 1):
+        for seen, item in enumerate(self.db.query_all(self.db.chats, **kwargs), 1):
             if seen == n:
                 return item['chat_id']
         return None
@@ -132,15 +122,16 @@ class Chats(Layout):
                   else 'share_v = :v{0}')
         return ('attribute_exists(chat_id) AND ' + rating + ' AND ' + shares).format(tag)
 
-    def rate_chat(self, user_id: str, chat_id: str, value: int) -> Chat | None:
+    def rate(self, user_id: str, chat_id: str, value: int) -> Chat | None:
         """Set the chat's rating and move the line's 👍/👎 counts with it, atomically.
 
         Conditioned on the rating read a moment before, so parallel changes each move the
         counts by exactly what they changed; None if the chat does not exist.
         """
-        key = {'user_id': user_id, 'chat_id': chat_id}
-        for _ in range(30):
-            chat = self.get_chat(user_id, chat_id, consistent=True)
+        key = keys.chat(user_id, chat_id)
+
+        def attempt(_: int) -> Chat | Again | None:
+            chat = self.get(user_id, chat_id, consistent=True)
             if chat is None:
                 return None
             old = int(chat.get('rating', 0))
@@ -149,18 +140,18 @@ class Chats(Layout):
             values = {':new': value, ':old': old}
             cond = 'attribute_exists(chat_id) AND ' + (
                 '(attribute_not_exists(rating) OR rating = :old)' if old == 0 else 'rating = :old')
-            ops = [{'Update': {'TableName': self.cfg.chats_table, 'Key': key, 'ConditionExpression': cond,
+            ops = [{'Update': {'TableName': self.db.cfg.chats_table, 'Key': key, 'ConditionExpression': cond,
                                'UpdateExpression': 'SET rating = :new', 'ExpressionAttributeValues': values}}]
             line_id = chat['reply'].get('line_id')
             if line_id:
-                ops.append(self._rating_op(line_id, (value == 1) - (old == 1), (value == -1) - (old == -1)))
+                ops.append(self.stats.rating_op(line_id, (value == 1) - (old == 1), (value == -1) - (old == -1)))
             try:
-                self._transact(ops)
+                self.db.transact(ops)
                 return dict(chat, rating=value)
             except ConditionFailed:
-                time.sleep(random.uniform(0, 0.01))  # changed meanwhile: read again
-        raise ServiceUnavailable('이 답변의 평가가 너무 자주 바뀌고 있습니다. 잠시 후 다시 시도해 주세요.',
-                                 retry_after=1)
+                return AGAIN  # changed meanwhile: read again
+        return retried(attempt, 30, pause=lambda _: random.uniform(0, 0.01),
+                       busy='이 답변의 평가가 너무 자주 바뀌고 있습니다. 잠시 후 다시 시도해 주세요.')
 
     @staticmethod
     def _ops_for(chat: dict[str, Any]) -> int:
@@ -176,8 +167,8 @@ class Chats(Layout):
         ops, links, up, down = [], [], Counter(), Counter()
         for i, chat in enumerate(chats):
             values: dict[str, Any] = {}
-            ops.append({'Delete': {'TableName': self.cfg.chats_table,
-                                   'Key': {'user_id': user_id, 'chat_id': chat['chat_id']},
+            ops.append({'Delete': {'TableName': self.db.cfg.chats_table,
+                                   'Key': keys.chat(user_id, chat['chat_id']),
                                    'ConditionExpression': self._unchanged(chat, values, str(i)),
                                    'ExpressionAttributeValues': values}})
             line_id, rating = (chat.get('reply') or {}).get('line_id'), int(chat.get('rating', 0))
@@ -186,36 +177,34 @@ class Chats(Layout):
                 down[line_id] += rating == -1
             for pair in sorted(chat.get('shares') or ()):
                 entry, share_id = pair.split('|', 1)
-                links += [{'Delete': {'TableName': self.cfg.quotes_table,
-                                      'Key': {'pk': 'SHARE#' + share_id, 'sk': SHARE_SK}}},
-                          {'Delete': {'TableName': self.cfg.quotes_table,
-                                      'Key': {'pk': f'USER#{user_id}#SHARES', 'sk': entry}}}]
+                links += [{'Delete': {'TableName': self.db.cfg.quotes_table,
+                                      'Key': keys.share(share_id)}},
+                          {'Delete': {'TableName': self.db.cfg.quotes_table,
+                                      'Key': keys.share_entry(user_id, entry)}}]
         if account:
-            ops.append({'Update': {'TableName': self.cfg.users_table, 'Key': {'pk': 'USER#' + user_id},
+            ops.append({'Update': {'TableName': self.db.cfg.users_table, 'Key': keys.user(user_id),
                                    'ConditionExpression': 'attribute_exists(pk)',
                                    'UpdateExpression': 'ADD chat_count :c, share_count :s',
                                    'ExpressionAttributeValues': {':c': -len(chats), ':s': -(len(links) // 2)}}})
-        ops += [self._rating_op(line_id, -up[line_id], -down[line_id]) for line_id in sorted(set(up) | set(down))]
+        ops += [self.stats.rating_op(line_id, -up[line_id], -down[line_id]) for line_id in sorted(set(up) | set(down))]
         return ops + links
 
-    def delete_chat(self, user_id: str, chat_id: str) -> bool:
+    def delete(self, user_id: str, chat_id: str) -> bool:
         """Delete one chat, its rating from its line's counts and its share links; False if absent."""
-        for _ in range(30):
-            chat = self.get_chat(user_id, chat_id, consistent=True)
+        def attempt(_: int) -> bool | Again:
+            chat = self.get(user_id, chat_id, consistent=True)
             if chat is None:
                 return False
             try:
-                self._transact(self._delete_chats_ops(user_id, [chat]))
+                self.db.transact(self._delete_chats_ops(user_id, [chat]))
                 return True
             except ConditionFailed as exc:
                 if failed_at(exc, 1):
                     return False
-                # re-rated or shared meanwhile: read again
-        raise ServiceUnavailable('잠시 후 다시 시도해 주세요.', retry_after=1)
+                return AGAIN  # re-rated or shared meanwhile: read again
+        return retried(attempt, 30)
 
-    DELETE_BATCH = 49
-
-    def delete_chats(self, user_id: str, account: bool = True) -> int:
+    def delete_all(self, user_id: str, account: bool = True) -> int:
         """Delete every chat of the user, keeping the counters exact under concurrent changes
         (`account` False: a purge after the account is gone, with no account counters left).
 
@@ -224,9 +213,9 @@ class Chats(Layout):
         """
         deleted = 0
         while True:
-            resp = self.chats.query(KeyConditionExpression=Key('user_id').eq(user_id), ConsistentRead=True,
-                                    ProjectionExpression='chat_id, rating, reply.line_id, shares, share_v',
-                                    Limit=self.DELETE_BATCH)
+            resp = self.db.chats.query(KeyConditionExpression=Key('user_id').eq(user_id), ConsistentRead=True,
+                                       ProjectionExpression='chat_id, rating, reply.line_id, shares, share_v',
+                                       Limit=self.DELETE_BATCH)
             batch = [plain(i) for i in resp['Items']]
             if not batch:
                 return deleted
@@ -240,7 +229,7 @@ class Chats(Layout):
             groups.append(group)
             try:
                 for group in groups:
-                    self._transact(self._delete_chats_ops(user_id, group, account))
+                    self.db.transact(self._delete_chats_ops(user_id, group, account))
                     deleted += len(group)
             except ConditionFailed as exc:
                 if account and failed_at(exc, len(group)):
@@ -248,10 +237,3 @@ class Chats(Layout):
                 continue  # someone deleted, re-rated or shared some of these meanwhile: read again
             if 'LastEvaluatedKey' not in resp:  # that was all of them
                 return deleted
-
-    # -- per-line stats ---------------------------------------------------------------------
-    def line_stats(self) -> dict[str, dict[str, int]]:
-        """{line id: {"given", "up", "down"}} for every line ever given (one partition's Query)."""
-        return {i['sk']: {k: max(0, int(i.get(k, 0))) for k in ('given', 'up', 'down')}
-                for i in self._query_all(self.quotes, KeyConditionExpression=Key('pk').eq(STATS))}
-

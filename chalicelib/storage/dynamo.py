@@ -1,13 +1,13 @@
 """DynamoDB in general, knowing nothing of our tables' layout: the request-path client, item
 conversion, expressions, transactions with their failure reasons, Query and BatchGetItem
-helpers, and a partition read page by page."""
+helpers, a partition read page by page, and the retry loop of a read-then-conditional-write."""
 import json
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from boto3.dynamodb.conditions import Key
@@ -19,6 +19,8 @@ from chalicelib.core import deadline, errors, settings
 from chalicelib.core.errors import Conflict, ServiceUnavailable
 
 TRANSACTION_MAX = 100  # items in one TransactWriteItems
+BUSY = '잠시 후 다시 시도해 주세요.'
+BUSIER = '저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.'
 
 
 class ConditionFailed(Exception):
@@ -87,6 +89,32 @@ def cancel_reasons(exc: ClientError) -> list[str]:
     return [r.get('Code', 'None') for r in exc.response.get('CancellationReasons', [])]
 
 
+class Again:
+    """What an attempt of a retried() loop returns to be tried again: a racing write changed
+    what it read (or, for a transaction, merely conflicted with it)."""
+
+
+AGAIN = Again()
+T = TypeVar('T')
+
+
+def retried(attempt: Callable[[int], T | Again], tries: int, pause: Callable[[int], float] | None = None,
+            busy: str = BUSY, spent: Callable[[], T] | None = None) -> T:
+    """The retry loop of a read-then-conditional-write, written once: `attempt(n)` (n = 0, 1,
+    …) until it returns anything but AGAIN, at most `tries` times, sleeping `pause(n)` seconds
+    before attempt n > 0 (jitter: racers do not retry in step). When every attempt is spent:
+    `spent()`, or else ServiceUnavailable(busy), a 503 the client may retry."""
+    for n in range(tries):
+        if n and pause is not None:
+            time.sleep(pause(n))
+        result = attempt(n)
+        if not isinstance(result, Again):
+            return result
+    if spent is not None:
+        return spent()
+    raise ServiceUnavailable(busy, retry_after=1)
+
+
 def _within_deadline(**_: Any) -> None:
     """No DynamoDB attempt (first try or retry) starts once the request's budget is spent."""
     deadline.check()
@@ -130,30 +158,32 @@ class Partition:
         return last if seen >= n else None
 
 
-class Base:
-    """The tables and the calls every part of the store makes."""
+class Dynamo:
+    """The tables and the calls every part of the store makes (shared by composition: each
+    concern of the store holds this one object)."""
 
     def __init__(self, cfg: settings.Settings):
         self.cfg = cfg
         # Short timeouts and few attempts: a hung table costs seconds, not botocore's 60 s × 5.
-        self.db = boto3.resource('dynamodb', config=Config(
+        self.resource = boto3.resource('dynamodb', config=Config(
             retries={'total_max_attempts': cfg.dynamodb_max_attempts, 'mode': 'standard'},
             connect_timeout=cfg.dynamodb_connect_timeout, read_timeout=cfg.dynamodb_read_timeout))
-        self.client = self.db.meta.client
+        self.client = self.resource.meta.client
         self.client.meta.events.register('before-send.dynamodb', _within_deadline)
         self._lean_reads = threading.local()
         self.client.meta.events.register('before-parse.dynamodb.Query', self._read_items_lean)
-        self.users = self.db.Table(cfg.users_table)
-        self.chats = self.db.Table(cfg.chats_table)
-        self.quotes = self.db.Table(cfg.quotes_table)
-        self.auth = self.db.Table(cfg.auth_table)
+        self.users = self.resource.Table(cfg.users_table)
+        self.chats = self.resource.Table(cfg.chats_table)
+        self.quotes = self.resource.Table(cfg.quotes_table)
+        self.auth = self.resource.Table(cfg.auth_table)
 
-    def _transact(self, items: list[dict[str, Any]], retries: int = 5) -> None:
-        """A transaction; ConditionFailed if a condition failed, retried on mere conflicts."""
-        for attempt in range(retries):
+    def transact(self, items: list[dict[str, Any]], retries: int = 5) -> None:
+        """A transaction; ConditionFailed if a condition failed, retried on mere conflicts (a
+        hot item, such as a popular line's counter: busy, not broken)."""
+        def attempt(_: int) -> Again | None:
             try:
                 self.client.transact_write_items(TransactItems=items)
-                return
+                return None
             except ClientError as exc:
                 if exc.response['Error']['Code'] != 'TransactionCanceledException':
                     raise
@@ -162,14 +192,12 @@ class Base:
                     raise ConditionFailed(reasons) from exc
                 if 'TransactionConflict' not in reasons:
                     raise
-                if attempt == retries - 1:  # a hot item (a popular line's counter): busy, not broken
-                    raise ServiceUnavailable('저장소가 잠시 바쁩니다. 잠시 후 다시 시도해 주세요.',
-                                             retry_after=1) from exc
-                time.sleep(random.uniform(0.01, 0.03) * (2 ** attempt))  # jitter: racers do not retry in step
+                return AGAIN
+        retried(attempt, retries, pause=lambda n: random.uniform(0.01, 0.03) * (2 ** (n - 1)), busy=BUSIER)
 
     def _read_items_lean(self, response_dict: dict[str, Any], customized_response_dict: dict[str, Any] | None = None,
                          **_: Any) -> None:
-        """For a Query asked to read lean (_query_lean): its items decoded here, with json and
+        """For a Query asked to read lean (query_lean): its items decoded here, with json and
         lean(), and taken out of the body botocore parses next. botocore's parser and boto3's
         deserializer walk every value through the service model: at 1,000 corpus lines they took
         ~80 ms of a ~110 ms read, the HTTP exchange with DynamoDB Local the rest."""
@@ -185,8 +213,8 @@ class Base:
         body['Items'] = []
         response_dict['body'] = json.dumps(body).encode()
 
-    def _query_lean(self, table: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        """_query_all's items, already plain (ints, not Decimals)."""
+    def query_lean(self, table: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """query_all's items, already plain (ints, not Decimals)."""
         items: list[dict[str, Any]] = []
         while True:
             self._lean_reads.active = True  # for this call only: nothing else this thread asks is touched
@@ -200,7 +228,7 @@ class Base:
                 return items
             kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
 
-    def _query_all(self, table: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def query_all(self, table: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item a Query matches, page by page."""
         while True:
             resp = table.query(**kwargs)
@@ -209,7 +237,7 @@ class Base:
                 return
             kwargs['ExclusiveStartKey'] = resp['LastEvaluatedKey']
 
-    def _batch_get(self, keys: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[str, Any]]]:
+    def batch_get(self, keys: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[str, Any]]]:
         """Items by key from one or more tables (strongly consistent), in as few calls as
         BatchGetItem's 100 keys allow; what a table lacks is simply not returned."""
         found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys}
@@ -219,18 +247,17 @@ class Base:
             for table, k in pending[start:start + 100]:
                 request.setdefault(table, {'Keys': [], 'ConsistentRead': True})['Keys'].append(k)
             while request:
-                resp = self.db.batch_get_item(RequestItems=request)
+                resp = self.resource.batch_get_item(RequestItems=request)
                 for table, items in resp['Responses'].items():
                     found[table].extend(plain(i) for i in items)
                 request = resp.get('UnprocessedKeys') or None
         return found
 
-    def _delete_keys(self, table: Any, key_name: str, key_value: str, sort_name: str, skip: str | None = None) -> None:
-        """Delete every item of one partition (but the one whose sort key is `skip`)."""
-        items = self._query_all(table, KeyConditionExpression=Key(key_name).eq(key_value), ConsistentRead=True,
-                                ProjectionExpression='#k, #s',
-                                ExpressionAttributeNames={'#k': key_name, '#s': sort_name})
+    def delete_partition(self, table: Any, key_name: str, key_value: str, sort_name: str) -> None:
+        """Delete every item of one partition."""
+        items = self.query_all(table, KeyConditionExpression=Key(key_name).eq(key_value), ConsistentRead=True,
+                               ProjectionExpression='#k, #s',
+                               ExpressionAttributeNames={'#k': key_name, '#s': sort_name})
         with table.batch_writer() as batch:
             for item in items:
-                if item[sort_name] != skip:
-                    batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})
+                batch.delete_item(Key={key_name: item[key_name], sort_name: item[sort_name]})

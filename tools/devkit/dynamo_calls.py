@@ -48,7 +48,7 @@ class DynamoCalls:
     def __init__(self, client=None, capacity: bool = False):
         if client is None:
             from chalicelib import storage
-            client = storage.store().client
+            client = storage.store().db.client
         self.client, self.capacity = client, capacity
         self.calls: list[Call] = []
         self._lock = threading.Lock()
@@ -105,10 +105,6 @@ class DynamoCalls:
     def shape(self) -> list[str]:
         """Operation and Limit of each call: equal shapes read the same number of items."""
         return [str(c) for c in self.calls]
-
-    @property
-    def items_read(self) -> int:
-        return sum(c.items for c in self.calls)
 
     @property
     def total_capacity(self) -> float:

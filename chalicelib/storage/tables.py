@@ -5,11 +5,20 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.storage.layout import Layout
+from chalicelib.core import settings
+from chalicelib.storage import keys
+from chalicelib.storage.dynamo import Dynamo
 
 
-class Schema(Layout):
-    def table_specs(self) -> list[dict[str, Any]]:
+class Tables:
+    def __init__(self, db: Dynamo):
+        self.db = db
+
+    @property
+    def cfg(self) -> settings.Settings:
+        return self.db.cfg
+
+    def specs(self) -> list[dict[str, Any]]:
         def spec(name: str, keys: list[tuple[str, str]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
             attrs = {k for k, _ in keys}
             s = {'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
@@ -35,12 +44,12 @@ class Schema(Layout):
         return boto3.client('dynamodb', config=Config(retries={'total_max_attempts': 5, 'mode': 'standard'},
                                                       connect_timeout=5, read_timeout=60))
 
-    def create_tables(self) -> list[str]:
+    def create(self) -> list[str]:
         """Create missing tables (idempotent); returns the names it created."""
         admin = self._admin_client()
         existing = set(admin.list_tables()['TableNames'])
         created = []
-        for s in self.table_specs():
+        for s in self.specs():
             if s['TableName'] in existing:
                 continue
             admin.create_table(**s)
@@ -52,13 +61,13 @@ class Schema(Layout):
                     'Enabled': True, 'AttributeName': 'expires_at'})
         return created
 
-    def drop_tables(self) -> None:
+    def drop(self) -> None:
         admin = self._admin_client()
         existing = set(admin.list_tables()['TableNames'])
-        for s in self.table_specs():
+        for s in self.specs():
             if s['TableName'] in existing:
                 admin.delete_table(TableName=s['TableName'])
 
     def ping(self) -> bool:
-        self.users.get_item(Key={'pk': 'PING'})
+        self.db.users.get_item(Key=keys.PING)
         return True
