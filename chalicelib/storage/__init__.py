@@ -1,5 +1,5 @@
-"""DynamoDB: the only package that knows the tables' layout (one module per feature's items;
-dynamo.py is DynamoDB in general, schema.py the tables themselves).
+"""DynamoDB: the only package that knows the tables' layout (one module per concern; dynamo.py
+is DynamoDB in general, keys.py every key, tables.py the tables themselves).
 
 Tables (names from settings):
 - users:  pk = "USER#<id>" (the account, with a chat counter) | "EMAIL#<email>" (uniqueness guard,

@@ -183,6 +183,6 @@ class Sessions:
             return sorted(index.get('sids') or ()), int(index.get('n', 0))
         return self._live(user_id)
 
-    def _index_of(self, user_id: str) -> dict[str, Any] | None:
+    def _index_of(self, user_id: str) -> SessionIndex | None:
         item = self.db.auth.get_item(Key=keys.session_index(user_id), ConsistentRead=True).get('Item')
         return plain(item) if item else None
