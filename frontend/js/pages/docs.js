@@ -2,8 +2,8 @@
 // which docs.html loads from vendor/ (copied from the swagger-ui-dist npm package).
 //
 // Swagger UI's markup is made to keep the site's accessibility rules (frontend/README.md) here:
-// its colours by css/style.css, its structure by the plugin below, and the two attributes no
-// option or component reaches by labelViewer(); tests/browser/test_a11y.py holds all of it.
+// its colours by css/style.css, its structure by the plugin below, and the attributes no option
+// or component reaches by fixUpViewer(); tests/browser/test_a11y.py holds all of it.
 import { apiBase, service } from '../api.js';
 import { $, boot, showError, status } from '../ui.js';
 
@@ -54,18 +54,78 @@ const AccessiblePlugin = ({ React }) => {
   };
 };
 
-/** What no option or component reaches: the server picker is named by its visible title, and
- * the document's title is a level-2 heading under the page's own h1. Applied again whenever the
- * viewer redraws (its elements may be new ones). */
-function labelViewer(root) {
-  const select = root.querySelector('select#servers');
-  const title = root.querySelector('.servers-title');
-  if (select && title && !select.hasAttribute('aria-labelledby')) {
-    title.id = 'servers-title';
-    select.setAttribute('aria-labelledby', 'servers-title');
+/** What no option or component reaches, set on the viewer's elements; run again whenever it
+ * redraws (an element it draws anew has lost them). Each line names what axe-core found. */
+function fixUpViewer(root) {
+  const all = (selector) => root.querySelectorAll(selector);
+  const labelBy = (field, label, id) => {
+    if (!field || !label || field.hasAttribute('aria-labelledby')) return;
+    label.id ||= id;
+    field.setAttribute('aria-labelledby', label.id);
+  };
+  // select-name: the server picker is named by its visible title "Servers"
+  labelBy(root.querySelector('select#servers'), root.querySelector('.servers-title'), 'servers-title');
+  // heading-order: the document's title is an h1 under the page's own h1, above h3s: level 2
+  for (const title of all('.info h1.title:not([aria-level])')) title.setAttribute('aria-level', '2');
+  for (const op of all('.opblock[id]')) {
+    // label, select-name (Try it out): a parameter's field is named by the parameter's name
+    for (const row of op.querySelectorAll('tr[data-param-name]')) {
+      const name = row.querySelector('.parameter__name');
+      for (const field of row.querySelectorAll('.parameters-col_description :is(input, select, textarea)')) {
+        labelBy(field, name, `${op.id}-${row.dataset.paramIn}-${row.dataset.paramName}`);
+      }
+    }
+    // label (Try it out): the request body's editor is named by its section's heading
+    labelBy(op.querySelector('textarea.body-param__text'),
+      op.querySelector('.opblock-section-request-body .opblock-title'), `${op.id}-request-body`);
+    // duplicate-id: the request's content type <select> and the <label> around it share one id
+    for (const label of op.querySelectorAll('label[id]')) {
+      if (label.querySelector(`[id="${label.id}"]`)) label.removeAttribute('id');
+    }
   }
-  const heading = root.querySelector('.info h1.title');
-  if (heading && !heading.hasAttribute('aria-level')) heading.setAttribute('aria-level', '2');
+  // landmark-unique: each open operation's responses are an unnamed role="region" table; a table
+  for (const table of all('table.responses-table[role="region"]')) table.removeAttribute('role');
+  // scrollable-region-focusable: code blocks scroll past 400px, so the keyboard must reach them
+  for (const code of all('.highlight-code > pre:not([tabindex])')) code.tabIndex = 0;
+  // The Authorize dialog. button-name: its close button (an icon); label-content-name-mismatch:
+  // its Authorize button is named "Apply credentials"; its value field is named "auth-bearer-value"
+  // over its visible label "Value:". The visible words become the names.
+  for (const close of all('.modal-ux .close-modal:not([aria-label])')) close.setAttribute('aria-label', 'Close');
+  for (const named of all('.modal-ux .modal-btn[aria-label], .modal-ux input[id][aria-label]')) {
+    if (named.tagName === 'BUTTON' || root.querySelector(`label[for="${named.id}"]`)) named.removeAttribute('aria-label');
+  }
+}
+
+/** The Authorize dialog is a modal one on screen but not to the keyboard or a screen reader: it
+ * is not named a dialog, Tab walks out of it into the page under its backdrop, and once closed
+ * the focus is lost (on <body>). Here it is a named modal dialog; while it is open everything
+ * else is inert, and on closing the focus goes back to the button that opened it. */
+function modalDialogs(root) {
+  let opener = null;
+  let inert = [];
+  root.addEventListener('click', (e) => {
+    const button = e.target.closest('button');
+    if (button && !button.closest('.modal-ux')) opener = button;
+  }, true);
+  return () => {
+    const dialog = root.querySelector('.dialog-ux .modal-ux');
+    if (dialog && !inert.length) {
+      const title = dialog.querySelector('.modal-ux-header h3');
+      if (title) title.id ||= 'dialog-title';
+      dialog.setAttribute('role', 'dialog');
+      dialog.setAttribute('aria-modal', 'true');
+      if (title) dialog.setAttribute('aria-labelledby', title.id);
+      for (let n = dialog; n !== document.body; n = n.parentElement) {
+        for (const sibling of n.parentElement.children) {
+          if (sibling !== n && !sibling.inert) { sibling.inert = true; inert.push(sibling); }
+        }
+      }
+    } else if (!dialog && inert.length) {
+      for (const n of inert) n.inert = false;
+      inert = [];
+      if (opener?.isConnected && (document.activeElement === document.body || !document.activeElement)) opener.focus();
+    }
+  };
 }
 
 async function show() {
@@ -76,7 +136,8 @@ async function show() {
     return;
   }
   const root = $('#api-docs');
-  new MutationObserver(() => labelViewer(root)).observe(root, { childList: true, subtree: true });
+  const dialogs = modalDialogs(root);
+  new MutationObserver(() => { fixUpViewer(root); dialogs(); }).observe(root, { childList: true, subtree: true });
   window.SwaggerUIBundle({
     spec,
     domNode: root,
