@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.a11y import assert_accessible, assert_focus_visible, tab_to
+from tests.browser.a11y import assert_accessible, assert_focus_visible, focused, tab_to
 from tests.browser.conftest import PASSWORD
 from tests.browser.test_docs import VIEWER_TIMEOUT_MS, operations
 
@@ -203,11 +203,13 @@ def ax_headings(page):
 
 def test_docs_page(page, site, scheme):
     """The API docs page once Swagger UI has drawn the document, nothing left out: every operation
-    listed, one open on its request's schema, the schemas section open. The viewer is themed and
-    patched for it (css/style.css, js/pages/docs.js); in the dark scheme it stays the light panel
-    its own colours were made for."""
+    listed; then every one open (parameters, request bodies, responses, examples), three in Try
+    it out with one answered, the schemas section open; then the Authorize dialog. The viewer is
+    themed and patched for it (css/style.css, js/pages/docs.js); in the dark scheme it stays the
+    light panel its own colours were made for."""
     page.goto(site.url('docs.html'))
-    expect(page.locator('#api-docs .opblock')).to_have_count(len(operations()), timeout=VIEWER_TIMEOUT_MS)
+    rows = page.locator('#api-docs .opblock-summary-control')
+    expect(rows).to_have_count(len(operations()), timeout=VIEWER_TIMEOUT_MS)
     assert_accessible(page, 'docs: every operation listed')
     expect(page.get_by_role('main')).to_have_count(1)  # the viewer's own <main> is a <div> here
     expect(page.get_by_role('combobox', name='Servers')).to_be_visible()
@@ -215,17 +217,25 @@ def test_docs_page(page, site, scheme):
     assert headings[:2] == [(1, 'API 문서'), (2, 'Stove League quote chatbot API 1.0.0 OAS 3.1')], headings
     assert headings[2][0] == 3 and headings[2][1].startswith('service'), headings
 
-    join = page.locator('#operations-accounts-postRestAuthJoin')
-    join.get_by_role('button', name='POST /rest-auth/join Create an account').click()
-    join.get_by_role('tab', name='Schema').first.click()
-    expect(join.get_by_role('tabpanel').first).to_contain_text('nickname')
-    assert_accessible(page, 'docs: an operation open on its schema')
-
+    rows.evaluate_all('(rows) => rows.forEach((row) => row.click())')  # one by one takes twice as long
+    expect(page.locator('#api-docs .opblock.is-open')).to_have_count(len(operations()))
+    page.locator('#operations-accounts-postRestAuthJoin').get_by_role('tab', name='Schema').first.click()
+    for path in ('/chat/export', '/rest-auth/login', '/health'):  # parameters; a request body; no input
+        op = page.locator('#api-docs .opblock').filter(has=page.locator(f'[data-path="{path}"]')).first
+        op.get_by_role('button', name='Try it out').click()
+        expect(op.get_by_role('button', name='Execute')).to_be_visible()
+    health = page.locator('#operations-service-getHealth')
+    health.get_by_role('button', name='Execute').click()
+    expect(health.locator('.live-responses-table tbody .response-col_status')).to_have_text('200')
     page.get_by_role('button', name='Schemas').click()
     error = page.locator('#api-docs section.models').get_by_role('button', name='Error', exact=True)
     error.click()
     expect(error).to_have_attribute('aria-expanded', 'true')
-    assert_accessible(page, 'docs: the schemas listed, one open')
+    assert_accessible(page, 'docs: every operation open, Try it out and an answer, the schemas')
+
+    page.locator('#api-docs .scheme-container').get_by_role('button', name='Authorize').click()
+    expect(page.get_by_role('dialog', name='Available authorizations')).to_be_visible()
+    assert_accessible(page, 'docs: the Authorize dialog')
     panel = page.evaluate("""() => { const s = getComputedStyle(document.querySelector('#api-docs'));
         return [s.backgroundColor, s.colorScheme]; }""")
     assert panel == ['rgb(255, 255, 255)', 'light'], panel
@@ -317,13 +327,30 @@ def test_the_chat_by_keyboard_only(page, site, demo):
 
 
 def test_the_api_docs_by_keyboard_only(page, site):
-    """Tab to an operation, open it, choose its request's schema, read it and open a property:
-    every stop on the way shows the focus ring, and the viewer says what is open."""
+    """Open and leave the Authorize dialog; Tab to an operation, open it, choose its request's
+    schema, read it and open a property: every stop on the way shows the focus ring, and the
+    viewer says what is open."""
     page.goto(site.url('docs.html'))
     join = page.locator('#operations-accounts-postRestAuthJoin')
     row = join.get_by_role('button', name='POST /rest-auth/join Create an account')
     expect(row).to_be_visible(timeout=VIEWER_TIMEOUT_MS)
-    tab_to(page, row)  # past the page's links, the server picker, Authorize and the first operations
+    authorize = page.locator('#api-docs .scheme-container').get_by_role('button', name='Authorize')
+    tab_to(page, authorize)  # past the page's links and the server picker
+    page.keyboard.press('Enter')
+    dialog = page.get_by_role('dialog', name='Available authorizations')
+    expect(dialog.get_by_label('Value:')).to_be_focused()
+    for _ in range(4):  # Tab stays in the dialog (or the browser's own controls), never the page under it
+        page.keyboard.press('Tab')
+        where = page.evaluate('''() => document.activeElement === document.body ? 'body'
+            : document.activeElement.closest('[role="dialog"]') ? 'dialog' : 'page' ''')
+        assert where != 'page', focused(page)
+        if where == 'dialog':
+            assert_focus_visible(page)
+    page.keyboard.press('Escape')
+    expect(dialog).to_have_count(0)
+    expect(authorize).to_be_focused()  # back where it was
+
+    tab_to(page, row)  # past the first operations
     expect(row).to_have_attribute('aria-expanded', 'false')
     page.keyboard.press('Enter')
     expect(row).to_have_attribute('aria-expanded', 'true')
