@@ -381,6 +381,15 @@ def test_the_api_docs_by_keyboard_only(page, site):
     expect(row).to_have_attribute('aria-expanded', 'false')
     expect(schema).to_have_count(0)
 
+    health = page.locator('#operations-service-getHealth')  # Try it out, by keyboard too
+    tab_to(page, health.locator('.opblock-summary-control'), backwards=True)
+    page.keyboard.press('Enter')
+    tab_to(page, health.get_by_role('button', name='Try it out'))
+    page.keyboard.press('Enter')
+    tab_to(page, health.get_by_role('button', name='Execute'))
+    page.keyboard.press('Enter')
+    expect(health.locator('.live-responses-table tbody .response-col_status')).to_have_text('200')
+
 
 def test_another_line_by_keyboard_until_every_fitting_line_was_shown(page, site, demo):
     site.sign_in(page, site.user())
