@@ -193,6 +193,15 @@ def test_profile_page(page, site, scheme):
     assert_accessible(page, 'profile: the confirm dialog')
 
 
+# The docs page's operations of every kind, opened for the scan: query parameters with an enum
+# <select>, a path parameter, request bodies, answers with long examples and numbers, error
+# answers whose descriptions hold code, no input. (Opening all 35 takes ~15 s of drawing, and
+# minutes on a busy machine, where the clicks that follow then time out.)
+DOCS_SAMPLE = [('keep', 'getChatExport'), ('chat', 'getChatModel'), ('chat', 'deleteChatModelChat_id'),
+               ('keep', 'putChatModelChat_idRating'), ('accounts', 'postRestAuthJoin'),
+               ('accounts', 'postRestAuthLogin'), ('board', 'postQuote'), ('service', 'getHealth')]
+
+
 def ax_headings(page):
     """(level, name) of each heading as Chromium's accessibility tree has them, which is what screen
     readers are given (Playwright's role queries take an h1's level from its tag, not aria-level)."""
@@ -203,8 +212,8 @@ def ax_headings(page):
 
 def test_docs_page(page, site, scheme):
     """The API docs page once Swagger UI has drawn the document, nothing left out: every operation
-    listed; then every one open (parameters, request bodies, responses, examples), three in Try
-    it out with one answered, the schemas section open; then the Authorize dialog. The viewer is
+    listed; then one operation of each kind open (parameters, request bodies, responses, examples),
+    three in Try it out with one answered, the schemas section open; then the Authorize dialog. The viewer is
     themed and patched for it (css/style.css, js/pages/docs.js); in the dark scheme it stays the
     light panel its own colours were made for."""
     page.goto(site.url('docs.html'))
@@ -217,8 +226,10 @@ def test_docs_page(page, site, scheme):
     assert headings[:2] == [(1, 'API 문서'), (2, 'Stove League quote chatbot API 1.0.0 OAS 3.1')], headings
     assert headings[2][0] == 3 and headings[2][1].startswith('service'), headings
 
-    rows.evaluate_all('(rows) => rows.forEach((row) => row.click())')  # one by one takes twice as long
-    expect(page.locator('#api-docs .opblock.is-open')).to_have_count(len(operations()))
+    sample = page.locator(', '.join(f'#operations-{tag}-{op} .opblock-summary-control' for tag, op in DOCS_SAMPLE))
+    expect(sample).to_have_count(len(DOCS_SAMPLE))
+    sample.evaluate_all('(rows) => rows.forEach((row) => row.click())')  # one by one takes twice as long
+    expect(page.locator('#api-docs .opblock.is-open')).to_have_count(len(DOCS_SAMPLE))
     page.locator('#operations-accounts-postRestAuthJoin').get_by_role('tab', name='Schema').first.click()
     for path in ('/chat/export', '/rest-auth/login', '/health'):  # parameters; a request body; no input
         op = page.locator('#api-docs .opblock').filter(has=page.locator(f'[data-path="{path}"]')).first
@@ -231,7 +242,7 @@ def test_docs_page(page, site, scheme):
     error = page.locator('#api-docs section.models').get_by_role('button', name='Error', exact=True)
     error.click()
     expect(error).to_have_attribute('aria-expanded', 'true')
-    assert_accessible(page, 'docs: every operation open, Try it out and an answer, the schemas')
+    assert_accessible(page, 'docs: one operation of each kind open, Try it out and an answer, the schemas')
 
     page.locator('#api-docs .scheme-container').get_by_role('button', name='Authorize').click()
     expect(page.get_by_role('dialog', name='Available authorizations')).to_be_visible()
