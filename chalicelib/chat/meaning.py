@@ -152,6 +152,23 @@ class Signals:
     feeling: bool             # the message names a feeling (지쳐요, 억울해): a feeling is always for a line
 
 
+# A line's description vector by (line id, description, the vector it was written with): a
+# container's catch-up after a corpus change decodes or embeds only the new lines'.
+_description_rows: dict[tuple[str, str, str], Any] = {}
+
+
+def _description_vectors(keys: list[tuple[str, str, str]]) -> list[Any]:
+    """A line written with its vector (imported, applied) brings it; a shipped line's was
+    shipped; any other (written while the model was down) is embedded now, once."""
+    out: list[Any] = [embedding.decode(vector) if vector else None for _, _, vector in keys]
+    bare = [i for i, row in enumerate(out) if row is None]
+    if bare:
+        embedded = embedding.vectors(embedding.PASSAGE, [keys[i][1] for i in bare])
+        for row, i in enumerate(bare):
+            out[i] = embedded[row]
+    return out
+
+
 class Space:
     """The lines of one corpus index as the meaning matchers see them."""
 
@@ -167,15 +184,16 @@ class Space:
         self.with_examples = int(self.has_examples.sum())
         self.descriptions = None
         if self.bank.vectors is not None:
-            self.descriptions = np.zeros((len(lines), embedding.DIM), dtype=np.float32)
-            # a line written with its vector (imported, applied) brings it; a shipped line's was
-            # shipped; any other (written while the model was down) is embedded now, once
-            bare = [i for i, line in enumerate(lines) if not line.get('vector')]
-            for i, line in enumerate(lines):
-                if line.get('vector'):
-                    self.descriptions[i] = embedding.decode(line['vector'])
-            if bare:
-                self.descriptions[bare] = embedding.vectors(embedding.PASSAGE, [lines[i]['description'] for i in bare])
+            keys = [(line['id'], line['description'], line.get('vector') or '') for line in lines]
+            missing = [k for k in keys if k not in _description_rows]
+            if missing:
+                _description_rows.update(zip(missing, _description_vectors(missing), strict=True))
+            self.descriptions = np.stack([_description_rows[k] for k in keys]) if keys else \
+                np.zeros((0, embedding.DIM), dtype=np.float32)
+            if len(_description_rows) > 2 * len(keys) + 100:  # withdrawn and edited lines
+                live = set(keys)
+                for k in [k for k in _description_rows if k not in live]:
+                    del _description_rows[k]
 
     @property
     def semantic(self) -> bool:
