@@ -2,11 +2,8 @@
 from dataclasses import dataclass
 from typing import Any
 
-from chalice.app import Request
-
 from chalicelib import limits, storage
-from chalicelib.chat import corpus, model
-from chalicelib.core import links
+from chalicelib.chat import corpus, links, model
 from chalicelib.core.errors import BadRequest, NotFound, Unauthorized, ValidationError
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page
@@ -34,23 +31,23 @@ def shape(chat: Chat) -> dict[str, Any]:
                            'rating': int(chat.get('rating', 0))}}
 
 
-def body(request: Request, chat: Chat) -> dict[str, Any]:
+def body(base: str, chat: Chat) -> dict[str, Any]:
     """A saved chat as the API shows it, with its links."""
-    return dict(shape(chat), _links=links.chat(request, chat['chat_id'], chat['reply'].get('line_id')))
+    return dict(shape(chat), _links=links.chat(base, chat['chat_id'], chat['reply'].get('line_id')))
 
 
-def answer_body(request: Request, exchange: 'Exchange') -> dict[str, Any]:
+def answer_body(base: str, exchange: 'Exchange') -> dict[str, Any]:
     """POST /chat/api's answer: the line and why, and the chat it was saved as; or, when no line
     fits, what to write instead."""
     answer, saved = exchange.answer, exchange.saved
     if isinstance(answer, model.NoFit):
         return {'fits': False, 'message': answer.message, 'suggestions': answer.suggestions,
-                'source': answer.source, '_links': links.history(request)}
+                'source': answer.source, '_links': links.history(base)}
     assert saved is not None
     return {'fits': True, 'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
             'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
-            'source': answer.source, 'grounded': answer.grounded, 'chat': body(request, saved),
-            '_links': links.chat(request, saved['chat_id'], answer.line_id)}
+            'source': answer.source, 'grounded': answer.grounded, 'chat': body(base, saved),
+            '_links': links.chat(base, saved['chat_id'], answer.line_id)}
 
 
 def legacy_answer(exchange: 'Exchange') -> dict[str, Any]:

@@ -199,7 +199,20 @@ def _attempt(client, request: dict[str, Any], timeout: float, cancelled) -> dict
     return _json(bytes(body))
 
 
-@observe.model_call
+def _error_kind(exc: BaseException) -> str:
+    """timeout / rate_limited / unreachable / http_error / bad_answer, from the OpenAI error the
+    app's error was raised from (by class name: openai is imported only where it is used)."""
+    cause = exc.__cause__ or exc.__context__
+    names = [c.__name__ for c in type(cause).__mro__] if cause is not None else []
+    for name, kind in (('APITimeoutError', 'timeout'), ('RateLimitError', 'rate_limited'),
+                       ('APIConnectionError', 'unreachable'), ('APIStatusError', 'http_error')):
+        if name in names:
+            return kind
+    status = getattr(exc, 'status', 502)
+    return {504: 'timeout', 503: 'unreachable'}.get(status, 'bad_answer')
+
+
+@observe.model_call(_error_kind)
 def _complete(messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
     """The model's JSON answer, within what is left of the request's budget.
 
