@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import limits, storage
+from chalicelib.board.contract import AUTHOR, FIELDS, PROPOSAL, REQUIRED
 from chalicelib.chat import corpus
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import is_id, new_id, now_iso
@@ -11,8 +12,6 @@ from chalicelib.core.pagination import Page, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
 from chalicelib.storage.records import Line, Proposal, User
-
-TITLE_MAX = 100
 
 
 def mask_email(email: str) -> str:
@@ -33,12 +32,11 @@ def shape(q: Proposal, authors: dict[str, User], caller: User) -> dict[str, Any]
     user = None
     if author:
         own = author['id'] == caller['id']
-        user = {'pk': author['id'], 'nickname': author['nickname'],
-                'email': author['email'] if own else mask_email(author['email'])}
-    return {'id': q['id'], 'user': user, 'title': q['title'], 'content': q['content'],
-            'description': q['description'], 'scene': q.get('scene'), 'speaker': q.get('speaker'),
-            'is_apply': bool(q.get('is_apply')), 'created_at': q['created_at'], 'updated_at': q['updated_at'],
-            'applied_at': q.get('applied_at')}
+        user = AUTHOR.make(pk=author['id'], nickname=author['nickname'],
+                           email=author['email'] if own else mask_email(author['email']))
+    return PROPOSAL.make(id=q['id'], user=user, title=q['title'], content=q['content'], description=q['description'],
+                         scene=q.get('scene'), speaker=q.get('speaker'), is_apply=bool(q.get('is_apply')),
+                         created_at=q['created_at'], updated_at=q['updated_at'], applied_at=q.get('applied_at'))
 
 
 def can_edit(q: Proposal, caller: User) -> bool:
@@ -83,17 +81,10 @@ class BoardPage:
 def _validate(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     v = Validator(data)
     if partial:  # a field sent as null is not "unchanged": the required ones must stay set
-        for name in ('title', 'content', 'description'):
+        for name in REQUIRED:
             if name in data and data[name] is None:
                 v.fail(name, '비울 수 없습니다.')
-    fields = {
-        'title': v.text('title', max_len=TITLE_MAX, required=not partial),
-        'content': v.text('content', max_len=corpus.LIMITS['quote'], required=not partial, multiline=True),
-        'description': v.text('description', max_len=corpus.LIMITS['description'], required=not partial,
-                              multiline=True),
-        'scene': v.integer('scene', 1, corpus.EPISODES, required=False),
-        'speaker': v.text('speaker', max_len=corpus.LIMITS['speaker'], required=False),
-    }
+    fields = {name: v.field(name, spec, required=name in REQUIRED and not partial) for name, spec in FIELDS.items()}
     if partial and all(name not in data for name in fields):
         v.fail('title', '바꿀 항목이 하나는 있어야 합니다.')
     v.done()

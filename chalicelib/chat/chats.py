@@ -4,6 +4,19 @@ from typing import Any
 
 from chalicelib import limits, storage
 from chalicelib.chat import corpus, links, model
+from chalicelib.chat.contract import (
+    CHAT,
+    CHAT_REPLY,
+    DESCRIPTION,
+    EXCLUDE_MAX,
+    INPUT,
+    LINE_ID_MAX,
+    QUOTE,
+    SCENE,
+    SEARCH,
+    SEARCH_WORDS,
+    SPEAKER,
+)
 from chalicelib.core.errors import BadRequest, NotFound, Unauthorized, ValidationError
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page
@@ -11,9 +24,6 @@ from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
 from chalicelib.storage.records import Chat
 
-INPUT_MAX = 1000
-EXCLUDE_MAX = 50
-SEARCH_MAX, SEARCH_WORDS = 100, 5
 # Chats a search reads per request at most (~1 MB at typical sizes): a page that runs out of
 # them ends early with a `next` link, so every request costs the same however long the history.
 SEARCH_READ_BUDGET = 1000
@@ -21,14 +31,13 @@ SEARCH_READ_BUDGET = 1000
 
 def shape(chat: Chat) -> dict[str, Any]:
     reply = chat['reply']
-    return {'id': chat['chat_id'], 'user': chat['user_id'], 'content': chat['content'],
-            'created_at': chat['created_at'],
-            'chat_reply': {'id': reply['id'], 'user': chat['user_id'], 'quote': reply['quote'],
-                           'description': reply['description'], 'scene': reply.get('scene'),
-                           'speaker': reply.get('speaker'), 'created_at': reply['created_at'],
-                           'source': reply.get('source'), 'grounded': bool(reply.get('grounded')),
-                           'line_id': reply.get('line_id'), 'sources': list(reply.get('sources') or []),
-                           'rating': int(chat.get('rating', 0))}}
+    return CHAT.make(id=chat['chat_id'], user=chat['user_id'], content=chat['content'], created_at=chat['created_at'],
+                     chat_reply=CHAT_REPLY.make(
+                         id=reply['id'], user=chat['user_id'], quote=reply['quote'],
+                         description=reply['description'], scene=reply.get('scene'), speaker=reply.get('speaker'),
+                         created_at=reply['created_at'], source=reply.get('source'),
+                         grounded=bool(reply.get('grounded')), line_id=reply.get('line_id'),
+                         sources=list(reply.get('sources') or []), rating=int(chat.get('rating', 0))))
 
 
 def body(base: str, chat: Chat) -> dict[str, Any]:
@@ -80,7 +89,7 @@ def ask(principal: Principal, data: dict[str, Any], legacy: bool = False) -> Exc
     `legacy` (the original client) only answers, and always with a line: that client saves
     through `record`. Input that is no situation gets NoFit, and nothing is saved."""
     v = Validator(data)
-    text = v.text('input', max_len=INPUT_MAX, multiline=True)
+    text = v.field('input', INPUT)
     exclude = _line_ids(v, 'exclude')
     v.done()
     limits.check('chat', principal.user_id)  # each may be a billable model call
@@ -104,7 +113,7 @@ def _line_ids(v: Validator, name: str) -> frozenset[str]:
     if value is None:
         return frozenset()
     if (not isinstance(value, list) or len(value) > EXCLUDE_MAX
-            or not all(isinstance(i, str) and 0 < len(i) <= 100 for i in value)):
+            or not all(isinstance(i, str) and 0 < len(i) <= LINE_ID_MAX for i in value)):
         v.fail(name, f'대사 id(문자열) {EXCLUDE_MAX}개까지의 목록이어야 합니다.')
         return frozenset()
     return frozenset(value)
@@ -113,16 +122,16 @@ def _line_ids(v: Validator, name: str) -> frozenset[str]:
 def record(principal: Principal, data: dict[str, Any]) -> Chat:
     """Save an exchange the client already holds (the original clients' second call)."""
     v = Validator(data)
-    content = v.text('content', max_len=INPUT_MAX, multiline=True)
+    content = v.field('content', INPUT)
     reply_data = data.get('chat_reply')
     if not isinstance(reply_data, dict):
         v.fail('chat_reply', '{"scene", "quote", "description"} 객체여야 합니다.')
         v.done()
     r = Validator(reply_data)
-    quote = r.text('quote', max_len=corpus.LIMITS['quote'], multiline=True)
-    description = r.text('description', max_len=corpus.LIMITS['description'], multiline=True)
-    scene = r.integer('scene', 1, corpus.EPISODES, required=False)
-    speaker = r.text('speaker', max_len=corpus.LIMITS['speaker'], required=False)
+    quote = r.field('quote', QUOTE)
+    description = r.field('description', DESCRIPTION)
+    scene = r.field('scene', SCENE, required=False)
+    speaker = r.field('speaker', SPEAKER, required=False)
     v.errors.update({'chat_reply.' + k: m for k, m in r.errors.items()})
     v.done()
     limits.check('chat', principal.user_id)  # a saved chat all the same
@@ -133,7 +142,7 @@ def record(principal: Principal, data: dict[str, Any]) -> Chat:
 def search_words(q: str | None) -> list[str]:
     """The words of a history search (`?q=`); none means no search."""
     v = Validator({'q': q})
-    text = v.text('q', max_len=SEARCH_MAX, min_len=0, required=False)
+    text = v.field('q', SEARCH, required=False)
     v.done()
     words = list(dict.fromkeys((text or '').split()))
     if len(words) > SEARCH_WORDS:

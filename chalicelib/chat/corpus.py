@@ -16,12 +16,12 @@ from typing import Any
 
 from chalicelib import storage
 from chalicelib.chat import embedding, meaning
+from chalicelib.chat.contract import DESCRIPTION, EPISODES, QUOTE, SPEAKER
 
-EPISODES = 16  # 스토브리그 ran for 16 episodes
 SHIPPED_FILE = os.path.join(os.path.dirname(__file__), 'data', 'corpus.jsonl')
 SHIPPED = 'corpus'
 SHIPPED_ORIGINS = ('corpus', 'demo')  # 'demo': the 8-line corpus shipped before
-LIMITS = {'speaker': 30, 'quote': 500, 'description': 1000}
+LIMITS = {'speaker': SPEAKER.max_len, 'quote': QUOTE.max_len, 'description': DESCRIPTION.max_len}
 
 
 class CorpusError(ValueError):

@@ -4,6 +4,7 @@ from typing import Any
 
 from chalicelib import limits, storage
 from chalicelib.chat import corpus
+from chalicelib.chat.contract import LINE
 from chalicelib.core.errors import NotFound, ValidationError
 from chalicelib.core.ids import is_id
 from chalicelib.core.pagination import PageRequest
@@ -35,11 +36,6 @@ def line_ratings() -> dict[str, tuple[int, int]]:
     return {line_id: (s['up'], s['down']) for line_id, s in storage.store().line_stats().items()}
 
 
-def _line(line: dict[str, Any]) -> dict[str, Any]:
-    return {'id': line['id'], 'scene': line.get('scene'), 'speaker': line['speaker'], 'quote': line['quote'],
-            'description': line['description'], 'sources': line.get('sources') or []}
-
-
 @dataclass(frozen=True)
 class StatsPage:
     results: list[dict[str, Any]]
@@ -55,7 +51,7 @@ def stats(asked: PageRequest, sort: str | None) -> StatsPage:
         raise ValidationError({'sort': f"{', '.join(SORTS)} 중 하나여야 합니다."})
     counts = storage.store().line_stats()
     zero = {'given': 0, 'up': 0, 'down': 0}
-    rows = [dict(counts.get(line['id'], zero), line=_line(line)) for line in corpus.current().lines]
+    rows = [dict(counts.get(line['id'], zero), line=LINE.of(line)) for line in corpus.current().lines]
     rows.sort(key=SORTS[sort])
     start = (asked.page - 1) * asked.per_page
     return StatsPage(rows[start:start + asked.per_page], len(rows))

@@ -15,6 +15,7 @@ from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.pagination import Listing, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
+from chalicelib.keep.contract import CARD, SHARE
 
 SHARE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{24}$')  # secrets.token_urlsafe(18): 144 random bits
 
@@ -66,9 +67,8 @@ def _too_many() -> Conflict:
 
 def shape(share: dict[str, Any]) -> dict[str, Any]:
     card = share['card']
-    return {'id': share['id'], 'chat_id': share['chat_id'], 'created_at': share['created_at'],
-            'include_input': bool(share['include_input']),
-            'card': {'scene': card.get('scene'), 'speaker': card.get('speaker'), 'quote': card['quote']}}
+    return SHARE.make(id=share['id'], chat_id=share['chat_id'], created_at=share['created_at'],
+                      include_input=bool(share['include_input']), card=CARD.of(card))
 
 
 def page(principal: Principal, asked: PageRequest) -> Listing:
