@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import bcrypt
 import jwt
@@ -172,8 +172,8 @@ def join(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]:
         password = v.password('password', PASSWORD_MIN, PASSWORD_MAX_BYTES)
     v.done()
     limits.check('signup', ip)  # before the bcrypt hash, which is what a flood of sign-ups costs
-    user = {'id': new_id(), 'email': email, 'nickname': nickname, 'password_hash': hash_password(password),
-            'created_at': now_iso(), 'last_login': None, 'ip_address': None, 'is_admin': False}
+    user: User = {'id': new_id(), 'email': email, 'nickname': nickname, 'password_hash': hash_password(password),
+                  'created_at': now_iso(), 'last_login': None, 'ip_address': None, 'is_admin': False}
     try:
         storage.store().create_user(user)
     except storage.EmailTaken:
@@ -227,7 +227,7 @@ def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]
         # deleted, or its password changed, a moment ago
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.') from None
     return {'access': access, 'refresh': refresh_token, 'token_type': 'Bearer', 'expires_in': cfg.access_ttl,
-            'user': public_user(dict(user, last_login=at))}
+            'user': public_user(cast(User, dict(user, last_login=at)))}
 
 
 def refresh(data: dict[str, Any], legacy: bool = False) -> dict[str, Any]:
@@ -330,7 +330,7 @@ def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> User:
                                            index=sessions, give_back=give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted meanwhile
-    return dict(user, **fields)
+    return cast(User, dict(user, **fields))
 
 
 def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
@@ -349,7 +349,7 @@ def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted by a parallel request
 
 
-def set_admin(email: str, is_admin: bool = True) -> dict[str, Any]:
+def set_admin(email: str, is_admin: bool = True) -> User | None:
     st = storage.store()
     user_id = st.user_id_for_email(email.strip().lower())
     if not user_id:

@@ -1,20 +1,8 @@
 """The board's contract: a proposal's fields (a line's, from the chatbot's contract, and a title)
 and the shapes it answers with (core/contract.py)."""
 from chalicelib.chat.contract import DESCRIPTION, QUOTE, SCENE, SPEAKER
-from chalicelib.core.contract import (
-    BOOLEAN,
-    ID,
-    TIMESTAMP,
-    Field,
-    Schema,
-    Shape,
-    Text,
-    labels,
-    nullable,
-    obj,
-    ref,
-    string,
-)
+from chalicelib.core import contract as c
+from chalicelib.core.contract import BOOLEAN, ID, TIMESTAMP, Field, Schema, Shape, Text, nullable, ref, string
 
 TITLE = Text(100)
 # A proposal's fields as POST and PUT send them; the first three are required to create one.
@@ -22,16 +10,16 @@ FIELDS: dict[str, Field] = {'title': TITLE, 'content': QUOTE, 'description': DES
                             'speaker': SPEAKER}
 REQUIRED = ('title', 'content', 'description')
 
-labels({'title': '제목', 'content': '내용', 'description': '설명', 'scene': '회차', 'speaker': '화자'})
+c.labels({'title': '제목', 'content': '내용', 'description': '설명', 'scene': '회차', 'speaker': '화자'})
 
 
 def _request_props() -> dict[str, Schema]:
     return {name: spec.schema() if name in REQUIRED else nullable(spec.schema()) for name, spec in FIELDS.items()}
 
 
-CREATE: Schema = obj(REQUIRED, **_request_props())
-UPDATE: Schema = dict(obj([], 'Only the fields sent change; scene and speaker may be set to null.', **_request_props()),
-                      minProperties=1)
+CREATE: Schema = c.object_of(_request_props(), REQUIRED)
+UPDATE: Schema = dict(c.object_of(_request_props(), (), 'Only the fields sent change; scene and speaker may be '
+                                                           'set to null.'), minProperties=1)
 
 AUTHOR = Shape('QuoteAuthor', {
     'pk': ID, 'nickname': string(1, 30),  # the account's nickname (accounts/contract.py)

@@ -1,7 +1,7 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
 import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from chalicelib import limits, storage
 from chalicelib.board.contract import AUTHOR, FIELDS, PROPOSAL, REQUIRED
@@ -119,8 +119,8 @@ def create(principal: Principal, data: dict[str, Any]) -> ProposalView:
     fields = _validate(data, partial=False)
     limits.check('board_post', caller['id'])
     at = now_iso()
-    q = dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'], is_apply=False,
-             created_at=at, updated_at=at, applied_at=None)
+    q = cast(Proposal, dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'],
+                            is_apply=False, created_at=at, updated_at=at, applied_at=None))
     try:
         storage.store().put_proposal(q)
     except storage.ConditionFailed:
@@ -149,7 +149,8 @@ def board(principal: Principal, asked: PageRequest) -> BoardPage:
     caller = users.get(principal.user_id)
     if caller is None:
         raise NotFound('계정을 찾을 수 없습니다.')
-    return BoardPage(page, [ProposalView(q, users, caller) for q in page.items if not _orphaned(q, users)], total)
+    items = cast(list[Proposal], page.items)
+    return BoardPage(page, [ProposalView(q, users, caller) for q in items if not _orphaned(q, users)], total)
 
 
 def _orphaned(q: Proposal, authors: dict[str, User]) -> bool:
@@ -204,7 +205,7 @@ def corpus_line(q: Proposal) -> Line:
     line = corpus.validate_line({'quote': q['content'], 'description': q['description'], 'scene': q.get('scene'),
                                  'speaker': q.get('speaker') or '미상', 'tags': [q['title'][:30]]},
                                 scene_required=False)
-    return corpus.with_vectors([dict(line, origin='board')])[0]
+    return corpus.as_lines(corpus.with_vectors([dict(line, origin='board')]))[0]
 
 
 def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalView:
@@ -215,9 +216,10 @@ def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalV
     if bool(q.get('is_apply')) != applied:  # already so: nothing to do (idempotent)
         at = now_iso() if applied else None
         try:
-            storage.store().set_applied(quote_id, q['updated_at'], corpus_line(q) if applied else None, at)
+            line = cast(dict[str, Any], corpus_line(q)) if applied else None
+            storage.store().set_applied(quote_id, q['updated_at'], line, at)
             # what the transaction wrote, given its condition (unchanged since read)
-            q = dict(q, is_apply=applied, applied_at=at)
+            q = cast(Proposal, dict(q, is_apply=applied, applied_at=at))
         except storage.ConditionFailed:
             q = _get(quote_id)
             if bool(q.get('is_apply')) != applied:

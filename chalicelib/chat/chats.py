@@ -1,6 +1,7 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from chalicelib import limits, storage
 from chalicelib.chat import corpus, links, model
@@ -22,14 +23,15 @@ from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
-from chalicelib.storage.records import Chat
+from chalicelib.storage.records import Chat, Reply
 
 # Chats a search reads per request at most (~1 MB at typical sizes): a page that runs out of
 # them ends early with a `next` link, so every request costs the same however long the history.
 SEARCH_READ_BUDGET = 1000
 
 
-def shape(chat: Chat) -> dict[str, Any]:
+def shape(chat: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved chat (a Chat, or a page's item) as the API shows it."""
     reply = chat['reply']
     return CHAT.make(id=chat['chat_id'], user=chat['user_id'], content=chat['content'], created_at=chat['created_at'],
                      chat_reply=CHAT_REPLY.make(
@@ -40,7 +42,7 @@ def shape(chat: Chat) -> dict[str, Any]:
                          sources=list(reply.get('sources') or []), rating=int(chat.get('rating', 0))))
 
 
-def body(base: str, chat: Chat) -> dict[str, Any]:
+def body(base: str, chat: Mapping[str, Any]) -> dict[str, Any]:
     """A saved chat as the API shows it, with its links."""
     return dict(shape(chat), _links=links.chat(base, chat['chat_id'], chat['reply'].get('line_id')))
 
@@ -66,10 +68,10 @@ def legacy_answer(exchange: 'Exchange') -> dict[str, Any]:
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description}
 
 
-def _save(principal: Principal, content: str, reply: dict[str, Any]) -> dict[str, Any]:
+def _save(principal: Principal, content: str, reply: dict[str, Any]) -> Chat:
     at = now_iso()
-    chat = {'chat_id': new_id(), 'user_id': principal.user_id, 'content': content, 'created_at': at,
-            'reply': dict(reply, id=new_id(), created_at=at)}
+    chat: Chat = {'chat_id': new_id(), 'user_id': principal.user_id, 'content': content, 'created_at': at,
+                  'reply': cast(Reply, dict(reply, id=new_id(), created_at=at))}
     try:
         storage.store().put_chat(principal.user_id, chat)
     except storage.ConditionFailed:
@@ -127,7 +129,7 @@ def record(principal: Principal, data: dict[str, Any]) -> Chat:
     if not isinstance(reply_data, dict):
         v.fail('chat_reply', '{"scene", "quote", "description"} 객체여야 합니다.')
         v.done()
-    r = Validator(reply_data)
+    r = Validator(cast(dict[str, Any], reply_data))
     quote = r.field('quote', QUOTE)
     description = r.field('description', DESCRIPTION)
     scene = r.field('scene', SCENE, required=False)

@@ -110,7 +110,11 @@ def candidates(text: str, index: Index, exclude: Collection[str] = ()) -> list[d
     if len(index) <= ALL_LINES_UP_TO:
         order += [ln for ln in index.lines if ln['id'] not in exclude]
     seen: set[str] = set()
-    picked = [ln for ln in order if not (ln['id'] in seen or seen.add(ln['id']))]  # first time each
+    picked = []
+    for ln in order:  # each line the first time it comes
+        if ln['id'] not in seen:
+            seen.add(ln['id'])
+            picked.append(ln)
     return picked if len(index) <= ALL_LINES_UP_TO else picked[:CANDIDATES]
 
 
@@ -270,7 +274,7 @@ def _usage(resp: Any) -> SimpleNamespace:
     """The answer's model and token counts, shaped as observe.model_usage reads an SDK response."""
     body = resp if isinstance(resp, dict) else {}
     usage = body.get('usage') if isinstance(body.get('usage'), dict) else None
-    count = lambda name: usage[name] if type(usage.get(name)) is int else 0  # noqa: E731
+    count = lambda name: usage[name] if usage is not None and type(usage.get(name)) is int else 0  # noqa: E731
     return SimpleNamespace(model=body.get('model'), usage=None if usage is None else SimpleNamespace(
         prompt_tokens=count('prompt_tokens'), completion_tokens=count('completion_tokens')))
 

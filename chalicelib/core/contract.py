@@ -22,6 +22,11 @@ def ref(name: str) -> Schema:
 def obj(required: Sequence[str] = (), doc: str | None = None, **props: Schema) -> Schema:
     """An object with these properties; `required` may name '*' for all of them. Extra properties
     are allowed: clients must ignore fields they do not know, so adding one is not a break."""
+    return object_of(props, required, doc)
+
+
+def object_of(props: dict[str, Schema], required: Sequence[str] = (), doc: str | None = None) -> Schema:
+    """`obj` of a dict of properties."""
     names = list(props) if list(required) == ['*'] else list(required)
     out: Schema = {'type': 'object', 'properties': props, 'required': names}
     if doc:

@@ -26,10 +26,10 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.fields = fields
-        self.headers = headers or {}
+        self.headers: dict[str, Any] = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
-        body = {'Code': self.code, 'Message': self.message}
+        body: dict[str, Any] = {'Code': self.code, 'Message': self.message}
         if self.fields:
             body['Fields'] = self.fields
         return body

@@ -57,7 +57,7 @@ class Request:
         self.started = time.perf_counter()
         self.fields: dict[str, Any] = {}
         self.metrics: list[tuple[str, float, str, str | None]] = []  # name, value, unit, extra dimension
-        self.dimensions: dict[str, str] = {}
+        self.dimensions: dict[str, str | None] = {}
         self.model_calls = 0
         self.model_error_counted = False
         self.error: BaseException | None = None
@@ -267,8 +267,8 @@ def build(seen: Request) -> dict[str, Any]:
     trace = _trace_id()
     if trace:
         line['xray_trace_id'] = trace
-    if error:
-        exc = seen.error
+    exc = seen.error
+    if exc is not None:
         line['error'] = _error_name(exc)
         line['traceback'] = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
@@ -288,7 +288,7 @@ def build(seen: Request) -> dict[str, Any]:
     return line
 
 
-def emf(metrics: list[tuple[str, float, str, str | None]], dimensions: dict[str, str]) -> dict[str, Any]:
+def emf(metrics: list[tuple[str, float, str, str | None]], dimensions: dict[str, str | None]) -> dict[str, Any]:
     """The EMF part of a line: metric values summed by name, one directive per extra dimension.
 
     Every metric is published without extra dimension too ([Service]) so alarms see totals.

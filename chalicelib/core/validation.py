@@ -19,6 +19,10 @@ def parse_int(raw: str) -> int | None:
 
 
 class Validator:
+    """Collects every field's problems; `done()` raises them at once. A field's value is None when
+    it is absent or has a problem, so callers use the values only after `done()` (typed Any: a
+    required field's value is then what its check let through)."""
+
     def __init__(self, data: dict[str, Any]):
         self.data = data
         self.errors: dict[str, str] = {}
@@ -32,7 +36,7 @@ class Validator:
         return value
 
     def text(self, name: str, max_len: int, min_len: int = 1, required: bool = True,
-             strip: bool = True, multiline: bool = False) -> str | None:
+             strip: bool = True, multiline: bool = False) -> Any:
         value = self._raw(name, required)
         if value is None:
             return None
@@ -54,13 +58,13 @@ class Validator:
             self.errors[name] = f'{max_len}자 이하여야 합니다.'
         return value
 
-    def email(self, name: str = 'email', max_len: int = 254) -> str | None:
+    def email(self, name: str = 'email', max_len: int = 254) -> Any:
         value = self.text(name, max_len=max_len)
         if value is not None and name not in self.errors and not EMAIL_RE.match(value):
             self.errors[name] = '올바른 이메일 주소가 아닙니다.'
         return value.lower() if value else value
 
-    def password(self, name: str, min_len: int, max_bytes: int, required: bool = True) -> str | None:
+    def password(self, name: str, min_len: int, max_bytes: int, required: bool = True) -> Any:
         value = self.text(name, max_len=1000, min_len=0, required=required, strip=False)
         if value is None or name in self.errors:
             return value
@@ -70,7 +74,7 @@ class Validator:
             self.errors[name] = f'비밀번호는 UTF-8로 {max_bytes}바이트 이하여야 합니다.'
         return value
 
-    def integer(self, name: str, lo: int, hi: int, required: bool = True) -> int | None:
+    def integer(self, name: str, lo: int, hi: int, required: bool = True) -> Any:
         value = self._raw(name, required)
         if value is None:
             return None

@@ -135,7 +135,7 @@ def encode_json(body: Any) -> str:
 # On every answer: a browser never sniffs our JSON into something it would render or run.
 SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff'}
 # On answers carrying tokens: no cache (browser, proxy, CDN) may keep them.
-NO_STORE = {'Cache-Control': 'no-store', 'Pragma': 'no-cache'}
+NO_STORE: dict[str, Any] = {'Cache-Control': 'no-store', 'Pragma': 'no-cache'}
 
 
 def legacy_client(request) -> bool:

@@ -10,6 +10,7 @@ from chalicelib.core.ids import is_id
 from chalicelib.core.pagination import PageRequest
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
+from chalicelib.storage.records import Chat
 
 SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
     'down': lambda r: (-r['down'], -r['given'], r['line']['id']),
@@ -19,7 +20,7 @@ SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
 }
 
 
-def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str, Any]:
+def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> Chat:
     """Set 👍 (1), 👎 (-1) or none (0) on one of the caller's answers; the saved chat."""
     v = Validator(data)
     value = v.integer('value', -1, 1)

@@ -7,6 +7,7 @@ its links.
 """
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import limits, storage
@@ -24,7 +25,7 @@ def new_share_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _card(chat: dict[str, Any], include_input: bool) -> dict[str, Any]:
+def _card(chat: Mapping[str, Any], include_input: bool) -> dict[str, Any]:
     reply = chat['reply']
     description = reply['description']
     if not include_input and reply.get('line_description'):

@@ -70,12 +70,13 @@ def share_public(share_id: str) -> Response:
 def chat_export(caller: Principal, query: dict[str, str], base: str) -> Response:
     part = export.part(caller, query.get('format'), query.get('cursor'))
     nxt = web.url(base, '/chat/export', format=part.fmt, cursor=part.next_cursor) if part.next_cursor else None
-    headers = {'Content-Disposition': f'attachment; filename="{export.filename(part)}"'}
+    headers: dict[str, Any] = {'Content-Disposition': f'attachment; filename="{export.filename(part)}"'}
     if part.fmt == 'json':
         return Response(body={'chats': part.chats, 'bookmarks': part.bookmarks, 'next': nxt}, headers=headers)
     if nxt:
         headers['Link'] = f'<{nxt}>; rel="next"'
-    return Response(body=export.to_csv(part), headers=dict(headers, **{'Content-Type': 'text/csv; charset=utf-8'}))
+    headers['Content-Type'] = 'text/csv; charset=utf-8'
+    return Response(body=export.to_csv(part), headers=headers)
 
 
 @route('/corpus/stats', ['GET'], admin=True)
