@@ -36,6 +36,7 @@ print-python:
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy chalicelib
 
 # The property-based sweep of every route at scale (`make test` runs a small, fixed one):
 # FUZZ_EXAMPLES requests with a fresh random seed; prints the count by status, fails on any 5xx.

@@ -159,3 +159,66 @@ def test_every_key_is_built_in_the_keys_module():
     files = [p for folder in ('chalicelib', 'tools', 'tests') for p in (ROOT / folder).rglob('*.py') if p != home]
     found = [(str(p.relative_to(ROOT)), s) for p in files for s in strings_in(p) if KEY_PREFIX.search(s)]
     assert found == []
+
+FEATURES = ('accounts', 'board', 'chat', 'keep', 'service')
+# Which feature may import which (from its modules, not only its views). Each edge is a reason:
+ALLOWED_EDGES = {
+    ('board', 'chat'),     # an applied proposal becomes a corpus line; a proposal's fields are a line's
+    ('keep', 'chat'),      # what people keep are chats and lines
+    ('accounts', 'board'),  # purge: a deleted account's unapplied proposals go, applied ones lose their author
+    ('service', 'chat'),   # health names the answerer and the matcher
+}
+
+
+def feature_of(module: str) -> str | None:
+    parts = module.split('.')
+    return parts[1] if len(parts) > 2 and parts[0] == 'chalicelib' and parts[1] in FEATURES else None
+
+
+def test_features_import_only_the_features_they_are_allowed_to():
+    graph = library_graph()
+    edges = {(feature_of(src), feature_of(dst)) for src, targets in graph.items() for dst in targets
+             if feature_of(src) and feature_of(dst) and feature_of(src) != feature_of(dst)}
+    assert edges == ALLOWED_EDGES, f'new: {sorted(edges - ALLOWED_EDGES)}; gone: {sorted(ALLOWED_EDGES - edges)}'
+
+
+def feature_routes() -> set[str]:
+    import app
+    return {path for path, methods in app.app.routes.items() if any(m != 'OPTIONS' for m in methods)}
+
+
+def test_the_core_names_no_feature():
+    """core/ imports no feature (held above) and spells none of their routes: a feature's URLs,
+    labels, route names and answers live in the feature."""
+    prefixes = {'/' + path.strip('/').split('/')[0] for path in feature_routes()}
+    assert {'/rest-auth', '/chat', '/quote', '/share', '/corpus'} <= prefixes
+    for path in (ROOT / 'chalicelib' / 'core').rglob('*.py'):
+        tree = ast.parse(path.read_text(encoding='utf-8'))
+        found = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                 and any(p in node.value.split() or node.value.startswith(p) or f' {p}' in node.value
+                         for p in prefixes)]
+        assert found == [], (path.name, found)
+        features = [t for t, _, _ in imports_of(path) if feature_of(t)]
+        assert features == [], (path.name, features)
+
+
+def test_views_read_nothing_off_the_request():
+    """The route hands each view what it names (gateway.router): no view digs out its caller."""
+    for feature in FEATURES:
+        text = (ROOT / 'chalicelib' / feature / 'views.py').read_text(encoding='utf-8')
+        assert 'current_request' not in text and 'gateway.caller' not in text, feature
+
+
+def test_the_public_shapes_are_the_documented_ones():
+    """What shape() builds is what the contract declares and the OpenAPI document lists."""
+    import json
+
+    from chalicelib.accounts import contract as accounts
+    from chalicelib.board import contract as board
+    from chalicelib.chat import contract as chat
+    from chalicelib.keep import contract as keep
+    document = json.loads((ROOT / 'chalicelib' / 'service' / 'openapi.json').read_text(encoding='utf-8'))
+    schemas = document['components']['schemas']
+    for shape in (accounts.USER, accounts.PROFILE, board.AUTHOR, board.PROPOSAL, chat.LINE, chat.CHAT_REPLY,
+                  chat.CHAT, keep.BOOKMARK, keep.SHARE):
+        assert schemas[shape.name] == shape.schema(), shape.name

@@ -1,7 +1,7 @@
 """Write chalicelib/service/openapi.json: the OpenAPI 3.1 document of every route in app.py.
 
-    python tools/build_openapi.py          # `make openapi`: rewrite the document
-    python tools/build_openapi.py --check  # exit 1 if chalicelib/service/openapi.json is not what this writes
+    python -m tools.build_openapi          # `make openapi`: rewrite the document
+    python -m tools.build_openapi --check  # exit 1 if chalicelib/service/openapi.json is not what this writes
 
 To document a new route: add one `op(...)` to OPERATIONS (its path as app.py spells it, without
 the trailing slash), add any new schema to SCHEMAS, run `make openapi`. tests/test_openapi.py
@@ -13,45 +13,18 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from chalicelib.accounts import contract as accounts
+from chalicelib.board import contract as board
+from chalicelib.chat import contract as chat
+from chalicelib.core.contract import ID, TIMESTAMP, Schema, integer, nullable, obj, ref, string
+from chalicelib.keep import contract as keep
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'chalicelib', 'service', 'openapi.json')
 
-Schema = dict[str, Any]
 
 
-# -- schema helpers ------------------------------------------------------------------------------
-def ref(name: str) -> Schema:
-    return {'$ref': '#/components/schemas/' + name}
-
-
-def obj(required: Sequence[str] = (), doc: str | None = None, **props: Schema) -> Schema:
-    """An object with these properties; `required` may name '*' for all of them. Extra properties
-    are allowed: clients must ignore fields they do not know, so adding one is not a break."""
-    names = list(props) if list(required) == ['*'] else list(required)
-    out: Schema = {'type': 'object', 'properties': props, 'required': names}
-    if doc:
-        out['description'] = doc
-    return out
-
-
-def string(min_len: int = 0, max_len: int | None = None, description: str | None = None, **extra) -> Schema:
-    out: Schema = {'type': 'string'}
-    if min_len:
-        out['minLength'] = min_len
-    if max_len is not None:
-        out['maxLength'] = max_len
-    if description:
-        out['description'] = description
-    out.update(extra)
-    return out
-
-
-def nullable(schema: Schema) -> Schema:
-    if '$ref' in schema:
-        return {'anyOf': [schema, {'type': 'null'}]}
-    return dict(schema, type=[schema['type'], 'null'])
-
-
+# -- schema helpers (core/contract.py: the features declare their fields and shapes with them) -------
 def page_of(item: str) -> Schema:
     return obj(['*'],
                count=integer(0, description='items in the whole collection'),
@@ -61,27 +34,14 @@ def page_of(item: str) -> Schema:
                _links=ref('Links'))
 
 
-def integer(minimum: int | None = None, maximum: int | None = None, description: str | None = None) -> Schema:
-    out: Schema = {'type': 'integer'}
-    if minimum is not None:
-        out['minimum'] = minimum
-    if maximum is not None:
-        out['maximum'] = maximum
-    if description:
-        out['description'] = description
-    return out
-
-
-TIMESTAMP = string(format='date-time', description='ISO 8601 with an offset')
-RATING = {'type': 'integer', 'enum': [-1, 0, 1], 'description': '👍 1, 👎 -1, none 0'}
-SHARE_ID = string(24, 24, description='unguessable (144 random bits), URL-safe')
-ID = string(1, 64, description='opaque id (time-ordered)')
-SCENE = integer(1, 16, description='episode of 스토브리그 (1..16)')
-EMAIL = string(3, 254, format='email')
-SOURCES = {'type': 'array', 'items': string(1),
-           'description': 'where the line\'s wording, speaker and episode were confirmed'}
-NICKNAME = string(1, 30)
-PASSWORD = string(8, 72, description='8+ characters and at most 72 bytes in UTF-8 (bcrypt\'s limit)')
+RATING = chat.RATING
+SHARE_ID = keep.SHARE_ID
+SCENE = chat.SCENE.schema()
+EMAIL = accounts.EMAIL_SCHEMA
+SOURCES = chat.SOURCES
+NICKNAME = accounts.NICKNAME.schema()
+PASSWORD = accounts.PASSWORD_SCHEMA
+SECRET = accounts.SECRET.schema()
 
 SCHEMAS: dict[str, Schema] = {
     # errors
@@ -104,11 +64,8 @@ SCHEMAS: dict[str, Schema] = {
     'Links': {'type': 'array', 'items': ref('Link'),
               'description': 'HATEOAS: what the caller may do next (only what it is allowed to)'},
     # accounts
-    'User': obj(['*'], id=ID, pk=dict(ID, description='same as id (the original clients read `pk`)'),
-                email=EMAIL, nickname=NICKNAME, created_at=TIMESTAMP, last_login=nullable(TIMESTAMP),
-                is_admin={'type': 'boolean'}),
-    'Profile': obj(['*'], id=ID, email=EMAIL, nickname=NICKNAME, created_at=TIMESTAMP,
-                   last_login=nullable(TIMESTAMP), is_admin={'type': 'boolean'}, _links=ref('Links')),
+    'User': accounts.USER.schema(),
+    'Profile': accounts.PROFILE.schema(),
     'Session': obj(['*'], user=ref('User'), access=string(1, description='JWT access token (has `exp`)'),
                    refresh=string(1, description='refresh token'), _links=ref('Links')),
     'Login': obj(['*'], access=string(1), refresh=string(1), token_type={'type': 'string', 'const': 'Bearer'},
@@ -123,28 +80,19 @@ SCHEMAS: dict[str, Schema] = {
             email=EMAIL, nickname=NICKNAME, password=PASSWORD, password1=PASSWORD,
             password2=string(description='must equal password1')),
         anyOf=[{'required': ['password']}, {'required': ['password1', 'password2']}]),
-    'LoginRequest': obj(['*'], email=EMAIL, password=string(1, 1000)),
-    'RefreshRequest': obj(['*'], refresh=string(1, 4096)),
+    'LoginRequest': obj(['*'], email=EMAIL, password=SECRET),
+    'RefreshRequest': obj(['*'], refresh=accounts.REFRESH.schema()),
     'ProfileUpdate': obj([], 'At least one of nickname and password; a new password needs current_password.',
-                         nickname=NICKNAME, password=PASSWORD, current_password=string(1, 1000)),
-    'PasswordConfirm': obj(['*'], password=string(1, 1000)),
+                         nickname=NICKNAME, password=PASSWORD, current_password=SECRET),
+    'PasswordConfirm': obj(['*'], password=SECRET),
     # chatbot
-    'ChatRequest': obj(['input'], input=string(1, 1000, description='how the person feels or what happened'),
-                       exclude={'type': 'array', 'maxItems': 50, 'items': string(1, 100),
+    'ChatRequest': obj(['input'], input=chat.INPUT.schema(),
+                       exclude={'type': 'array', 'maxItems': chat.EXCLUDE_MAX, 'items': string(1, chat.LINE_ID_MAX),
                                 'description': 'line_ids already shown for this input: ask for another line'}),
     'ChatForm': obj(['*'], 'The original chatbot view\'s form: `input` only.',
-                    input=string(1, 1000, description='how the person feels or what happened')),
-    'ChatReply': obj(['id', 'user', 'quote', 'description', 'scene', 'speaker', 'created_at'],
-                     id=ID, user=ID, quote=string(1), description=string(1), scene=nullable(SCENE),
-                     speaker=nullable(string(1)), created_at=TIMESTAMP, line_id=nullable(string(1)),
-                     sources=SOURCES,
-                     source=nullable({'type': 'string', 'enum': ['openai', 'local', 'client'],
-                                      'description': 'what answered; `client` for an exchange saved by '
-                                                     'POST /chat/model'}),
-                     grounded={'type': 'boolean'}, rating=RATING),
-    'Chat': obj(['id', 'user', 'content', 'created_at', 'chat_reply', '_links'],
-                id=ID, user=ID, content=string(1), created_at=TIMESTAMP, chat_reply=ref('ChatReply'),
-                _links=ref('Links')),
+                    input=chat.INPUT.schema()),
+    'ChatReply': chat.CHAT_REPLY.schema(),
+    'Chat': chat.CHAT.schema(),
     'ChatAnswer': obj(['*'], fits={'type': 'boolean', 'const': True}, scene=nullable(SCENE), quote=string(1),
                       description=string(1),
                       speaker=nullable(string(1)), line_id=nullable(string(1, description='the corpus line')),
@@ -167,25 +115,21 @@ SCHEMAS: dict[str, Schema] = {
         'description': 'Legacy mode only (a request from a LEGACY_ORIGINS origin): the answer JSON-encoded '
                        'as a JSON string, as the original Django view sent it; nothing is saved.',
     },
-    'ChatSave': obj(['*'], content=string(1, 1000),
-                    chat_reply=obj(['quote', 'description'], quote=string(1, 500), description=string(1, 1000),
-                                   scene=nullable(SCENE), speaker=nullable(string(1, 30)))),
+    'ChatSave': obj(['*'], content=string(1, chat.INPUT.max_len),
+                    chat_reply=obj(['quote', 'description'], quote=chat.QUOTE.schema(),
+                                   description=chat.DESCRIPTION.schema(), scene=nullable(SCENE),
+                                   speaker=nullable(chat.SPEAKER.schema()))),
     'ChatPage': dict(page_of('Chat'), properties=dict(page_of('Chat')['properties'], count=nullable(integer(
         0, description='items in the whole collection; null for a search (`q`), whose size only reading '
                        'the whole history would tell')))),
     # keeping, sharing, exporting, rating
     'RatingRequest': obj(['*'], value=RATING),
-    'Line': obj(['*'], id=string(1), scene=nullable(SCENE), speaker=string(1), quote=string(1),
-                description=string(1), sources=SOURCES),
-    'Bookmark': obj(['*'], line=dict(ref('Line'), description='the line as it was when kept'),
-                    times_given=integer(0, description='how often the bot gave the caller this line'),
-                    created_at=TIMESTAMP, _links=ref('Links')),
+    'Line': chat.LINE.schema(),
+    'Bookmark': keep.BOOKMARK.schema(),
     'BookmarkPage': page_of('Bookmark'),
     'ShareRequest': obj([], include_input={'type': 'boolean', 'description': 'show my question on the card '
                                                                              '(default false)'}),
-    'Share': obj(['*'], id=SHARE_ID, chat_id=ID, created_at=TIMESTAMP, include_input={'type': 'boolean'},
-                 card=obj(['*'], scene=nullable(SCENE), speaker=nullable(string(1)), quote=string(1)),
-                 _links=ref('Links')),
+    'Share': keep.SHARE.schema(),
     'SharePage': page_of('Share'),
     'SharedCard': obj(['scene', 'speaker', 'quote', 'description', 'sources', 'created_at'],
                       'Never who shared it.', scene=nullable(SCENE), speaker=nullable(string(1)), quote=string(1),
@@ -206,17 +150,10 @@ SCHEMAS: dict[str, Schema] = {
                      down=integer(0, description='👎 on those answers')),
     'LineStatsPage': page_of('LineStats'),
     # quote request board
-    'QuoteAuthor': obj(['*'], pk=ID, nickname=NICKNAME,
-                       email=string(1, description='masked (jm***@gmail.com) unless it is the caller\'s own')),
-    'Quote': obj(['*'], id=ID, user=nullable(ref('QuoteAuthor')), title=string(1, 100), content=string(1, 500),
-                 description=string(1, 1000), scene=nullable(SCENE), speaker=nullable(string(1, 30)),
-                 is_apply={'type': 'boolean'}, created_at=TIMESTAMP, updated_at=TIMESTAMP,
-                 applied_at=nullable(TIMESTAMP), _links=ref('Links')),
-    'QuoteCreate': obj(['title', 'content', 'description'], title=string(1, 100), content=string(1, 500),
-                       description=string(1, 1000), scene=nullable(SCENE), speaker=nullable(string(1, 30))),
-    'QuoteUpdate': dict(obj([], 'Only the fields sent change; scene and speaker may be set to null.',
-                            title=string(1, 100), content=string(1, 500), description=string(1, 1000),
-                            scene=nullable(SCENE), speaker=nullable(string(1, 30))), minProperties=1),
+    'QuoteAuthor': board.AUTHOR.schema(),
+    'Quote': board.PROPOSAL.schema(),
+    'QuoteCreate': board.CREATE,
+    'QuoteUpdate': board.UPDATE,
     'QuotePage': page_of('Quote'),
     # service
     'Health': obj(['*'], status={'type': 'string', 'enum': ['ok', 'degraded']},

@@ -4,12 +4,22 @@ import hashlib
 import hmac
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import bcrypt
 import jwt
 
 from chalicelib import limits, storage
+from chalicelib.accounts.contract import (
+    EMAIL_MAX,
+    NICKNAME,
+    PASSWORD_MAX_BYTES,
+    PASSWORD_MIN,
+    PROFILE,
+    REFRESH,
+    SECRET,
+    USER,
+)
 from chalicelib.core import keys, settings
 from chalicelib.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
 from chalicelib.core.ids import new_id, now_iso
@@ -138,33 +148,32 @@ def _start_session(user_id: str, legacy: bool = False) -> dict[str, Any]:
 
 # -- accounts ---------------------------------------------------------------------------------
 def public_user(user: User) -> dict[str, Any]:
-    return {'id': user['id'], 'pk': user['id'], 'email': user['email'], 'nickname': user['nickname'],
-            'created_at': user['created_at'], 'last_login': user.get('last_login'),
-            'is_admin': bool(user.get('is_admin', False))}
+    return USER.make(id=user['id'], pk=user['id'], email=user['email'], nickname=user['nickname'],
+                     created_at=user['created_at'], last_login=user.get('last_login'),
+                     is_admin=bool(user.get('is_admin', False)))
 
 
 def profile_body(user: User) -> dict[str, Any]:
     """The account as the profile routes show it (sign-up and login add `pk`, as dj-rest-auth did)."""
-    body = public_user(user)
-    del body['pk']
-    return body
+    return PROFILE.of(public_user(user))
 
 
 def join(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]:
     v = Validator(data)
-    email = v.email()
-    nickname = v.text('nickname', max_len=30)
+    email = v.email(max_len=EMAIL_MAX)
+    nickname = v.field('nickname', NICKNAME)
     if 'password' not in data and ('password1' in data or 'password2' in data):
-        password = v.password('password1')  # the original sign-up form's two fields
+        # the original sign-up form's two fields
+        password = v.password('password1', PASSWORD_MIN, PASSWORD_MAX_BYTES)
         confirm = v.text('password2', max_len=1000, min_len=0, strip=False)
         if password is not None and confirm is not None and password != confirm:
             v.fail('password2', '두 비밀번호가 일치하지 않습니다.')
     else:
-        password = v.password('password')
+        password = v.password('password', PASSWORD_MIN, PASSWORD_MAX_BYTES)
     v.done()
     limits.check('signup', ip)  # before the bcrypt hash, which is what a flood of sign-ups costs
-    user = {'id': new_id(), 'email': email, 'nickname': nickname, 'password_hash': hash_password(password),
-            'created_at': now_iso(), 'last_login': None, 'ip_address': None, 'is_admin': False}
+    user: User = {'id': new_id(), 'email': email, 'nickname': nickname, 'password_hash': hash_password(password),
+                  'created_at': now_iso(), 'last_login': None, 'ip_address': None, 'is_admin': False}
     try:
         storage.store().users.create(user)
     except storage.EmailTaken:
@@ -199,8 +208,8 @@ def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]
     """Three DynamoDB calls besides bcrypt: reserve the attempt, read the email item, and one
     transaction for last_login, the session and the throttle counts given back."""
     v = Validator(data)
-    email = v.email()
-    password = v.text('password', max_len=1000, strip=False)
+    email = v.email(max_len=EMAIL_MAX)
+    password = v.field('password', SECRET)
     v.done()
     cfg, st = settings.get(), storage.store()
     window, counts_expire = _reserve_attempt(email, ip, LOGIN_THROTTLED)  # counted before the check
@@ -218,12 +227,12 @@ def login(data: dict[str, Any], ip: str, legacy: bool = False) -> dict[str, Any]
         # deleted, or its password changed, a moment ago
         raise Unauthorized('이메일 또는 비밀번호가 올바르지 않습니다.') from None
     return {'access': access, 'refresh': refresh_token, 'token_type': 'Bearer', 'expires_in': cfg.access_ttl,
-            'user': public_user(dict(user, last_login=at))}
+            'user': public_user(cast(User, dict(user, last_login=at)))}
 
 
 def refresh(data: dict[str, Any], legacy: bool = False) -> dict[str, Any]:
     v = Validator(data)
-    token = v.text('refresh', max_len=4096)
+    token = v.field('refresh', REFRESH)
     v.done()
     claims, key = _verify(token, 'refresh')
     if legacy and claims.get('legacy'):
@@ -301,9 +310,9 @@ def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> User:
     st = storage.store()
     user, sessions = _account_and_sessions(principal)
     v = Validator(data)
-    nickname = v.text('nickname', max_len=30, required=False)
-    new_password = v.password('password', required=False)
-    current = v.text('current_password', max_len=1000, strip=False, required=new_password is not None)
+    nickname = v.field('nickname', NICKNAME, required=False)
+    new_password = v.password('password', PASSWORD_MIN, PASSWORD_MAX_BYTES, required=False)
+    current = v.field('current_password', SECRET, required=new_password is not None)
     if nickname is None and new_password is None:
         v.fail('nickname', 'nickname 또는 password 중 하나는 있어야 합니다.')
     v.done()
@@ -321,7 +330,7 @@ def update_profile(principal: Principal, data: dict[str, Any], ip: str) -> User:
                                            index=sessions, give_back=give_back)
     except storage.ConditionFailed:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted meanwhile
-    return dict(user, **fields)
+    return cast(User, dict(user, **fields))
 
 
 def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
@@ -331,7 +340,7 @@ def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
     sessions are gone, and share links answer only while their owner exists."""
     user, sessions = _account_and_sessions(principal)
     v = Validator(data)
-    password = v.text('password', max_len=1000, strip=False)
+    password = v.field('password', SECRET)
     v.done()
     give_back = _confirm_password(user, password, ip, 'password')
     try:
@@ -340,7 +349,7 @@ def delete_account(principal: Principal, data: dict[str, Any], ip: str) -> None:
         raise NotFound('계정을 찾을 수 없습니다.') from None  # deleted by a parallel request
 
 
-def set_admin(email: str, is_admin: bool = True) -> dict[str, Any]:
+def set_admin(email: str, is_admin: bool = True) -> User | None:
     st = storage.store()
     user_id = st.users.id_for_email(email.strip().lower())
     if not user_id:

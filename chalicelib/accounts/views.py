@@ -3,71 +3,61 @@ removes what deleted accounts owned."""
 from typing import Any
 
 from chalice import Blueprint, Rate, Response
-from chalice.app import Request
 
 from chalicelib import gateway
-from chalicelib.accounts import auth, purge
-from chalicelib.core import deadline, links, web
+from chalicelib.accounts import auth, links, purge
+from chalicelib.core import deadline, observe, web
 from chalicelib.core.errors import DJ_REST_AUTH
+from chalicelib.core.principal import Principal
 
 bp = Blueprint(__name__)
 route = gateway.router(bp)
 PURGE_BUDGET = 25  # seconds: the sweep stops before its Lambda's timeout (30 s); the next goes on
 
 
-def request() -> Request:
-    return bp.current_request
+def _tokens(result: dict[str, Any], base: str, status: int = 200) -> Response:
+    return Response(body=dict(result, _links=links.account(base)), status_code=status, headers=web.NO_STORE)
 
 
-def _tokens(result: dict[str, Any], status: int = 200) -> Response:
-    return Response(body=dict(result, _links=links.account(request())), status_code=status, headers=web.NO_STORE)
+def join(body: dict[str, Any], ip: str, legacy: bool, base: str) -> Response:
+    return _tokens(auth.join(body, ip, legacy=legacy), base, 201)
 
 
-def join() -> Response:
-    result = auth.join(web.json_body(request()), web.client_ip(request()), legacy=web.legacy_client(request()))
-    return _tokens(result, 201)
-
-
-route('/rest-auth/join', ['POST'], public=True)(join)
+route('/rest-auth/join', ['POST'], public=True, body=gateway.JSON)(join)
 # dj-rest-auth's name, kept for the original client, which reads dj-rest-auth's error shape
-route('/rest-auth/registration', ['POST'], public=True, errors=DJ_REST_AUTH)(join)
+route('/rest-auth/registration', ['POST'], public=True, body=gateway.JSON, errors=DJ_REST_AUTH)(join)
 
 
-@route('/rest-auth/login', ['POST'], public=True)
-def login() -> Response:
-    return _tokens(auth.login(web.json_body(request()), web.client_ip(request()), legacy=web.legacy_client(request())))
+@route('/rest-auth/login', ['POST'], public=True, body=gateway.JSON)
+def login(body: dict[str, Any], ip: str, legacy: bool, base: str) -> Response:
+    observe.count_on_status(401, 'LoginFailures')  # a wrong email or password
+    return _tokens(auth.login(body, ip, legacy=legacy), base)
 
 
-@route('/rest-auth/token/refresh', ['POST'], public=True)
-def refresh() -> Response:
-    return Response(body=auth.refresh(web.json_body(request()), legacy=web.legacy_client(request())),
-                    headers=web.NO_STORE)
+@route('/rest-auth/token/refresh', ['POST'], public=True, body=gateway.JSON)
+def refresh(body: dict[str, Any], legacy: bool) -> Response:
+    return Response(body=auth.refresh(body, legacy=legacy), headers=web.NO_STORE)
 
 
 @route('/rest-auth/logout', ['POST', 'GET'])  # GET: the original client's
-def logout() -> dict[str, Any]:
-    auth.logout(gateway.caller(request()))
+def logout(caller: Principal) -> dict[str, Any]:
+    auth.logout(caller)
     return {'detail': '로그아웃되었습니다.'}
 
 
-def _profile(user: dict[str, Any]) -> dict[str, Any]:
-    return dict(auth.profile_body(user), _links=links.account(request()))
-
-
 @route('/rest-auth/profile', ['GET'])
-def profile_read() -> dict[str, Any]:
-    return _profile(auth.profile(gateway.caller(request())))
+def profile_read(caller: Principal, base: str) -> dict[str, Any]:
+    return dict(auth.profile_body(auth.profile(caller)), _links=links.account(base))
 
 
-@route('/rest-auth/profile', ['PUT'])
-def profile_update() -> dict[str, Any]:
-    return _profile(auth.update_profile(gateway.caller(request()), web.json_body(request()),
-                                        web.client_ip(request())))
+@route('/rest-auth/profile', ['PUT'], body=gateway.JSON)
+def profile_update(caller: Principal, body: dict[str, Any], ip: str, base: str) -> dict[str, Any]:
+    return dict(auth.profile_body(auth.update_profile(caller, body, ip)), _links=links.account(base))
 
 
-@route('/rest-auth/profile', ['DELETE'])
-def account_delete() -> Response:
-    auth.delete_account(gateway.caller(request()), web.json_body(request()), web.client_ip(request()))
+@route('/rest-auth/profile', ['DELETE'], body=gateway.JSON)
+def account_delete(caller: Principal, body: dict[str, Any], ip: str) -> Response:
+    auth.delete_account(caller, body, ip)
     return Response(body='', status_code=204)
 
 

@@ -1,9 +1,10 @@
 """The quote request board: proposals, author/admin permissions, apply/withdraw into the corpus."""
 import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from chalicelib import limits, storage
+from chalicelib.board.contract import AUTHOR, FIELDS, PROPOSAL, REQUIRED
 from chalicelib.chat import corpus
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import is_id, new_id, now_iso
@@ -11,8 +12,6 @@ from chalicelib.core.pagination import Page, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
 from chalicelib.storage.records import Line, Proposal, User
-
-TITLE_MAX = 100
 
 
 def mask_email(email: str) -> str:
@@ -33,12 +32,11 @@ def shape(q: Proposal, authors: dict[str, User], caller: User) -> dict[str, Any]
     user = None
     if author:
         own = author['id'] == caller['id']
-        user = {'pk': author['id'], 'nickname': author['nickname'],
-                'email': author['email'] if own else mask_email(author['email'])}
-    return {'id': q['id'], 'user': user, 'title': q['title'], 'content': q['content'],
-            'description': q['description'], 'scene': q.get('scene'), 'speaker': q.get('speaker'),
-            'is_apply': bool(q.get('is_apply')), 'created_at': q['created_at'], 'updated_at': q['updated_at'],
-            'applied_at': q.get('applied_at')}
+        user = AUTHOR.make(pk=author['id'], nickname=author['nickname'],
+                           email=author['email'] if own else mask_email(author['email']))
+    return PROPOSAL.make(id=q['id'], user=user, title=q['title'], content=q['content'], description=q['description'],
+                         scene=q.get('scene'), speaker=q.get('speaker'), is_apply=bool(q.get('is_apply')),
+                         created_at=q['created_at'], updated_at=q['updated_at'], applied_at=q.get('applied_at'))
 
 
 def can_edit(q: Proposal, caller: User) -> bool:
@@ -83,17 +81,10 @@ class BoardPage:
 def _validate(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     v = Validator(data)
     if partial:  # a field sent as null is not "unchanged": the required ones must stay set
-        for name in ('title', 'content', 'description'):
+        for name in REQUIRED:
             if name in data and data[name] is None:
                 v.fail(name, '비울 수 없습니다.')
-    fields = {
-        'title': v.text('title', max_len=TITLE_MAX, required=not partial),
-        'content': v.text('content', max_len=corpus.LIMITS['quote'], required=not partial, multiline=True),
-        'description': v.text('description', max_len=corpus.LIMITS['description'], required=not partial,
-                              multiline=True),
-        'scene': v.integer('scene', 1, corpus.EPISODES, required=False),
-        'speaker': v.text('speaker', max_len=corpus.LIMITS['speaker'], required=False),
-    }
+    fields = {name: v.field(name, spec, required=name in REQUIRED and not partial) for name, spec in FIELDS.items()}
     if partial and all(name not in data for name in fields):
         v.fail('title', '바꿀 항목이 하나는 있어야 합니다.')
     v.done()
@@ -128,8 +119,8 @@ def create(principal: Principal, data: dict[str, Any]) -> ProposalView:
     fields = _validate(data, partial=False)
     limits.check('board_post', caller['id'])
     at = now_iso()
-    q = dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'], is_apply=False,
-             created_at=at, updated_at=at, applied_at=None)
+    q = cast(Proposal, dict({'scene': None, 'speaker': None}, **fields, id=new_id(), user_id=caller['id'],
+                            is_apply=False, created_at=at, updated_at=at, applied_at=None))
     try:
         storage.store().board.put(q)
     except storage.ConditionFailed:
@@ -158,7 +149,8 @@ def board(principal: Principal, asked: PageRequest) -> BoardPage:
     caller = users.get(principal.user_id)
     if caller is None:
         raise NotFound('계정을 찾을 수 없습니다.')
-    return BoardPage(page, [ProposalView(q, users, caller) for q in page.items if not _orphaned(q, users)], total)
+    items = cast(list[Proposal], page.items)
+    return BoardPage(page, [ProposalView(q, users, caller) for q in items if not _orphaned(q, users)], total)
 
 
 def _orphaned(q: Proposal, authors: dict[str, User]) -> bool:
@@ -213,7 +205,7 @@ def corpus_line(q: Proposal) -> Line:
     line = corpus.validate_line({'quote': q['content'], 'description': q['description'], 'scene': q.get('scene'),
                                  'speaker': q.get('speaker') or '미상', 'tags': [q['title'][:30]]},
                                 scene_required=False)
-    return corpus.with_vectors([dict(line, origin='board')])[0]
+    return corpus.as_lines(corpus.with_vectors([dict(line, origin='board')]))[0]
 
 
 def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalView:
@@ -224,9 +216,10 @@ def set_applied(principal: Principal, quote_id: str, applied: bool) -> ProposalV
     if bool(q.get('is_apply')) != applied:  # already so: nothing to do (idempotent)
         at = now_iso() if applied else None
         try:
-            storage.store().board.set_applied(quote_id, q['updated_at'], corpus_line(q) if applied else None, at)
+            line = cast(dict[str, Any], corpus_line(q)) if applied else None
+            storage.store().board.set_applied(quote_id, q['updated_at'], line, at)
             # what the transaction wrote, given its condition (unchanged since read)
-            q = dict(q, is_apply=applied, applied_at=at)
+            q = cast(Proposal, dict(q, is_apply=applied, applied_at=at))
         except storage.ConditionFailed:
             q = _get(quote_id)
             if bool(q.get('is_apply')) != applied:

@@ -1,56 +1,64 @@
 """The chatbot's exchanges: answer and save, save what a client already has, history."""
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from chalice.app import Request
+from typing import Any, cast
 
 from chalicelib import limits, storage
-from chalicelib.chat import corpus, model
-from chalicelib.core import links
+from chalicelib.chat import corpus, links, model
+from chalicelib.chat.contract import (
+    CHAT,
+    CHAT_REPLY,
+    DESCRIPTION,
+    EXCLUDE_MAX,
+    INPUT,
+    LINE_ID_MAX,
+    QUOTE,
+    SCENE,
+    SEARCH,
+    SEARCH_WORDS,
+    SPEAKER,
+)
 from chalicelib.core.errors import BadRequest, NotFound, Unauthorized, ValidationError
 from chalicelib.core.ids import is_id, new_id, now_iso
 from chalicelib.core.pagination import AFTER, BEFORE, Cursor, Listing, Page, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
-from chalicelib.storage.records import Chat
+from chalicelib.storage.records import Chat, Reply
 
-INPUT_MAX = 1000
-EXCLUDE_MAX = 50
-SEARCH_MAX, SEARCH_WORDS = 100, 5
 # Chats a search reads per request at most (~1 MB at typical sizes): a page that runs out of
 # them ends early with a `next` link, so every request costs the same however long the history.
 SEARCH_READ_BUDGET = 1000
 
 
-def shape(chat: Chat) -> dict[str, Any]:
+def shape(chat: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved chat (a Chat, or a page's item) as the API shows it."""
     reply = chat['reply']
-    return {'id': chat['chat_id'], 'user': chat['user_id'], 'content': chat['content'],
-            'created_at': chat['created_at'],
-            'chat_reply': {'id': reply['id'], 'user': chat['user_id'], 'quote': reply['quote'],
-                           'description': reply['description'], 'scene': reply.get('scene'),
-                           'speaker': reply.get('speaker'), 'created_at': reply['created_at'],
-                           'source': reply.get('source'), 'grounded': bool(reply.get('grounded')),
-                           'line_id': reply.get('line_id'), 'sources': list(reply.get('sources') or []),
-                           'rating': int(chat.get('rating', 0))}}
+    return CHAT.make(id=chat['chat_id'], user=chat['user_id'], content=chat['content'], created_at=chat['created_at'],
+                     chat_reply=CHAT_REPLY.make(
+                         id=reply['id'], user=chat['user_id'], quote=reply['quote'],
+                         description=reply['description'], scene=reply.get('scene'), speaker=reply.get('speaker'),
+                         created_at=reply['created_at'], source=reply.get('source'),
+                         grounded=bool(reply.get('grounded')), line_id=reply.get('line_id'),
+                         sources=list(reply.get('sources') or []), rating=int(chat.get('rating', 0))))
 
 
-def body(request: Request, chat: Chat) -> dict[str, Any]:
+def body(base: str, chat: Mapping[str, Any]) -> dict[str, Any]:
     """A saved chat as the API shows it, with its links."""
-    return dict(shape(chat), _links=links.chat(request, chat['chat_id'], chat['reply'].get('line_id')))
+    return dict(shape(chat), _links=links.chat(base, chat['chat_id'], chat['reply'].get('line_id')))
 
 
-def answer_body(request: Request, exchange: 'Exchange') -> dict[str, Any]:
+def answer_body(base: str, exchange: 'Exchange') -> dict[str, Any]:
     """POST /chat/api's answer: the line and why, and the chat it was saved as; or, when no line
     fits, what to write instead."""
     answer, saved = exchange.answer, exchange.saved
     if isinstance(answer, model.NoFit):
         return {'fits': False, 'message': answer.message, 'suggestions': answer.suggestions,
-                'source': answer.source, '_links': links.history(request)}
+                'source': answer.source, '_links': links.history(base)}
     assert saved is not None
     return {'fits': True, 'scene': answer.scene, 'quote': answer.quote, 'description': answer.description,
             'speaker': answer.speaker, 'line_id': answer.line_id, 'sources': answer.sources,
-            'source': answer.source, 'grounded': answer.grounded, 'chat': body(request, saved),
-            '_links': links.chat(request, saved['chat_id'], answer.line_id)}
+            'source': answer.source, 'grounded': answer.grounded, 'chat': body(base, saved),
+            '_links': links.chat(base, saved['chat_id'], answer.line_id)}
 
 
 def legacy_answer(exchange: 'Exchange') -> dict[str, Any]:
@@ -60,10 +68,10 @@ def legacy_answer(exchange: 'Exchange') -> dict[str, Any]:
     return {'scene': answer.scene, 'quote': answer.quote, 'description': answer.description}
 
 
-def _save(principal: Principal, content: str, reply: dict[str, Any]) -> dict[str, Any]:
+def _save(principal: Principal, content: str, reply: dict[str, Any]) -> Chat:
     at = now_iso()
-    chat = {'chat_id': new_id(), 'user_id': principal.user_id, 'content': content, 'created_at': at,
-            'reply': dict(reply, id=new_id(), created_at=at)}
+    chat: Chat = {'chat_id': new_id(), 'user_id': principal.user_id, 'content': content, 'created_at': at,
+                  'reply': cast(Reply, dict(reply, id=new_id(), created_at=at))}
     try:
         storage.store().chats.put(principal.user_id, chat)
     except storage.ConditionFailed:
@@ -83,7 +91,7 @@ def ask(principal: Principal, data: dict[str, Any], legacy: bool = False) -> Exc
     `legacy` (the original client) only answers, and always with a line: that client saves
     through `record`. Input that is no situation gets NoFit, and nothing is saved."""
     v = Validator(data)
-    text = v.text('input', max_len=INPUT_MAX, multiline=True)
+    text = v.field('input', INPUT)
     exclude = _line_ids(v, 'exclude')
     v.done()
     limits.check('chat', principal.user_id)  # each may be a billable model call
@@ -107,7 +115,7 @@ def _line_ids(v: Validator, name: str) -> frozenset[str]:
     if value is None:
         return frozenset()
     if (not isinstance(value, list) or len(value) > EXCLUDE_MAX
-            or not all(isinstance(i, str) and 0 < len(i) <= 100 for i in value)):
+            or not all(isinstance(i, str) and 0 < len(i) <= LINE_ID_MAX for i in value)):
         v.fail(name, f'대사 id(문자열) {EXCLUDE_MAX}개까지의 목록이어야 합니다.')
         return frozenset()
     return frozenset(value)
@@ -116,16 +124,16 @@ def _line_ids(v: Validator, name: str) -> frozenset[str]:
 def record(principal: Principal, data: dict[str, Any]) -> Chat:
     """Save an exchange the client already holds (the original clients' second call)."""
     v = Validator(data)
-    content = v.text('content', max_len=INPUT_MAX, multiline=True)
+    content = v.field('content', INPUT)
     reply_data = data.get('chat_reply')
     if not isinstance(reply_data, dict):
         v.fail('chat_reply', '{"scene", "quote", "description"} 객체여야 합니다.')
         v.done()
-    r = Validator(reply_data)
-    quote = r.text('quote', max_len=corpus.LIMITS['quote'], multiline=True)
-    description = r.text('description', max_len=corpus.LIMITS['description'], multiline=True)
-    scene = r.integer('scene', 1, corpus.EPISODES, required=False)
-    speaker = r.text('speaker', max_len=corpus.LIMITS['speaker'], required=False)
+    r = Validator(cast(dict[str, Any], reply_data))
+    quote = r.field('quote', QUOTE)
+    description = r.field('description', DESCRIPTION)
+    scene = r.field('scene', SCENE, required=False)
+    speaker = r.field('speaker', SPEAKER, required=False)
     v.errors.update({'chat_reply.' + k: m for k, m in r.errors.items()})
     v.done()
     limits.check('chat', principal.user_id)  # a saved chat all the same
@@ -136,7 +144,7 @@ def record(principal: Principal, data: dict[str, Any]) -> Chat:
 def search_words(q: str | None) -> list[str]:
     """The words of a history search (`?q=`); none means no search."""
     v = Validator({'q': q})
-    text = v.text('q', max_len=SEARCH_MAX, min_len=0, required=False)
+    text = v.field('q', SEARCH, required=False)
     v.done()
     words = list(dict.fromkeys((text or '').split()))
     if len(words) > SEARCH_WORDS:

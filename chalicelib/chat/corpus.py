@@ -12,16 +12,17 @@ import os
 import re
 import threading
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, cast
 
 from chalicelib import storage
 from chalicelib.chat import embedding, meaning
+from chalicelib.chat.contract import DESCRIPTION, EPISODES, QUOTE, SPEAKER
+from chalicelib.storage.records import Line
 
-EPISODES = 16  # 스토브리그 ran for 16 episodes
 SHIPPED_FILE = os.path.join(os.path.dirname(__file__), 'data', 'corpus.jsonl')
 SHIPPED = 'corpus'
 SHIPPED_ORIGINS = ('corpus', 'demo')  # 'demo': the 8-line corpus shipped before
-LIMITS = {'speaker': 30, 'quote': 500, 'description': 1000}
+LIMITS = {'speaker': SPEAKER.max_len, 'quote': QUOTE.max_len, 'description': DESCRIPTION.max_len}
 
 
 class CorpusError(ValueError):
@@ -105,11 +106,16 @@ def with_vectors(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [dict(line, vector=embedding.encode(v)) for line, v in zip(lines, vectors, strict=True)]
 
 
+def as_lines(lines: list[dict[str, Any]]) -> list[Line]:
+    """Checked lines (validate_line, with_vectors) as the store takes them."""
+    return cast(list[Line], lines)
+
+
 def import_text(text: str, origin: str = 'import') -> int:
     """Validate all, then write all: a malformed record leaves the corpus untouched."""
     lines = parse_jsonl(text, origin)
     if lines:
-        storage.store().corpus.put(with_vectors(lines))
+        storage.store().corpus.put(as_lines(with_vectors(lines)))
     return len(lines)
 
 
@@ -128,7 +134,7 @@ def load_shipped() -> int:
     stored = {line['id']: line for line in st.corpus.lines()}
     keep = {line['id'] for line in lines}
     # only what differs is written, so an unchanged file moves no version and costs no rebuild
-    st.corpus.put([line for line in lines if stored.get(line['id']) != line])
+    st.corpus.put(as_lines([line for line in lines if stored.get(line['id']) != line]))
     st.corpus.delete([i for i, line in stored.items() if line.get('origin') in SHIPPED_ORIGINS and i not in keep])
     return len(lines)
 
@@ -332,10 +338,10 @@ class Index:
 
     def search(self, query: str, k: int = 5) -> list[tuple[float, dict[str, Any]]]:
         scores: dict[str, float] = defaultdict(float)
-        weights = Counter(terms(query))
+        weights: dict[str, float] = dict(Counter(terms(query)))
         for term, n in Counter(terms(' '.join(situations(query)))).items():
             if len(term) >= EXPANSION_MIN:
-                weights[term] += EXPANSION_WEIGHT * n
+                weights[term] = weights.get(term, 0) + EXPANSION_WEIGHT * n
         total, scales = len(self.lines), self._scales
         for term, qtf in weights.items():
             posting = self.postings.get(term)
@@ -371,15 +377,16 @@ def current() -> Index:
     with _lock:
         cached_version, index = _cached
         if index is None or cached_version != version:  # behind, or tables made anew (then a full read)
-            _cached = (version, _rebuilt(st, index, cached_version, version))
-        return _cached[1]
+            index = _rebuilt(st, index, cached_version, version)
+            _cached = (version, index)
+        return index
 
 
 def _rebuilt(st: storage.Store, index: Index | None, since: int | None, version: int) -> Index:
     changes = st.corpus.changes(since, version) if index is not None and since is not None else None
-    if changes is None:
-        return Index(st.corpus.lines())
-    return index.updated(changes)
+    if changes is None or index is None:
+        return Index(cast(list[dict[str, Any]], st.corpus.lines()))
+    return index.updated(cast(dict[str, dict[str, Any] | None], changes))
 
 
 def forget_cache() -> None:

@@ -125,7 +125,8 @@ def save(pairs: Iterable[tuple[str, str]], path: str = VECTORS_FILE) -> int:
     """Embed (kind, text) pairs in batches and write them as the shipped vectors."""
     import numpy as np
     pairs = sorted(set(pairs))
-    keys, rows = [], []
+    keys: list[str] = []
+    rows: list[Any] = []
     for kind in (QUERY, PASSAGE):
         texts = [t for k, t in pairs if k == kind]
         for start in range(0, len(texts), 64):

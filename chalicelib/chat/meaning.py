@@ -219,7 +219,7 @@ class Space:
         dense = self._per_line(sims)
         near_line = float(to_examples.max()) if len(to_examples) else math.nan
         none = self.bank.none_vectors
-        to_none = none @ q if none is not None else np.zeros(0, dtype=np.float32)
+        to_none: Any = none @ q if none is not None else np.zeros(0, dtype=np.float32)
         near_none = float(to_none.max()) if len(to_none) else math.nan
         pooled = np.concatenate([to_examples, to_none])
         nearest = np.argsort(-pooled)[:NEIGHBOURS]

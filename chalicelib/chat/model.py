@@ -110,7 +110,11 @@ def candidates(text: str, index: Index, exclude: Collection[str] = ()) -> list[d
     if len(index) <= ALL_LINES_UP_TO:
         order += [ln for ln in index.lines if ln['id'] not in exclude]
     seen: set[str] = set()
-    picked = [ln for ln in order if not (ln['id'] in seen or seen.add(ln['id']))]  # first time each
+    picked = []
+    for ln in order:  # each line the first time it comes
+        if ln['id'] not in seen:
+            seen.add(ln['id'])
+            picked.append(ln)
     return picked if len(index) <= ALL_LINES_UP_TO else picked[:CANDIDATES]
 
 
@@ -199,7 +203,20 @@ def _attempt(client, request: dict[str, Any], timeout: float, cancelled) -> dict
     return _json(bytes(body))
 
 
-@observe.model_call
+def _error_kind(exc: BaseException) -> str:
+    """timeout / rate_limited / unreachable / http_error / bad_answer, from the OpenAI error the
+    app's error was raised from (by class name: openai is imported only where it is used)."""
+    cause = exc.__cause__ or exc.__context__
+    names = [c.__name__ for c in type(cause).__mro__] if cause is not None else []
+    for name, kind in (('APITimeoutError', 'timeout'), ('RateLimitError', 'rate_limited'),
+                       ('APIConnectionError', 'unreachable'), ('APIStatusError', 'http_error')):
+        if name in names:
+            return kind
+    status = getattr(exc, 'status', 502)
+    return {504: 'timeout', 503: 'unreachable'}.get(status, 'bad_answer')
+
+
+@observe.model_call(_error_kind)
 def _complete(messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
     """The model's JSON answer, within what is left of the request's budget.
 
@@ -257,7 +274,7 @@ def _usage(resp: Any) -> SimpleNamespace:
     """The answer's model and token counts, shaped as observe.model_usage reads an SDK response."""
     body = resp if isinstance(resp, dict) else {}
     usage = body.get('usage') if isinstance(body.get('usage'), dict) else None
-    count = lambda name: usage[name] if type(usage.get(name)) is int else 0  # noqa: E731
+    count = lambda name: usage[name] if usage is not None and type(usage.get(name)) is int else 0  # noqa: E731
     return SimpleNamespace(model=body.get('model'), usage=None if usage is None else SimpleNamespace(
         prompt_tokens=count('prompt_tokens'), completion_tokens=count('completion_tokens')))
 

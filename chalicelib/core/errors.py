@@ -5,7 +5,7 @@ clients see one shape everywhere: {"Code", "Message"} plus "Fields" for validati
 exception is dj-rest-auth's own route, whose old clients read its shape (DJ_REST_AUTH below).
 """
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -26,10 +26,10 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.fields = fields
-        self.headers = headers or {}
+        self.headers: dict[str, Any] = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
-        body = {'Code': self.code, 'Message': self.message}
+        body: dict[str, Any] = {'Code': self.code, 'Message': self.message}
         if self.fields:
             body['Fields'] = self.fields
         return body
@@ -51,14 +51,13 @@ class BadRequest(AppError):
     status, code = 400, 'BadRequestError'
 
 
-FIELD_LABELS = {
-    'email': '이메일', 'nickname': '닉네임', 'password': '비밀번호', 'password1': '비밀번호',
-    'password2': '비밀번호 확인', 'current_password': '현재 비밀번호', 'refresh': 'refresh 토큰',
-    'input': '입력', 'exclude': '제외할 대사', 'content': '내용', 'title': '제목', 'description': '설명',
-    'scene': '회차',
-    'speaker': '화자', 'chat_reply': '답변', 'per-page': '페이지 크기', 'page': '페이지',
-    'q': '검색어', 'value': '평가', 'include_input': '질문 포함 여부', 'format': '형식', 'sort': '정렬',
-}
+# Each field's Korean name in messages: the features declare theirs (core/contract.py `labels`).
+FIELD_LABELS: dict[str, str] = {'per-page': '페이지 크기', 'page': '페이지'}
+
+
+def label_fields(by_field: Mapping[str, str]) -> None:
+    for name, label in by_field.items():
+        assert FIELD_LABELS.setdefault(name, label) == label, f'field {name} has two labels'
 
 
 def field_label(name: str) -> str:

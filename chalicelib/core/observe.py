@@ -29,7 +29,6 @@ from chalice import Response
 
 NAMESPACE = 'StoveLeague'
 SERVICE = 'stove-league'
-LOGIN_ROUTE = 'POST /rest-auth/login'
 
 # Every metric this module writes (dimension Service, plus the one named), with its unit.
 # deploy/resources.json's alarms and deploy/dashboard.json use these names (a test checks).
@@ -58,12 +57,13 @@ class Request:
         self.started = time.perf_counter()
         self.fields: dict[str, Any] = {}
         self.metrics: list[tuple[str, float, str, str | None]] = []  # name, value, unit, extra dimension
-        self.dimensions: dict[str, str] = {}
+        self.dimensions: dict[str, str | None] = {}
         self.model_calls = 0
         self.model_error_counted = False
         self.error: BaseException | None = None
         self.status = 500
         self.by_gateway = False  # answered by the gateway alone: deployed, the Lambda never sees it
+        self.on_status: dict[int, list[str]] = {}  # status → metrics counted if the answer has it
 
     def metric(self, name: str, value: float, dimension_value: str | None = None) -> None:
         unit, dimension = METRICS[name]
@@ -133,6 +133,14 @@ def note(**fields: Any) -> None:
         seen.fields.update(fields)
 
 
+def count_on_status(status: int, metric: str) -> None:
+    """Count `metric` once if this request is answered with `status` (a route's own failures,
+    e.g. wrong credentials); no-op outside a request."""
+    seen = current()
+    if seen is not None:
+        seen.on_status.setdefault(status, []).append(metric)
+
+
 def warn(message: str, **fields: Any) -> None:
     """Something an operator should see that is not a bug: on this request's line, or (outside a
     request, e.g. in the authorizer) a WARN line of its own."""
@@ -154,19 +162,6 @@ def unexpected(exc: BaseException) -> None:
 
 
 # -- the model ----------------------------------------------------------------------------------
-def _model_error_kind(exc: BaseException) -> str:
-    """timeout / rate_limited / unreachable / http_error / bad_answer, from the OpenAI error the
-    app's error was raised from (by class name: openai is imported only where it is used)."""
-    cause = exc.__cause__ or exc.__context__
-    names = [c.__name__ for c in type(cause).__mro__] if cause is not None else []
-    for name, kind in (('APITimeoutError', 'timeout'), ('RateLimitError', 'rate_limited'),
-                       ('APIConnectionError', 'unreachable'), ('APIStatusError', 'http_error')):
-        if name in names:
-            return kind
-    status = getattr(exc, 'status', 502)
-    return {504: 'timeout', 503: 'unreachable'}.get(status, 'bad_answer')
-
-
 def _model_error_detail(exc: BaseException) -> str:
     """What the operator checks first: the model server's HTTP status, else the error's type."""
     cause = exc.__cause__ or exc.__context__
@@ -184,30 +179,33 @@ def _count_model_error(seen: Request, kind: str, exc: BaseException) -> None:
         seen.metric('ModelErrors', 1, kind)
 
 
-def model_call(fn: Callable) -> Callable:
-    """Decorates the one function that calls the model: its latency, and its failures by kind."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        seen = current()
-        started = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            if seen is not None and getattr(exc, 'status', 500) >= 500:
-                _count_model_error(seen, _model_error_kind(exc), exc)
-            raise
-        finally:
-            if seen is not None:
-                ms = (time.perf_counter() - started) * 1000
-                seen.model_calls += 1
-                seen.fields['model_latency_ms'] = round(seen.fields.get('model_latency_ms', 0) + ms, 1)
-                seen.metric('ModelCalls', 1)
-                seen.metric('ModelLatency', round(ms, 1))
-    return wrapper
+def model_call(kind_of: Callable[[BaseException], str]) -> Callable[[Callable], Callable]:
+    """Decorates the one function that calls the model: its latency, and its failures by the kind
+    `kind_of` names (timeout, rate_limited, unreachable, http_error, bad_answer…)."""
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            seen = current()
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if seen is not None and getattr(exc, 'status', 500) >= 500:
+                    _count_model_error(seen, kind_of(exc), exc)
+                raise
+            finally:
+                if seen is not None:
+                    ms = (time.perf_counter() - started) * 1000
+                    seen.model_calls += 1
+                    seen.fields['model_latency_ms'] = round(seen.fields.get('model_latency_ms', 0) + ms, 1)
+                    seen.metric('ModelCalls', 1)
+                    seen.metric('ModelLatency', round(ms, 1))
+        return wrapper
+    return decorate
 
 
 def model_usage(response: Any) -> None:
-    """Tokens in/out from an OpenAI response's `usage` (absent on some compatible servers)."""
+    """Tokens in/out from a chat-completion response's `usage` (absent on some compatible servers)."""
     seen = current()
     usage = getattr(response, 'usage', None)
     if seen is None or usage is None:
@@ -269,8 +267,8 @@ def build(seen: Request) -> dict[str, Any]:
     trace = _trace_id()
     if trace:
         line['xray_trace_id'] = trace
-    if error:
-        exc = seen.error
+    exc = seen.error
+    if exc is not None:
         line['error'] = _error_name(exc)
         line['traceback'] = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
@@ -282,15 +280,15 @@ def build(seen: Request) -> dict[str, Any]:
         seen.metric('RateLimited', 1, route)
     if seen.status >= 500:
         seen.metric('ServerErrors', 1, route)
-    if seen.route == LOGIN_ROUTE and seen.status == 401:
-        seen.metric('LoginFailures', 1)
+    for metric in seen.on_status.get(seen.status, ()):
+        seen.metric(metric, 1)
     if 'answerer' in seen.fields and seen.status < 400:
         seen.metric('ChatsAnswered', 1, seen.fields['answerer'])
     line.update(emf(seen.metrics, seen.dimensions))
     return line
 
 
-def emf(metrics: list[tuple[str, float, str, str | None]], dimensions: dict[str, str]) -> dict[str, Any]:
+def emf(metrics: list[tuple[str, float, str, str | None]], dimensions: dict[str, str | None]) -> dict[str, Any]:
     """The EMF part of a line: metric values summed by name, one directive per extra dimension.
 
     Every metric is published without extra dimension too ([Service]) so alarms see totals.

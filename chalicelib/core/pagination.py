@@ -101,9 +101,8 @@ def decode_cursor(text: str, key_ok: Callable[[Any], bool] = is_id) -> Cursor:
     return Cursor(kind, page, key)
 
 
-def page_request(request, key_ok: Callable[[Any], bool] = is_id) -> PageRequest:
+def page_request(params: dict[str, str], key_ok: Callable[[Any], bool] = is_id) -> PageRequest:
     """`per-page` and `cursor` (or a bare `page`) of the query string; `key_ok` checks a cursor's key."""
-    params = request.query_params or {}
     per_page = _int_param(params, ('per-page', 'per_page'), PER_PAGE_DEFAULT, PER_PAGE_MIN, PER_PAGE_MAX)
     if params.get('cursor'):
         cursor = decode_cursor(params['cursor'], key_ok)
@@ -195,7 +194,7 @@ class Listing:
     count: int | None
 
 
-def collection(request, path: str, asked: PageRequest, listing: Listing, links: list[dict[str, str]],
+def collection(base: str, path: str, asked: PageRequest, listing: Listing, links: list[dict[str, str]],
                query: dict[str, str] | None = None) -> dict[str, Any]:
     """The collection body: `next`/`previous` and the `first`/`last`/`self` links by cursor.
 
@@ -206,8 +205,8 @@ def collection(request, path: str, asked: PageRequest, listing: Listing, links: 
 
     def at(number: int, cursor: Cursor | None = None) -> str:
         if cursor is None:
-            return web.url(request, path, **keep, **{'per-page': per_page, 'page': number})
-        return web.url(request, path, **keep, **{'per-page': per_page, 'page': cursor.page,
+            return web.url(base, path, **keep, **{'per-page': per_page, 'page': number})
+        return web.url(base, path, **keep, **{'per-page': per_page, 'page': cursor.page,
                                                   'cursor': encode_cursor(cursor)})
 
     last_link = None
@@ -228,11 +227,11 @@ def collection(request, path: str, asked: PageRequest, listing: Listing, links: 
     return {'count': count, 'next': nxt, 'previous': prev, 'results': listing.results, '_links': links + nav}
 
 
-def numbered_collection(request, path: str, asked: PageRequest, results: list[Any], total: int,
+def numbered_collection(base: str, path: str, asked: PageRequest, results: list[Any], total: int,
                         links: list[dict[str, str]], query: dict[str, str] | None = None) -> dict[str, Any]:
     """A collection sorted in memory (any page costs the same): links by page number."""
     def at(number: int) -> str:
-        return web.url(request, path, **(query or {}), **{'per-page': asked.per_page, 'page': number})
+        return web.url(base, path, **(query or {}), **{'per-page': asked.per_page, 'page': number})
     last = last_page_number(total, asked.per_page)
     nav = [{'desc': desc, 'href': at(n), 'method': 'GET'}
            for desc, n in (('self', asked.page), ('first', 1), ('last', last))]

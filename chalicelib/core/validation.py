@@ -3,11 +3,10 @@ import re
 import unicodedata
 from typing import Any
 
+from chalicelib.core.contract import Field, Integer
 from chalicelib.core.errors import ValidationError
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
-PASSWORD_MIN = 8
-PASSWORD_MAX_BYTES = 72  # bcrypt ignores everything past 72 bytes; we refuse rather than cut
 # A lone UTF-16 surrogate ("\ud800" in JSON) is valid JSON but not text: it cannot be encoded
 # as UTF-8, so it would break bcrypt, JWT decoding and every answer that shows it.
 LONE_SURROGATE_RE = re.compile('[\ud800-\udfff]')
@@ -20,6 +19,10 @@ def parse_int(raw: str) -> int | None:
 
 
 class Validator:
+    """Collects every field's problems; `done()` raises them at once. A field's value is None when
+    it is absent or has a problem, so callers use the values only after `done()` (typed Any: a
+    required field's value is then what its check let through)."""
+
     def __init__(self, data: dict[str, Any]):
         self.data = data
         self.errors: dict[str, str] = {}
@@ -33,7 +36,7 @@ class Validator:
         return value
 
     def text(self, name: str, max_len: int, min_len: int = 1, required: bool = True,
-             strip: bool = True, multiline: bool = False) -> str | None:
+             strip: bool = True, multiline: bool = False) -> Any:
         value = self._raw(name, required)
         if value is None:
             return None
@@ -55,23 +58,23 @@ class Validator:
             self.errors[name] = f'{max_len}자 이하여야 합니다.'
         return value
 
-    def email(self, name: str = 'email') -> str | None:
-        value = self.text(name, max_len=254)
+    def email(self, name: str = 'email', max_len: int = 254) -> Any:
+        value = self.text(name, max_len=max_len)
         if value is not None and name not in self.errors and not EMAIL_RE.match(value):
             self.errors[name] = '올바른 이메일 주소가 아닙니다.'
         return value.lower() if value else value
 
-    def password(self, name: str, required: bool = True) -> str | None:
+    def password(self, name: str, min_len: int, max_bytes: int, required: bool = True) -> Any:
         value = self.text(name, max_len=1000, min_len=0, required=required, strip=False)
         if value is None or name in self.errors:
             return value
-        if len(value) < PASSWORD_MIN:
-            self.errors[name] = f'비밀번호는 {PASSWORD_MIN}자 이상이어야 합니다.'
-        elif len(value.encode('utf-8')) > PASSWORD_MAX_BYTES:
-            self.errors[name] = f'비밀번호는 UTF-8로 {PASSWORD_MAX_BYTES}바이트 이하여야 합니다.'
+        if len(value) < min_len:
+            self.errors[name] = f'비밀번호는 {min_len}자 이상이어야 합니다.'
+        elif len(value.encode('utf-8')) > max_bytes:
+            self.errors[name] = f'비밀번호는 UTF-8로 {max_bytes}바이트 이하여야 합니다.'
         return value
 
-    def integer(self, name: str, lo: int, hi: int, required: bool = True) -> int | None:
+    def integer(self, name: str, lo: int, hi: int, required: bool = True) -> Any:
         value = self._raw(name, required)
         if value is None:
             return None
@@ -83,6 +86,13 @@ class Validator:
         if not lo <= value <= hi:
             self.errors[name] = f'{lo}에서 {hi} 사이여야 합니다.'
         return value
+
+    def field(self, name: str, spec: Field, required: bool = True) -> Any:
+        """The field as its contract declares it (core/contract.py)."""
+        if isinstance(spec, Integer):
+            return self.integer(name, spec.lo, spec.hi, required=required)
+        return self.text(name, max_len=spec.max_len, min_len=spec.min_len, required=required, strip=spec.strip,
+                         multiline=spec.multiline)
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)

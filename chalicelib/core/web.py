@@ -113,7 +113,7 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     }
 
 
-_LONE_SURROGATE = re.compile('[\ud800-\udfff]')
+LONE_SURROGATE = re.compile('[\ud800-\udfff]')
 
 
 def _jsonable(value: Any) -> Any:
@@ -129,13 +129,13 @@ def encode_json(body: Any) -> str:
     """JSON text that always encodes as UTF-8, whatever is stored: a lone surrogate (saved
     before validation refused them) becomes U+FFFD instead of failing the whole answer."""
     text = json.dumps(body, ensure_ascii=False, separators=(',', ':'), default=_jsonable)
-    return _LONE_SURROGATE.sub('\ufffd', text)
+    return LONE_SURROGATE.sub('\ufffd', text)
 
 
 # On every answer: a browser never sniffs our JSON into something it would render or run.
 SECURITY_HEADERS = {'X-Content-Type-Options': 'nosniff'}
 # On answers carrying tokens: no cache (browser, proxy, CDN) may keep them.
-NO_STORE = {'Cache-Control': 'no-store', 'Pragma': 'no-cache'}
+NO_STORE: dict[str, Any] = {'Cache-Control': 'no-store', 'Pragma': 'no-cache'}
 
 
 def legacy_client(request) -> bool:
@@ -144,14 +144,6 @@ def legacy_client(request) -> bool:
     and the refresh of sessions that began there, never who may do what."""
     origin = (request.headers.get('origin') or '').rstrip('/')
     return bool(origin) and origin in settings.get().legacy_origins
-
-
-def json_string(value: Any) -> Response:
-    """The original chatbot view's answer (Django's `Response(str)`): `value` JSON-encoded, sent
-    as a JSON string, which the original client `JSON.parse`s once more."""
-    text = json.dumps(value, ensure_ascii=False)
-    return Response(body=_LONE_SURROGATE.sub('\ufffd', json.dumps(text, ensure_ascii=False)),
-                    headers={'Content-Type': 'application/json; charset=utf-8'})
 
 
 def finish(response: Response, origin: str | None) -> Response:
@@ -198,10 +190,15 @@ def arrival(request) -> float:
     return now
 
 
-def url(request, path: str, **query: Any) -> str:
+def url(base: str, path: str, **query: Any) -> str:
+    """An absolute link (`base`: base_url of the request) with the query parameters that are set."""
     params = {k: v for k, v in query.items() if v is not None}
-    return base_url(request) + path + ('?' + urlencode(params) if params else '')
+    return base + path + ('?' + urlencode(params) if params else '')
 
 
-def link(request, desc: str, path: str, method: str = 'GET', **query: Any) -> dict[str, str]:
-    return {'desc': desc, 'href': url(request, path, **query), 'method': method}
+Links = list[dict[str, str]]
+
+
+def link(base: str, desc: str, path: str, method: str = 'GET', **query: Any) -> dict[str, str]:
+    """One HATEOAS link: what the caller may do next."""
+    return {'desc': desc, 'href': url(base, path, **query), 'method': method}

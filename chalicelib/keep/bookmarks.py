@@ -3,22 +3,23 @@ import re
 from typing import Any
 
 from chalicelib import limits, storage
+from chalicelib.chat.contract import LINE
 from chalicelib.core.errors import NotFound, Unauthorized
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.pagination import Listing, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
+from chalicelib.keep.contract import BOOKMARK
 
 LINE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,80}$')
 
 
 def _line_fields(line: dict[str, Any]) -> dict[str, Any]:
-    return {'id': line['id'], 'scene': line.get('scene'), 'speaker': line['speaker'], 'quote': line['quote'],
-            'description': line['description'], 'sources': list(line.get('sources') or [])}
+    return LINE.of(line)
 
 
 def shape(bookmark: dict[str, Any], times_given: int) -> dict[str, Any]:
     """The line as it was when kept (so a line withdrawn from the corpus since stays readable)."""
-    return {'line': bookmark['line'], 'times_given': times_given, 'created_at': bookmark['created_at']}
+    return BOOKMARK.make(line=bookmark['line'], times_given=times_given, created_at=bookmark['created_at'])
 
 
 def keep(principal: Principal, line_id: str) -> dict[str, Any]:

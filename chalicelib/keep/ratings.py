@@ -3,13 +3,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import limits, storage
-from chalicelib.accounts import auth
 from chalicelib.chat import corpus
-from chalicelib.core.errors import Forbidden, NotFound, ValidationError
+from chalicelib.chat.contract import LINE
+from chalicelib.core.errors import NotFound, ValidationError
 from chalicelib.core.ids import is_id
 from chalicelib.core.pagination import PageRequest
 from chalicelib.core.principal import Principal
 from chalicelib.core.validation import Validator
+from chalicelib.storage.records import Chat
 
 SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
     'down': lambda r: (-r['down'], -r['given'], r['line']['id']),
@@ -19,7 +20,7 @@ SORTS = {  # the admin's orders; ties go by line id so pages never shuffle
 }
 
 
-def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str, Any]:
+def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> Chat:
     """Set 👍 (1), 👎 (-1) or none (0) on one of the caller's answers; the saved chat."""
     v = Validator(data)
     value = v.integer('value', -1, 1)
@@ -31,30 +32,22 @@ def rate(principal: Principal, chat_id: str, data: dict[str, Any]) -> dict[str, 
     return chat
 
 
-def _line(line: dict[str, Any]) -> dict[str, Any]:
-    return {'id': line['id'], 'scene': line.get('scene'), 'speaker': line['speaker'], 'quote': line['quote'],
-            'description': line['description'], 'sources': line.get('sources') or []}
-
-
 @dataclass(frozen=True)
 class StatsPage:
     results: list[dict[str, Any]]
     total: int
 
 
-def stats(principal: Principal, asked: PageRequest, sort: str | None) -> StatsPage:
-    """Admin only: a page of the corpus's lines with how often each was given, 👍 and 👎.
-
-    Costs one Query of the counters and the cached corpus, so any page costs the same.
+def stats(asked: PageRequest, sort: str | None) -> StatsPage:
+    """For admins (the route checks): a page of the corpus's lines with how often each was
+    given, 👍 and 👎. Costs one Query of the counters and the cached corpus, so any page costs the same.
     """
-    if not auth.profile(principal).get('is_admin'):
-        raise Forbidden('관리자만 볼 수 있습니다.')
     sort = sort or 'down'
     if sort not in SORTS:
         raise ValidationError({'sort': f"{', '.join(SORTS)} 중 하나여야 합니다."})
     counts = storage.store().stats.lines()
     zero = {'given': 0, 'up': 0, 'down': 0}
-    rows = [dict(counts.get(line['id'], zero), line=_line(line)) for line in corpus.current().lines]
+    rows = [dict(counts.get(line['id'], zero), line=LINE.of(line)) for line in corpus.current().lines]
     rows.sort(key=SORTS[sort])
     start = (asked.page - 1) * asked.per_page
     return StatsPage(rows[start:start + asked.per_page], len(rows))

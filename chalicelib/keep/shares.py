@@ -7,6 +7,7 @@ its links.
 """
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import limits, storage
@@ -15,6 +16,7 @@ from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.ids import new_id, now_iso
 from chalicelib.core.pagination import Listing, PageRequest, fetch_page
 from chalicelib.core.principal import Principal
+from chalicelib.keep.contract import CARD, SHARE
 
 SHARE_ID_RE = re.compile(r'^[A-Za-z0-9_-]{24}$')  # secrets.token_urlsafe(18): 144 random bits
 
@@ -23,7 +25,7 @@ def new_share_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _card(chat: dict[str, Any], include_input: bool) -> dict[str, Any]:
+def _card(chat: Mapping[str, Any], include_input: bool) -> dict[str, Any]:
     reply = chat['reply']
     description = reply['description']
     if not include_input and reply.get('line_description'):
@@ -66,9 +68,8 @@ def _too_many() -> Conflict:
 
 def shape(share: dict[str, Any]) -> dict[str, Any]:
     card = share['card']
-    return {'id': share['id'], 'chat_id': share['chat_id'], 'created_at': share['created_at'],
-            'include_input': bool(share['include_input']),
-            'card': {'scene': card.get('scene'), 'speaker': card.get('speaker'), 'quote': card['quote']}}
+    return SHARE.make(id=share['id'], chat_id=share['chat_id'], created_at=share['created_at'],
+                      include_input=bool(share['include_input']), card=CARD.of(card))
 
 
 def page(principal: Principal, asked: PageRequest) -> Listing:

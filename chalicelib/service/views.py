@@ -4,7 +4,6 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import gateway
-from chalicelib.core import web
 from chalicelib.service import health, openapi
 
 bp = Blueprint(__name__)
@@ -20,5 +19,5 @@ def health_check() -> Any:
 
 
 @route('/openapi.json', ['GET'], public=True)
-def openapi_document() -> dict[str, Any]:
-    return openapi.document(web.base_url(bp.current_request))
+def openapi_document(base: str) -> dict[str, Any]:
+    return openapi.document(base)
