@@ -4,7 +4,7 @@ only wires blueprints."""
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def module_name(path: Path) -> str:
