@@ -158,9 +158,9 @@ class Space:
     def __init__(self, lines: Sequence[dict[str, Any]]):
         import numpy as np
         self.ids = [line['id'] for line in lines]
-        position = {line_id: i for i, line_id in enumerate(self.ids)}
+        self.position = {line_id: i for i, line_id in enumerate(self.ids)}
         self.bank = bank()
-        self.owner = np.array([position.get(o, -1) for o in self.bank.owners], dtype=np.int64)
+        self.owner = np.array([self.position.get(o, -1) for o in self.bank.owners], dtype=np.int64)
         self.kept = self.owner >= 0           # examples of lines withdrawn from the corpus don't count
         self.has_examples = np.zeros(len(self.ids), dtype=bool)
         self.has_examples[self.owner[self.kept]] = True
@@ -196,8 +196,9 @@ class Space:
         if not self.semantic:
             return Signals(nan, nan, gram, math.nan, math.nan, math.nan, feeling)
         q = embedding.query(text)
-        to_examples = (self.bank.vectors @ q)[self.kept]
-        dense = self._per_line(self.bank.vectors @ q)
+        sims = self.bank.vectors @ q
+        to_examples = sims[self.kept]
+        dense = self._per_line(sims)
         near_line = float(to_examples.max()) if len(to_examples) else math.nan
         none = self.bank.none_vectors
         to_none = none @ q if none is not None else np.zeros(0, dtype=np.float32)

@@ -5,7 +5,7 @@ The matchers: BM25F over the lines' fields (`corpus.Index.search`), and by the l
 situations and descriptions (`meaning.Space`). Each ranks the lines; reciprocal-rank fusion adds
 weight / (K + rank) per matcher, so matchers whose scores live on different scales combine
 without calibration. Every number here was chosen on the tune split of the labelled set and of
-the no-situation set (`python -m tools.tune_ranking`); the held-out splits only report.
+the no-situation set (`make tune`); the held-out splits only report.
 """
 import math
 from dataclasses import dataclass
@@ -24,17 +24,15 @@ class Weights:
 
 
 WEIGHTS = Weights(bm25=1.0, dense_examples=1.0, dense_description=0.5, gram_examples=1.0, k=1.0)
-# Without the model only the spelling matchers rank.
 BM25_DEPTH = 30  # BM25F's ranks below this add nothing a fused ranking needs
 
 
 @dataclass(frozen=True)
 class Verdict:
     """Whether the message is a situation any line answers. One that names a feeling always is.
-    Else by meaning: near enough to some
-    line's example (floor), nearer to the lines' examples than to the inputs that are no
-    situation (margin), and among its nearest texts fewer than `none_share` of those inputs.
-    By spelling alone: enough n-grams shared with some example (gram_floor)."""
+    Else, by meaning: near enough to some line's example (floor), nearer to the lines' examples
+    than to the inputs that are no situation (margin), and among its nearest texts fewer than
+    `none_share` of those inputs. By spelling alone: enough n-grams shared with some example."""
     floor: float
     margin: float
     none_share: float
@@ -74,8 +72,7 @@ def evidence(text: str, index: Any) -> Evidence:
 
 def fuse(index: Any, seen: Evidence, weights: Weights = WEIGHTS) -> Ranking:
     space, signals = index.space, seen.signals
-    position = {line_id: i for i, line_id in enumerate(space.ids)}
-    bm25 = {position[line['id']]: r for r, (_, line) in enumerate(seen.bm25, start=1)}
+    bm25 = {space.position[line['id']]: r for r, (_, line) in enumerate(seen.bm25, start=1)}
     by_description = _ranks(signals.dense_description)
     fused = [0.0] * len(space.ids)
     for weight, ranks in ((weights.bm25, bm25), (weights.gram_examples, _ranks(signals.gram_examples)),
