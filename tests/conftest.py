@@ -1,5 +1,5 @@
 """Shared fixtures: one real DynamoDB Local (in memory) and one real API server per session;
-every test gets clean tables."""
+every test gets clean tables. tests/unit/ may use none of those (its conftest.py refuses them)."""
 import os
 import secrets
 import threading
@@ -16,10 +16,10 @@ FRONTEND_ORIGIN = 'http://localhost:8080'
 
 
 @pytest.fixture(scope='session')
-def dynamodb():
-    port = dynamodb_local.free_port()
-    proc = dynamodb_local.start(port)
-    os.environ.update(dynamodb_local.local_aws_env(port))
+def test_env():
+    """The settings every test runs with, DynamoDB or not (tests/unit runs with these alone): no real
+    secret store, cheap bcrypt, and AWS calls aimed at a closed port on loopback until `dynamodb` starts one."""
+    os.environ.update(dynamodb_local.local_aws_env(dynamodb_local.free_port()))
     os.environ.update({'JWT_SECRET': secrets.token_urlsafe(48), 'BCRYPT_ROUNDS': '4', 'STAGE': 'local',
                        'LOGIN_WINDOW_SECONDS': str(30 * 24 * 3600),  # no test straddles a window's end
                        # DynamoDB Local on a busy machine can pause for seconds; fault tests set their own
@@ -28,6 +28,15 @@ def dynamodb():
     for name in ('OPENAI_API_KEY', 'OPENAI_BASE_URL', 'JWT_SECRET_PARAM', 'OPENAI_API_KEY_PARAM', 'JWT_SECRET_PREVIOUS',
                  'JWT_SECRET_SECRET_ID', 'OPENAI_API_KEY_SECRET_ID'):  # never reach a real secret store
         os.environ.pop(name, None)
+    from chalicelib.core import settings
+    settings.reload()
+
+
+@pytest.fixture(scope='session')
+def dynamodb(test_env):
+    port = dynamodb_local.free_port()
+    proc = dynamodb_local.start(port)
+    os.environ.update(dynamodb_local.local_aws_env(port))
     from chalicelib.core import settings
     settings.reload()
     yield port
@@ -60,7 +69,7 @@ def server(dynamodb):
 
 
 @pytest.fixture
-def configure(dynamodb):
+def configure(test_env):
     """configure(NAME=value, …): settings for this test only (the in-process server reads them at once)."""
     from chalicelib.core import settings
     saved = {}

@@ -187,18 +187,3 @@ def test_a_silent_model_is_cut_at_the_budget_not_its_timeout(api, demo, token, f
     assert r.status == 504, r
     assert took < 3.5, took
     assert saved_nothing(api, token)
-
-
-class Arrived:
-    def __init__(self, context):
-        self.context = context
-
-
-def test_the_budget_counts_from_arrival_at_the_gateway():
-    """API Gateway's requestTimeEpoch (so the authorizer's time counts), unless it is nonsense."""
-    from chalicelib.core import web
-    now = time.time()
-    assert abs(web.arrival(Arrived({'requestTimeEpoch': int((now - 5) * 1000)})) - (now - 5)) < 0.01
-    for nonsense in (0, int((now + 60) * 1000), 'soon', None):
-        assert web.arrival(Arrived({'requestTimeEpoch': nonsense})) >= now
-    assert web.arrival(Arrived(None)) >= now

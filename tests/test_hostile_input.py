@@ -78,15 +78,6 @@ def test_text_already_stored_with_a_lone_surrogate_cannot_break_an_answer(api, s
     assert board['results'][0]['user']['nickname'] == '짝\ufffd없음'
 
 
-def test_the_encoder_keeps_valid_text_exactly():
-    from chalice import Response
-
-    from chalicelib.core import web
-    body = {'t': '스토브리그 😀 \u2028 "quoted" \\ back'}
-    out = web.finish(Response(body=body), None)
-    assert json.loads(out.body) == body
-
-
 # -- deep nesting -----------------------------------------------------------------------------
 DEEP = [b'[' * 2000 + b']' * 2000, b'{"a":' * 2000 + b'1' + b'}' * 2000]
 
@@ -152,26 +143,3 @@ def test_links_use_the_configured_public_base_url(api, configure):
     configure(PUBLIC_BASE_URL='https://api.stove.example/v1/')
     r = api.post('/rest-auth/join', {'email': 'a@b.co', 'nickname': 'n', 'password': PASSWORD}, headers=FORGED)
     assert {link['href'] for link in r.json['_links']} >= {'https://api.stove.example/v1/rest-auth/profile'}
-
-
-def test_a_public_base_url_that_is_not_http_is_refused(configure):
-    with pytest.raises(RuntimeError):
-        configure(PUBLIC_BASE_URL='javascript://evil.example/')
-
-
-class FakeRequest:
-    def __init__(self, context, headers=None):
-        self.context, self.headers = context, headers or {}
-
-
-@pytest.mark.parametrize('context, base', [
-    ({'domainName': 'abc123.execute-api.ap-northeast-2.amazonaws.com', 'stage': 'api'},
-     'https://abc123.execute-api.ap-northeast-2.amazonaws.com/api'),
-    ({'domainName': 'api.stove.example', 'stage': 'api'}, 'https://api.stove.example'),  # custom domain
-    ({'domainName': 'evil.example/x?', 'stage': 'api'}, ''),
-    ({}, ''),
-])
-def test_links_as_api_gateway_names_the_domain(configure, context, base):
-    from chalicelib.core import web
-    configure(STAGE='prod')
-    assert web.base_url(FakeRequest(context, FORGED)) == base

@@ -1,5 +1,6 @@
 """`make run`: DynamoDB Local (data kept in .data/), tables and demo corpus, the API on
-Chalice's local server, the static frontend; prints the URLs; Ctrl-C stops all of it."""
+Chalice's local server, the static frontend (tools/frontend_server.py, which answers config.js
+with this run's API URL); prints the URLs; Ctrl-C stops all of it."""
 import os
 import signal
 import subprocess
@@ -8,13 +9,6 @@ import time
 
 from tools import dynamodb_local, localenv
 from tools.dynamodb_local import ROOT, wait_for_port
-
-
-def write_frontend_config(api_url: str) -> None:
-    path = os.path.join(ROOT, 'frontend', 'config.js')
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write('// Written by `make run`; a deploy writes the production one.\n'
-                f'window.STOVE_CONFIG = {{ apiBaseUrl: {api_url!r} }};\n')
 
 
 def main() -> int:
@@ -43,12 +37,12 @@ def main() -> int:
         subprocess.run([sys.executable, '-m', 'tools.cli', 'init'], check=True, cwd=ROOT,
                        env=dict(os.environ, **env))
         api_url = f"http://localhost:{ports['api']}"
-        write_frontend_config(api_url)
         procs.append(subprocess.Popen([sys.executable, '-m', 'tools.local_api',
                                        '--port', str(ports['api'])], cwd=ROOT, env=dict(os.environ, **env)))
-        procs.append(subprocess.Popen([sys.executable, '-m', 'http.server', str(ports['frontend']),
-                                       '--bind', '127.0.0.1', '--directory', os.path.join(ROOT, 'frontend')],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        # frontend/ with this run's config.js from memory: nothing written into the work tree, so
+        # two runs in one checkout on other ports each point their browser at their own API
+        procs.append(subprocess.Popen([sys.executable, '-m', 'tools.frontend_server', '--port', str(ports['frontend']),
+                                       '--api-url', api_url], cwd=ROOT, stdout=subprocess.DEVNULL))
         wait_for_port(ports['api'], proc=procs[1])
         wait_for_port(ports['frontend'], proc=procs[2])
         model = 'OpenAI' if os.environ.get('OPENAI_API_KEY') else 'local retrieval (set OPENAI_API_KEY for OpenAI)'

@@ -1,22 +1,20 @@
 """Browser tests: Debian's Chromium (driven by Playwright's sync API) on the static frontend,
-served from frontend/ by a tiny server in a thread, against the real API and DynamoDB Local
-of tests/conftest.py. A failing test leaves a screenshot in test-artifacts/."""
-import functools
-import json
+served in a thread by `make run`'s frontend server (tools/frontend_server.py, whose config.js,
+answered from memory, points at the test API; nothing is written into frontend/), against the
+real API and DynamoDB Local of tests/conftest.py. A failing test leaves a screenshot in test-artifacts/."""
 import os
 import re
 import secrets
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tools import frontend_server
 from tools.devkit.http import Api
 
 ROOT = Path(__file__).resolve().parents[2]
-FRONTEND = ROOT / 'frontend'
 ARTIFACTS = ROOT / 'test-artifacts'
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -34,36 +32,11 @@ def with_request_id(message: str):
     return re.compile('^' + re.escape(message) + REQUEST_ID + '$')
 
 
-class FrontendHandler(SimpleHTTPRequestHandler):
-    """frontend/ as S3 would serve it, except /config.js, which points at the test API
-    (the repo's own git-ignored config.js, if any, is never served)."""
-    api_url = ''
-
-    def do_GET(self):
-        if self.path.split('?', 1)[0] == '/config.js':
-            body = (f'window.STOVE_CONFIG = {{ apiBaseUrl: {json.dumps(self.api_url)} }};\n').encode()
-            self.send_response(200)
-            self.send_header('Content-Type', 'text/javascript; charset=utf-8')
-            self.send_header('Content-Length', str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().do_GET()
-
-    def end_headers(self):
-        self.send_header('Cache-Control', 'no-store')
-        super().end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope='session')
 def frontend(dynamodb, server):
     """Origin of the static site; the API is told to let it in through CORS."""
     from chalicelib.core import settings
-    handler = type('Handler', (FrontendHandler,), {'api_url': server})
-    httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(handler, directory=str(FRONTEND)))
+    httpd = frontend_server.make_server('127.0.0.1', 0, api_url=server)  # config.js from memory, as `make run`
     origin = f'http://127.0.0.1:{httpd.server_port}'
     before = os.environ.get('CORS_ORIGINS', '')
     os.environ['CORS_ORIGINS'] = ','.join(filter(None, [before, origin]))
