@@ -97,7 +97,7 @@ def router(bp: Blueprint) -> Route:
 
     So a view reads nothing off the request itself: `def chat_ask(caller, body)`.
     Every route must also be in chalicelib/service/openapi.json (tools/build_openapi.py;
-    tests/test_openapi.py holds them to each other)."""
+    tests/unit/test_openapi.py holds them to each other)."""
     def route(path: str, methods: list[str], public: bool = False, admin: bool = False, body: str | None = None,
               errors: str = CHALICE, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if body == FORM:

@@ -4,7 +4,7 @@
     python -m tools.build_openapi --check  # exit 1 if chalicelib/service/openapi.json is not what this writes
 
 To document a new route: add one `op(...)` to OPERATIONS (its path as app.py spells it, without
-the trailing slash), add any new schema to SCHEMAS, run `make openapi`. tests/test_openapi.py
+the trailing slash), add any new schema to SCHEMAS, run `make openapi`. tests/unit/test_openapi.py
 names every route that app.py and the document disagree on, and checks the document is current.
 """
 import json

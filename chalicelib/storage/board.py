@@ -1,7 +1,7 @@
 """The quote request board: proposals, their counters, applying one into the corpus."""
 import contextlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.conditions import Attr, Key
 
@@ -45,7 +45,7 @@ class Board:
         found = self.db.batch_get({cfg.users_table: [keys.user(i) for i in sorted(set(user_ids))],
                                    cfg.quotes_table: [keys.meta('board')]})
         counter = found[cfg.quotes_table]
-        return ({u['id']: u for u in found[cfg.users_table]},
+        return ({u['id']: cast(User, u) for u in found[cfg.users_table]},
                 max(0, int(counter[0]['value'])) if counter else 0)
 
     def user_and_proposal(self, user_id: str, quote_id: str) -> tuple[User | None, Proposal | None]:
@@ -53,7 +53,7 @@ class Board:
         cfg = self.db.cfg
         found = self.db.batch_get({cfg.users_table: [keys.user(user_id)], cfg.quotes_table: [keys.proposal(quote_id)]})
         users, quotes = found[cfg.users_table], found[cfg.quotes_table]
-        return (users[0] if users else None), (quotes[0] if quotes else None)
+        return (cast(User, users[0]) if users else None), (cast(Proposal, quotes[0]) if quotes else None)
 
     def put_bulk(self, proposals: list[dict[str, Any]]) -> None:
         """Seed many proposals at once (benchmarks, migrations): batch writes, then one counter update."""
@@ -104,12 +104,13 @@ class Board:
         """
         t, line_key = self.db.cfg.quotes_table, keys.line(board_line_id(quote_id))
         applied = line is not None
-        corpus_op = ({'Put': {'TableName': t, 'Item': dict(line, id=line_key['sk'], **line_key)}}
-                     if applied else {'Delete': {'TableName': t, 'Key': line_key}})
+        item = dict(line or {}, id=line_key['sk'], **line_key)
+        corpus_op = ({'Put': {'TableName': t, 'Item': item}} if applied
+                     else {'Delete': {'TableName': t, 'Key': line_key}})
         update = {'TableName': t, 'Key': keys.proposal(quote_id),
                   'ConditionExpression': 'updated_at = :seen AND is_apply = :was',
                   'UpdateExpression': 'SET is_apply = :a, applied_at = :t',
                   'ExpressionAttributeValues': {':a': applied, ':t': at, ':seen': seen_updated_at, ':was': not applied}}
-        put = [line_of(corpus_op['Put']['Item'])] if applied else []
+        put = [line_of(item)] if applied else []
         self.corpus.change(put, [] if applied else [line_key['sk']], [{'Update': update}, corpus_op])
 

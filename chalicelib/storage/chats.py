@@ -1,7 +1,7 @@
 """Chats, their ratings, and the share links that go with them."""
 import random
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
@@ -147,7 +147,7 @@ class Chats:
                 ops.append(self.stats.rating_op(line_id, (value == 1) - (old == 1), (value == -1) - (old == -1)))
             try:
                 self.db.transact(ops)
-                return dict(chat, rating=value)
+                return cast(Chat, dict(chat, rating=value))
             except ConditionFailed:
                 return AGAIN  # changed meanwhile: read again
         return retried(attempt, 30, pause=lambda _: random.uniform(0, 0.01),
@@ -164,7 +164,10 @@ class Chats:
         transaction), with their share links; take them off the account's counters (unless
         `account` is False: a purge, the account is gone) and their ratings off their lines'
         counts. The account update sits at index len(chats)."""
-        ops, links, up, down = [], [], Counter(), Counter()
+        ops: list[dict[str, Any]] = []
+        links: list[Any] = []
+        up: Counter[str] = Counter()
+        down: Counter[str] = Counter()
         for i, chat in enumerate(chats):
             values: dict[str, Any] = {}
             ops.append({'Delete': {'TableName': self.db.cfg.chats_table,
@@ -196,7 +199,7 @@ class Chats:
             if chat is None:
                 return False
             try:
-                self.db.transact(self._delete_chats_ops(user_id, [chat]))
+                self.db.transact(self._delete_chats_ops(user_id, [cast(dict[str, Any], chat)]))
                 return True
             except ConditionFailed as exc:
                 if failed_at(exc, 1):
@@ -219,7 +222,9 @@ class Chats:
             batch = [plain(i) for i in resp['Items']]
             if not batch:
                 return deleted
-            groups, group, size = [], [], 1  # the account update
+            groups: list[list[Any]] = []
+            group: list[Any] = []
+            size = 1  # the account update
             for chat in batch:  # as many chats a transaction as fit in its 100 items
                 if group and size + self._ops_for(chat) > TRANSACTION_MAX:
                     groups.append(group)

@@ -245,6 +245,7 @@ class Dynamo:
         for start in range(0, len(pending), 100):
             request: dict[str, Any] | None = {}
             for table, k in pending[start:start + 100]:
+                assert request is not None
                 request.setdefault(table, {'Keys': [], 'ConsistentRead': True})['Keys'].append(k)
             while request:
                 resp = self.resource.batch_get_item(RequestItems=request)

@@ -81,7 +81,7 @@ class Sessions:
     def listing_op(self, user_id: str, sid: str, bounded: bool = True) -> dict[str, Any]:
         """Transaction item listing a new session; when `bounded`, fails (ConditionFailed) if the
         index is full."""
-        update = {'TableName': self.db.cfg.auth_table, 'Key': keys.session_index(user_id),
+        update: dict[str, Any] = {'TableName': self.db.cfg.auth_table, 'Key': keys.session_index(user_id),
                   'UpdateExpression': 'ADD sids :sid, n :one', 'ExpressionAttributeValues': {':sid': {sid}, ':one': 1}}
         if bounded:
             update['ConditionExpression'] = 'attribute_not_exists(sids) OR size(sids) < :max'

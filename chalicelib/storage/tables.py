@@ -21,7 +21,7 @@ class Tables:
     def specs(self) -> list[dict[str, Any]]:
         def spec(name: str, keys: list[tuple[str, str]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
             attrs = {k for k, _ in keys}
-            s = {'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
+            s: dict[str, Any] = {'TableName': name, 'BillingMode': 'PAY_PER_REQUEST',
                  'KeySchema': [{'AttributeName': k, 'KeyType': t} for k, t in keys]}
             s.update(extra or {})
             for gsi in s.get('GlobalSecondaryIndexes', []):

@@ -1,7 +1,7 @@
 """Accounts and their email items (the uniqueness guard, and a copy of what login needs, kept
 equal in one transaction); logging in, changing and deleting an account."""
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.storage import keys
 from chalicelib.storage.dynamo import ConditionFailed, Dynamo, plain, set_expression
@@ -26,7 +26,7 @@ class Users:
         t = self.db.cfg.users_table
         try:
             self.db.transact([
-                {'Put': {'TableName': t, 'Item': self._email_item(user),
+                {'Put': {'TableName': t, 'Item': self._email_item(cast(dict[str, Any], user)),
                          'ConditionExpression': 'attribute_not_exists(pk)'}},
                 {'Put': {'TableName': t, 'Item': dict(user, **keys.user(user['id']), chat_count=0),
                          'ConditionExpression': 'attribute_not_exists(pk)'}},
@@ -44,7 +44,7 @@ class Users:
         if not ids:
             return {}
         found = self.db.batch_get({self.db.cfg.users_table: [keys.user(i) for i in ids]})
-        return {u['id']: u for u in found[self.db.cfg.users_table]}
+        return {u['id']: cast(User, u) for u in found[self.db.cfg.users_table]}
 
     def id_for_email(self, email: str) -> str | None:
         item = self.db.users.get_item(Key=keys.email(email), ConsistentRead=True).get('Item')
@@ -60,7 +60,7 @@ class Users:
         found = self.db.batch_get({cfg.users_table: [keys.user(user_id)],
                                    cfg.auth_table: [keys.session_index(user_id)]})
         users, index = found[cfg.users_table], found[cfg.auth_table]
-        return (users[0] if users else None), (index[0] if index else None)
+        return (cast(User, users[0]) if users else None), (cast(SessionIndex, index[0]) if index else None)
 
     @staticmethod
     def _email_item(user: dict[str, Any]) -> dict[str, Any]:
@@ -103,8 +103,8 @@ class Users:
         item = plain(item)
         if 'password_hash' not in item:
             user = self.get(item['user_id'])
-            return dict(user, backfill=True) if user else None
-        return {'id': item['user_id'], 'email': email, **{k: item.get(k) for k in LOGIN_FIELDS}}
+            return cast(User, dict(user, backfill=True)) if user else None
+        return cast(User, {'id': item['user_id'], 'email': email, **{k: item.get(k) for k in LOGIN_FIELDS}})
 
     def finish_login(self, user: User, fields: dict[str, Any], session: dict[str, Any], give_back: GiveBack) -> None:
         """One transaction: the login's fields on the account, its new session, and the
@@ -120,7 +120,8 @@ class Users:
                self.sessions.listing_op(user['id'], session['sid'])]
         ops += self.throttle.give_back_ops(give_back)
         if user.get('backfill'):
-            ops.append({'Put': {'TableName': t, 'Item': self._email_item(user), 'ConditionExpression': 'user_id = :u',
+            ops.append({'Put': {'TableName': t, 'Item': self._email_item(cast(dict[str, Any], user)),
+                                'ConditionExpression': 'user_id = :u',
                                 'ExpressionAttributeValues': {':u': user['id']}}})
         self.sessions.listing(ops, 2, user['id'], session['sid'])
 
