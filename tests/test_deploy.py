@@ -17,6 +17,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.unit.test_deploy import path_without_aws, run_deploy
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
 ZIP_LIMIT = 10 * 1000 * 1000
@@ -643,20 +645,6 @@ def fake_aws(bin_dir, log):
     with open(path, 'w') as f:
         f.write(f'#!/bin/sh\necho "$@" >> {log}\nexit 97\n')
     os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
-
-
-def path_without_aws():
-    return os.pathsep.join(d for d in os.environ['PATH'].split(os.pathsep)
-                           if d and not os.path.exists(os.path.join(d, 'aws')))
-
-
-def run_deploy(args, path, cwd=ROOT, env=None):
-    extra = env or {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith('AWS_')}
-    env.update(PATH=path, STACK_NAME='stove-test', AWS_REGION='ap-northeast-2', **extra)
-    # stderr into stdout: the dry run prints some aws commands on stderr, and their order matters.
-    return subprocess.run([os.path.join(ROOT, 'deploy', 'deploy.sh')] + args, cwd=cwd, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
 
 
 def test_deploy_dry_run_does_every_local_step_and_no_aws_call(package_dir, tmp_path):
