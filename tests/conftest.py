@@ -1,5 +1,6 @@
 """Shared fixtures: one real DynamoDB Local (in memory) and one real API server per session;
 every test gets clean tables. tests/unit/ may use none of those (its conftest.py refuses them)."""
+import json
 import os
 import secrets
 import threading
@@ -119,3 +120,16 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if 'package_dir' in getattr(item, 'fixturenames', ()):
             item.add_marker(pytest.mark.packaging)
+
+
+# -- the prod stage's configuration and IAM policy, for the deploy checks (unit and packaging) -----
+@pytest.fixture(scope='session')
+def prod_env():
+    with open(os.path.join(ROOT, '.chalice', 'config.json'), encoding='utf-8') as f:
+        return json.load(f)['stages']['prod']['environment_variables']
+
+
+@pytest.fixture(scope='session')
+def policy():
+    with open(os.path.join(ROOT, '.chalice', 'policy-prod.json'), encoding='utf-8') as f:
+        return json.load(f)

@@ -13,11 +13,10 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from tests.unit.test_deploy import path_without_aws, run_deploy
+from tests.unit.test_deploy import path_without_aws, run_deploy, store_specs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
@@ -47,28 +46,8 @@ def resources(template):
     return template['Resources']
 
 
-@pytest.fixture(scope='session')
-def prod_env():
-    with open(os.path.join(ROOT, '.chalice', 'config.json'), encoding='utf-8') as f:
-        return json.load(f)['stages']['prod']['environment_variables']
-
-
-@pytest.fixture(scope='session')
-def policy():
-    with open(os.path.join(ROOT, '.chalice', 'policy-prod.json'), encoding='utf-8') as f:
-        return json.load(f)
-
-
 def of_type(resources, type_name):
     return {name: r for name, r in resources.items() if r['Type'] == type_name}
-
-
-def store_specs(prod_env):
-    """Tables.specs() for the prod table names (it reads only cfg; no AWS client needed)."""
-    from chalicelib.storage.tables import Tables
-    cfg = SimpleNamespace(users_table=prod_env['USERS_TABLE'], chats_table=prod_env['CHATS_TABLE'],
-                          quotes_table=prod_env['QUOTES_TABLE'], auth_table=prod_env['AUTH_TABLE'])
-    return Tables.specs(SimpleNamespace(cfg=cfg))
 
 
 FRONTEND_ORIGIN = {'Fn::Sub': 'https://${FrontendDistribution.DomainName}'}

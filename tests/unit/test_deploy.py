@@ -3,28 +3,13 @@ IAM policy against what the code calls, the stage's configuration, the deploy sc
 (the packaged template: tests/test_deploy.py)."""
 import ast
 import glob
-import json
 import os
 import subprocess
 import sys
 from types import SimpleNamespace
 
-import pytest
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
-
-
-@pytest.fixture(scope='session')
-def prod_env():
-    with open(os.path.join(ROOT, '.chalice', 'config.json'), encoding='utf-8') as f:
-        return json.load(f)['stages']['prod']['environment_variables']
-
-
-@pytest.fixture(scope='session')
-def policy():
-    with open(os.path.join(ROOT, '.chalice', 'policy-prod.json'), encoding='utf-8') as f:
-        return json.load(f)
 
 
 def store_specs(prod_env):
