@@ -40,7 +40,7 @@ def judged(index, text: str) -> tuple[list[str], bool]:
     whether it says a line fits at all."""
     from chalicelib.chat import model, ranking
     ranked = ranking.rank(text, index)
-    return [line['id'] for line in model._fitting(ranked, index)], ranking.fits(ranked)
+    return [line['id'] for line in model.fitting_of(ranked, index)], ranking.fits(ranked)
 
 
 def local_accuracy(index, cases: list[dict[str, Any]]) -> dict[str, float]:

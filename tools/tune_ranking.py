@@ -27,7 +27,7 @@ def main() -> None:
     def score(weights: ranking.Weights) -> tuple[float, float]:
         top1 = top3 = 0
         for case, seen in cases:
-            ids = [ln['id'] for ln in model._fitting(ranking.fuse(index, seen, weights), index)]
+            ids = [ln['id'] for ln in model.fitting_of(ranking.fuse(index, seen, weights), index)]
             top1 += bool(ids[:1] and ids[0] in case['fits'])
             top3 += bool(set(case['fits']) & set(ids[:3]))
         return top1 / len(cases), top3 / len(cases)

@@ -73,10 +73,11 @@ def _from_line(line: dict[str, Any], source: str, description: str | None = None
 def fitting(text: str, index: Index) -> list[dict[str, Any]]:
     """The lines that fit the input, best first by the fused ranking: those scoring near the
     best one, at least FIT_MIN; the general-purpose lines when no matcher finds any."""
-    return _fitting(ranking.rank(text, index), index)
+    return fitting_of(ranking.rank(text, index), index)
 
 
-def _fitting(ranked: ranking.Ranking, index: Index) -> list[dict[str, Any]]:
+def fitting_of(ranked: ranking.Ranking, index: Index) -> list[dict[str, Any]]:
+    """`fitting` for a ranking already made (the answerers, and tools that rank once per case)."""
     hits = ranked.scored[:FIT_MAX]
     if not hits:
         return [ln for ln in index.lines if '기본' in (ln.get('tags') or [])] or index.lines[:FIT_MIN]
@@ -96,7 +97,7 @@ def local_answer(text: str, index: Index, exclude: Collection[str] = (), judge: 
     ranked = ranking.rank(text, index)
     if judge and not ranking.fits(ranked):
         return no_fit(text, 'local')
-    for line in _fitting(ranked, index):
+    for line in fitting_of(ranked, index):
         if line['id'] not in exclude:
             return _from_line(line, 'local')
     raise NotFound(ALL_SHOWN)
@@ -106,7 +107,7 @@ def candidates(text: str, index: Index, exclude: Collection[str] = ()) -> list[d
     """What the model chooses from, in the fused ranking's order: every line of a small corpus
     (retrieval can't hide the right one), else the best CANDIDATES."""
     ranked = ranking.rank(text, index)
-    order = [ln for ln in _fitting(ranked, index) + ranked.lines if ln['id'] not in exclude]
+    order = [ln for ln in fitting_of(ranked, index) + ranked.lines if ln['id'] not in exclude]
     if len(index) <= ALL_LINES_UP_TO:
         order += [ln for ln in index.lines if ln['id'] not in exclude]
     seen: set[str] = set()
